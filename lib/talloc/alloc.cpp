@@ -1,0 +1,396 @@
+// Allocation, reallocation and freeing of chunks.
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "core.hpp"
+#include "diagnostics.hpp"
+#include "ext.hpp"
+#include "memlimit.hpp"
+#include "pool.hpp"
+#include "tree.hpp"
+
+namespace tal {
+
+namespace {
+
+// Marks a destructor that is running, so a free from inside it is refused.
+const Destructor kDestructorRunning = reinterpret_cast<Destructor>(static_cast<intptr_t>(-1));
+
+// Resolves an allocation context; false when ctx is not a live chunk.
+bool resolve_parent(const void *ctx, Chunk **parent) {
+    ctx = effective_ctx(ctx);
+    *parent = nullptr;
+    if (ctx == nullptr) return true;
+    *parent = checked(ctx);
+    return *parent != nullptr;
+}
+
+void link_new(Chunk *parent, Chunk *tc) {
+    if (parent != nullptr) {
+        link_first(parent, tc);
+    } else {
+        tc->next = nullptr;
+        tc->set_first_of(nullptr);
+    }
+}
+
+void init_fields(Chunk *tc, size_t size, const char *name) {
+    tc->size = static_cast<uint32_t>(size);
+    tc->destructor = nullptr;
+    tc->child = nullptr;
+    tc->name_or_ext = name;
+}
+
+// A fresh malloc'd chunk, charged to the limits above parent.
+Chunk *malloc_chunk(Chunk *parent, size_t size, size_t charged) {
+    if (parent != nullptr && !memlimit_fits(parent, charged)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    auto *tc = static_cast<Chunk *>(malloc(sizeof(Chunk) + size));
+    if (tc == nullptr) return nullptr;
+    mark_valid(tc, 0);
+    if (parent != nullptr) memlimit_grow(parent, charged);
+    return tc;
+}
+
+}  // namespace
+
+bool array_bytes(size_t el_size, size_t count, size_t *out) {
+    if (el_size != 0 && count >= kMaxSize / el_size) return false;
+    *out = el_size * count;
+    return true;
+}
+
+void *allocate(const void *ctx, size_t size, const char *name) {
+    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
+    Chunk *parent;
+    if (!resolve_parent(ctx, &parent)) return nullptr;
+    Chunk *tc = nullptr;
+    if (parent != nullptr) {
+        if (PoolHeader *pool = pool_for_parent(parent)) tc = pool_carve(pool, size);
+    }
+    if (tc == nullptr) {
+        tc = malloc_chunk(parent, size, size + kRefHeaderSize);
+        if (tc == nullptr) return nullptr;
+    }
+    init_fields(tc, size, name);
+    link_new(parent, tc);
+    return tc->payload();
+}
+
+void *allocate_zero(const void *ctx, size_t size, const char *name) {
+    void *p = allocate(ctx, size, name);
+    if (p != nullptr) memset(p, 0, size);
+    return p;
+}
+
+void *allocate_pool(const void *ctx, size_t poolsize) {
+    if (TAL_UNLIKELY(poolsize >= kMaxSize)) return nullptr;
+    Chunk *parent;
+    if (!resolve_parent(ctx, &parent)) return nullptr;
+    size_t charged = poolsize + kRefHeaderSize + kRefPoolHeaderSize;
+    if (parent != nullptr && !memlimit_fits(parent, charged)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    Chunk *tc = pool_create(poolsize);
+    if (tc == nullptr) return nullptr;
+    if (parent != nullptr) memlimit_grow(parent, charged);
+    tc->destructor = nullptr;
+    tc->child = nullptr;
+    tc->name_or_ext = nullptr;
+    link_new(parent, tc);
+    return tc->payload();
+}
+
+void *allocate_pooled_object(const void *ctx, size_t type_size, const char *type_name,
+                             unsigned num_subobjects, size_t total_subobjects_size) {
+    // Sized the way the reference sizes it (its 96-byte headers and 16-byte
+    // alignment per object), which leaves our smaller members ample room.
+    size_t poolsize = type_size + total_subobjects_size;
+    if (poolsize < type_size || poolsize < total_subobjects_size) return nullptr;
+    if (num_subobjects == ~0u) return nullptr;
+    size_t objects = size_t(num_subobjects) + 1;
+    size_t per_object = kRefHeaderSize + kAlign - 1 + kMemberPrefix;
+    if (objects > (kMaxSize / per_object)) return nullptr;
+    size_t overhead = objects * per_object;
+    if (poolsize + overhead < poolsize) return nullptr;
+    poolsize += overhead;
+    void *p = allocate_pool(ctx, poolsize);
+    if (p == nullptr) return nullptr;
+    Chunk *tc = Chunk::from_payload(p);
+    tc->size = static_cast<uint32_t>(type_size);
+    PoolHeader *hdr = pool_of_pool_chunk(tc);
+    hdr->end = pool_first_member(hdr);
+    tc->name_or_ext = type_name;
+    return p;
+}
+
+// ---------------------------------------------------------------------------
+// Freeing.
+//
+// A free runs in three steps per chunk, as the reference does: (1) drop
+// references held on it and run its destructor, then take it out of its
+// parent; (2) free its children, youngest first; (3) release its memory.
+// Step (2) is a loop over an explicit path instead of recursion: while a
+// chunk is being freed its destructor slot links to the chunk freeing it.
+
+namespace {
+
+enum class Begin { Proceed, Refused, AlreadyFreeing };
+
+Begin begin_free(Chunk *tc, const char *location) {
+    while (RefHandle *h = tc->refs()) {
+        // A reference held from inside tc's own subtree does not keep it alive.
+        Chunk *hc = Chunk::from_payload(h);
+        bool from_inside = is_ancestor_or_self(hc, tc->payload());
+        free_chunk(hc, location);
+        if (!from_inside) return Begin::Refused;
+    }
+    if (tc->has(kFlagLoop)) return Begin::AlreadyFreeing;
+    if (Destructor d = tc->destructor) {
+        if (d == kDestructorRunning) return Begin::Refused;
+        tc->destructor = kDestructorRunning;
+        if (d(tc->payload()) == -1) {
+            if (tc->destructor == kDestructorRunning) tc->destructor = d;
+            return Begin::Refused;
+        }
+        tc->destructor = nullptr;
+    }
+    if (limits_active()) {
+        Chunk *parent = parent_of(tc);
+        if (parent != nullptr && !parent->has(kFlagDying)) memlimit_shrink(parent, accounted_subtree(tc));
+    }
+    unlink_keep_parent(tc);
+    tc->flags |= kFlagLoop | kFlagDying;
+    return Begin::Proceed;
+}
+
+void finish_free(Chunk *tc, const char *location) {
+    release_ext(tc);
+    tc->flags |= kFlagFree;
+    tc->name_or_ext = location;
+    if (tc->has(kFlagPool)) {
+        pool_release_pool_chunk(tc);
+    } else if (tc->has(kFlagPoolMem)) {
+        pool_release_member(tc, location);
+    } else {
+        free(tc);
+    }
+}
+
+// Frees root's children and, when free_root, root itself (already begun).
+void free_subtree(Chunk *root, const char *location, bool free_root) {
+    Chunk *top = root;
+    for (;;) {
+        Chunk *c = top->child;
+        if (c == nullptr) {
+            if (top == root) {
+                if (free_root) finish_free(root, location);
+                return;
+            }
+            Chunk *up = reinterpret_cast<Chunk *>(top->destructor);
+            top->destructor = nullptr;
+            finish_free(top, location);
+            top = up;
+            continue;
+        }
+        if (c->has(kFlagLoop)) {
+            // Something being freed elsewhere was attached here again by a
+            // destructor; whoever is freeing it finishes it.
+            unlink_detached(c);
+            continue;
+        }
+        // Who gets c if it cannot be freed: the owner of a reference to it,
+        // else top's parent, else the null context.
+        const void *new_parent = g_null_context;
+        if (RefHandle *h = c->refs()) {
+            if (Chunk *p = parent_of(Chunk::from_payload(h))) new_parent = p->payload();
+        }
+        switch (begin_free(c, location)) {
+        case Begin::Proceed:
+            c->destructor = reinterpret_cast<Destructor>(top);
+            top = c;
+            break;
+        case Begin::AlreadyFreeing:
+            break;
+        case Begin::Refused:
+            if (top->child != c && parent_of(c) != top) break;  // its destructor moved it
+            if (new_parent == g_null_context) {
+                if (Chunk *p = parent_of(top)) new_parent = p->payload();
+            }
+            steal_chunk(new_parent, c);
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+int free_chunk(Chunk *tc, const char *location) {
+    switch (begin_free(tc, location)) {
+    case Begin::Refused:
+        return -1;
+    case Begin::AlreadyFreeing:
+        return 0;
+    case Begin::Proceed:
+        break;
+    }
+    free_subtree(tc, location, true);
+    return 0;
+}
+
+void free_children(void *ptr) {
+    if (ptr == nullptr) return;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return;
+    // A dynamic name (".name" child) survives: it is set aside and put back.
+    Chunk *name_chunk = nullptr;
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
+        if (c->payload() == static_cast<const void *>(tc->raw_name())) {
+            name_chunk = c;
+            break;
+        }
+    }
+    if (name_chunk != nullptr) unlink_detached(name_chunk);
+    // The loop flag keeps destructors from freeing tc while we are in it.
+    bool was_looping = tc->has(kFlagLoop);
+    tc->flags |= kFlagLoop;
+    free_subtree(tc, "talloc_free_children", false);
+    if (!was_looping) tc->flags &= ~kFlagLoop;
+    if (name_chunk != nullptr) link_first(tc, name_chunk);
+}
+
+int free_ptr(void *ptr, const char *location) {
+    if (ptr == nullptr) return -1;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return -1;
+    if (RefHandle *h = tc->refs()) {
+        Chunk *parent = parent_of(tc);
+        void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
+        if (parent_payload == g_null_context && h->next == nullptr) {
+            // Only one owner is left besides the null context: hand it over.
+            return unlink_ptr(g_null_context, ptr);
+        }
+        log("ERROR: talloc_free with references at %s\n", location);
+        for (; h != nullptr; h = h->next) log("\treference at %s\n", h->location);
+        return -1;
+    }
+    return free_chunk(tc, location);
+}
+
+void set_destructor(const void *ptr, Destructor d) {
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return;
+    // Past its destructor, a dying chunk's slot belongs to the free loop.
+    if (tc->has(kFlagDying)) return;
+    tc->destructor = d;
+}
+
+// ---------------------------------------------------------------------------
+// Reallocation.
+
+void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
+    if (size == 0) {
+        unlink_ptr(ctx, ptr);
+        return nullptr;
+    }
+    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
+    if (ptr == nullptr) return allocate(ctx, size, name);
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return nullptr;
+    if (tc->refs() != nullptr) return nullptr;        // referenced memory must not move
+    if (tc->has(kFlagPool)) return nullptr;           // a pool cannot be resized
+    bool limited = covered_by_limit(tc);
+    if (limited && size > tc->size && !memlimit_fits(tc, size - tc->size)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    PoolHeader *pool = tc->has(kFlagPoolMem) ? owner_slot(tc) : nullptr;
+
+    if (size < tc->size && !limited) {
+        if (pool != nullptr) {
+            bool newest = pool->end == member_end(tc);
+            tc->size = static_cast<uint32_t>(size);
+            if (newest) pool->end = member_end(tc);
+            return ptr;
+        }
+        if (tc->size - size < 1024) {   // not worth moving for less than 1k
+            tc->size = static_cast<uint32_t>(size);
+            return ptr;
+        }
+    } else if (tc->size == size) {
+        return ptr;
+    }
+
+    const size_t old_size = tc->size;
+    const size_t keep = sizeof(Chunk) + (old_size < size ? old_size : size);
+    size_t charge_added = 0, charge_removed = 0;
+    Chunk *moved;
+    if (pool != nullptr) {
+        Chunk *pool_chunk = pool_chunk_of(pool);
+        uint32_t members = pool->object_count - (pool_chunk->has(kFlagFree) ? 0 : 1);
+        size_t old_fp = member_footprint(old_size), new_fp = member_footprint(size);
+        bool newest = pool->end == member_end(tc);
+        if (members == 1) {
+            // tc is the only member: slide it to the start of the pool area.
+            char *start = pool_first_member(pool);
+            if (static_cast<size_t>(pool_area_end(pool) - start) >= new_fp) {
+                memmove(start, member_start(tc), kMemberPrefix + keep);
+                moved = reinterpret_cast<Chunk *>(start + kMemberPrefix);
+                pool->end = start + new_fp;
+                goto relink;
+            }
+            newest = false;
+        }
+        if (new_fp == old_fp) {
+            tc->size = static_cast<uint32_t>(size);
+            return ptr;
+        }
+        if (newest && (new_fp < old_fp ||
+                       static_cast<size_t>(pool_area_end(pool) - pool->end) >= new_fp - old_fp)) {
+            tc->size = static_cast<uint32_t>(size);
+            pool->end = member_end(tc);
+            return ptr;
+        }
+        moved = pool_carve(pool, size);
+        bool from_malloc = moved == nullptr;
+        if (from_malloc) {
+            if (limited && !memlimit_fits(tc, size + kRefHeaderSize)) {
+                errno = ENOMEM;
+                return nullptr;
+            }
+            moved = static_cast<Chunk *>(malloc(sizeof(Chunk) + size));
+            if (moved == nullptr) return nullptr;
+            charge_added = size + kRefHeaderSize;
+        }
+        uint32_t carried = tc->flags & (kFlagLoop | kFlagExt | kFlagDying);
+        memcpy(moved, tc, keep);
+        mark_valid(moved, carried | (from_malloc ? 0 : kFlagPoolMem));
+        pool_release_member(tc, "talloc_realloc");
+    } else {
+        // Mark the old block so users of the stale pointer are caught.
+        tc->flags |= kFlagFree;
+        moved = static_cast<Chunk *>(realloc(tc, sizeof(Chunk) + size));
+        if (moved == nullptr) {
+            tc->flags &= ~kFlagFree;
+            return nullptr;
+        }
+        moved->flags &= ~kFlagFree;
+        if (size > old_size) charge_added = size - old_size;
+        else charge_removed = old_size - size;
+    }
+relink:
+    relink_moved(moved);
+    moved->size = static_cast<uint32_t>(size);
+    moved->set_raw_name(name);
+    if (limited) {
+        if (charge_added != 0) memlimit_grow(moved, charge_added);
+        if (charge_removed != 0) memlimit_shrink(moved, charge_removed);
+    }
+    return moved->payload();
+}
+
+}  // namespace tal

@@ -1,0 +1,168 @@
+// The talloc chunk header and the hierarchy links every other part builds on.
+//
+// Layout (48 bytes, so user data stays 16-byte aligned like the reference's):
+//
+//   next        next sibling (younger chunks are inserted at the head)
+//   prev_link   previous sibling, or, for the first child of a parent and for
+//               top-level chunks, the parent's address tagged with kFirstTag.
+//               Only the first child knows its parent, exactly as in the
+//               reference: relinking after realloc is O(1), and talloc_parent
+//               walks back to the head of the sibling list.
+//   child       youngest child
+//   name_or_ext name string, or an Ext record when kFlagExt is set
+//   destructor  user destructor; while a chunk is being freed it holds the
+//               link to the chunk that is freeing it (see alloc.cpp)
+//   size        payload size (MAX_TALLOC_SIZE keeps it below 2^28)
+//   flags       random magic in the upper 24 bits, state bits below
+//
+// size/flags/name sit at offsets >= 24, out of reach of what glibc writes into
+// freed blocks, so a freed chunk is still recognised as freed afterwards.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tal {
+
+using Destructor = int (*)(void *);
+
+constexpr size_t kMaxSize = 0x10000000;        // reference MAX_TALLOC_SIZE
+constexpr size_t kAlign = 16;
+constexpr size_t kRefHeaderSize = 96;          // reference TC_HDR_SIZE, for memlimit accounting
+constexpr size_t kRefPoolHeaderSize = 32;      // reference TP_HDR_SIZE
+constexpr int kMaxDepth = 10000;               // reference TALLOC_MAX_DEPTH (talloc_is_parent)
+
+constexpr uint32_t kFlagFree = 0x01;
+constexpr uint32_t kFlagLoop = 0x02;     // on the current traversal/free path
+constexpr uint32_t kFlagPool = 0x04;     // chunk owns a pool
+constexpr uint32_t kFlagPoolMem = 0x08;  // chunk lives inside a pool
+constexpr uint32_t kFlagExt = 0x10;      // name_or_ext points at an Ext
+constexpr uint32_t kFlagDying = 0x20;    // destructor done, being freed
+constexpr uint32_t kFlagMask = 0xff;
+
+constexpr uintptr_t kFirstTag = 1;
+
+// Name used by reference handles, as in the reference (never dereferenced).
+inline const char *const kReferenceName = reinterpret_cast<const char *>(1);
+
+struct RefHandle;
+struct MemLimit;
+
+// Rarely needed per-chunk state, allocated on demand.
+struct Ext {
+    const char *name;
+    RefHandle *refs;     // handles referencing this chunk, newest first
+    MemLimit *limit;     // limit owned by this chunk (talloc_set_memlimit)
+};
+
+struct Chunk {
+    Chunk *next;
+    uintptr_t prev_link;
+    Chunk *child;
+    const void *name_or_ext;
+    Destructor destructor;
+    uint32_t size;
+    uint32_t flags;
+
+    void *payload() { return reinterpret_cast<char *>(this) + sizeof(Chunk); }
+
+    static Chunk *from_payload(const void *p) {
+        return reinterpret_cast<Chunk *>(const_cast<char *>(static_cast<const char *>(p)) - sizeof(Chunk));
+    }
+
+    bool has(uint32_t f) const { return (flags & f) != 0; }
+
+    // --- sibling / parent links ------------------------------------------
+    bool is_first() const { return (prev_link & kFirstTag) != 0; }
+    Chunk *prev() const { return is_first() ? nullptr : reinterpret_cast<Chunk *>(prev_link); }
+    // Parent as stored on the first child only (nullptr otherwise).
+    Chunk *stored_parent() const {
+        return is_first() ? reinterpret_cast<Chunk *>(prev_link & ~kFirstTag) : nullptr;
+    }
+    void set_prev(Chunk *p) { prev_link = reinterpret_cast<uintptr_t>(p); }
+    void set_first_of(Chunk *parent) { prev_link = reinterpret_cast<uintptr_t>(parent) | kFirstTag; }
+
+    // --- name / extension ---------------------------------------------------
+    Ext *ext() const {
+        return has(kFlagExt) ? static_cast<Ext *>(const_cast<void *>(name_or_ext)) : nullptr;
+    }
+    const char *raw_name() const {
+        if (Ext *e = ext()) return e->name;
+        return static_cast<const char *>(name_or_ext);
+    }
+    void set_raw_name(const char *n) {
+        if (Ext *e = ext()) e->name = n;
+        else name_or_ext = n;
+    }
+    RefHandle *refs() const {
+        Ext *e = ext();
+        return e ? e->refs : nullptr;
+    }
+};
+
+static_assert(sizeof(Chunk) == 48, "chunk header must stay compact and 16-byte aligned");
+static_assert(sizeof(Chunk) % kAlign == 0, "user data alignment");
+
+constexpr size_t align16(size_t n) { return (n + (kAlign - 1)) & ~(kAlign - 1); }
+
+// The process-wide magic (randomised at load time, upper 24 bits).
+extern uint32_t g_magic;
+
+inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
+
+// Parent of a chunk: walk back to the first sibling, which stores it.
+inline Chunk *parent_of(const Chunk *tc) {
+    while (!tc->is_first()) {
+        const Chunk *p = tc->prev();
+        if (p == nullptr) return nullptr;  // detached, defensive
+        tc = p;
+    }
+    return tc->stored_parent();
+}
+
+// Remove tc from its sibling list.  A first child keeps knowing its old
+// parent through prev_link, as the reference's chunks do while being freed.
+inline void unlink_keep_parent(Chunk *tc) {
+    Chunk *next = tc->next;
+    if (tc->is_first()) {
+        Chunk *parent = tc->stored_parent();
+        if (parent != nullptr && parent->child == tc) parent->child = next;
+        if (next != nullptr) next->prev_link = tc->prev_link;  // next becomes first
+    } else {
+        Chunk *prev = tc->prev();
+        if (prev != nullptr) prev->next = next;
+        if (next != nullptr) next->set_prev(prev);
+        // Like the reference, a chunk that was not the first child forgets
+        // its parent when it is taken out.
+        tc->set_first_of(nullptr);
+    }
+    tc->next = nullptr;
+}
+
+// Remove tc from its sibling list and make it a parentless top-level chunk.
+inline void unlink_detached(Chunk *tc) {
+    unlink_keep_parent(tc);
+    tc->set_first_of(nullptr);
+}
+
+// Insert tc (currently unlinked) as the youngest child of parent.
+inline void link_first(Chunk *parent, Chunk *tc) {
+    Chunk *old = parent->child;
+    tc->next = old;
+    tc->set_first_of(parent);
+    if (old != nullptr) old->set_prev(tc);
+    parent->child = tc;
+}
+
+// After a chunk moved in memory (realloc), point its neighbours at it.
+inline void relink_moved(Chunk *tc) {
+    if (tc->is_first()) {
+        if (Chunk *parent = tc->stored_parent()) parent->child = tc;
+    } else if (Chunk *prev = tc->prev()) {
+        prev->next = tc;
+    }
+    if (tc->next != nullptr) tc->next->set_prev(tc);
+    if (tc->child != nullptr) tc->child->set_first_of(tc);
+}
+
+}  // namespace tal

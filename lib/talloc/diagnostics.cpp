@@ -1,0 +1,56 @@
+#include "diagnostics.hpp"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+
+namespace tal {
+
+namespace {
+
+LogFn g_log_fn = nullptr;
+LogFn g_abort_fn = nullptr;
+
+void log_to_stderr(const char *message) { fputs(message, stderr); }
+
+}  // namespace
+
+void set_log_fn(LogFn fn) { g_log_fn = fn; }
+void set_log_stderr() { g_log_fn = log_to_stderr; }
+void set_abort_fn(LogFn fn) { g_abort_fn = fn; }
+
+void log(const char *fmt, ...) {
+    LogFn fn = g_log_fn;
+    if (fn == nullptr) return;
+    // Formatted with libc, not talloc: logging must not change the hierarchy
+    // it may be reporting on.
+    char *message = nullptr;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&message, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    fn(message);
+    free(message);
+}
+
+void abort_with(const char *reason) {
+    log("%s\n", reason);
+    LogFn fn = g_abort_fn;
+    if (fn == nullptr) abort();
+    fn(reason);
+}
+
+Chunk *report_bad_chunk(const Chunk *tc) {
+    if ((tc->flags & (~kFlagMask | kFlagFree)) == (g_magic | kFlagFree)) {
+        // A freed chunk keeps the location of its free in the name slot.
+        const char *where = tc->has(kFlagExt) ? nullptr : static_cast<const char *>(tc->name_or_ext);
+        log("talloc: access after free error - first free may be at %s\n", where ? where : "(unknown)");
+        abort_with("Bad talloc magic value - access after free");
+        return nullptr;
+    }
+    abort_with("Bad talloc magic value - unknown value");
+    return nullptr;
+}
+
+}  // namespace tal

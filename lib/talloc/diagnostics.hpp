@@ -1,0 +1,36 @@
+// Logging, aborting and pointer validation: how talloc reports misuse.
+#pragma once
+
+#include "chunk.hpp"
+
+#define TAL_PRINTF(a, b) __attribute__((format(__printf__, a, b)))
+#define TAL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TAL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+namespace tal {
+
+using LogFn = void (*)(const char *message);
+
+void set_log_fn(LogFn fn);
+void set_log_stderr();
+void set_abort_fn(LogFn fn);
+
+// Formats and hands a message to the log function, if one is set.
+void log(const char *fmt, ...) TAL_PRINTF(1, 2);
+
+// Logs the reason, then calls the abort function (or abort()).  Returns only
+// when a user abort function returns; callers then fail gracefully.
+void abort_with(const char *reason);
+
+// Reports a chunk whose magic is wrong (freed or foreign) and returns nullptr.
+Chunk *report_bad_chunk(const Chunk *tc);
+
+// The chunk behind a user pointer, or nullptr (after reporting) when the
+// pointer is not a live talloc chunk.
+inline Chunk *checked(const void *ptr) {
+    Chunk *tc = Chunk::from_payload(ptr);
+    if (TAL_LIKELY((tc->flags & (~kFlagMask | kFlagFree)) == g_magic)) return tc;
+    return report_bad_chunk(tc);
+}
+
+}  // namespace tal

@@ -1,0 +1,94 @@
+// Process-wide state: the magic, null-context tracking, the autofree
+// context and leak reports at exit.  None of it is touched by ordinary
+// allocation beyond reading two words, so threads that keep to their own
+// hierarchies (with null tracking off, as talloc documents) never contend.
+#include <sys/auxv.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "core.hpp"
+#include "report.hpp"
+
+namespace tal {
+
+// Upper 24 bits of a live chunk's flags word; re-randomised at load time so
+// that stale bytes from another process run do not look valid.
+uint32_t g_magic = 0xe814ec00u;
+
+void *g_null_context = nullptr;
+void *g_autofree_context = nullptr;
+
+namespace {
+
+enum class LeakReport { None, Summary, Full };
+LeakReport g_leak_report = LeakReport::None;
+bool g_atexit_registered = false;
+
+__attribute__((constructor)) void randomise_magic() {
+    const auto *random = reinterpret_cast<const unsigned char *>(getauxval(AT_RANDOM));
+    if (random == nullptr) return;
+    uint32_t bits;
+    memcpy(&bits, random + 8, sizeof(bits));
+    g_magic = (g_magic ^ (bits & 0x000fff00u)) & ~0xffu;
+}
+
+void at_exit() {
+    if (g_autofree_context != nullptr) {
+        free_ptr(g_autofree_context, "talloc autofree at exit");
+        g_autofree_context = nullptr;
+    }
+    if (g_null_context == nullptr || total_size(g_null_context) == 0) return;
+    if (g_leak_report == LeakReport::Full) report_to_file(g_null_context, 0, -1, stderr);
+    else if (g_leak_report == LeakReport::Summary) report_to_file(g_null_context, 0, 1, stderr);
+}
+
+void register_at_exit() {
+    if (g_atexit_registered) return;
+    g_atexit_registered = true;
+    atexit(at_exit);
+}
+
+int autofree_destructor(void *) {
+    g_autofree_context = nullptr;
+    return 0;
+}
+
+}  // namespace
+
+void enable_null_tracking(bool adopt_autofree) {
+    if (g_null_context != nullptr) return;
+    g_null_context = allocate(nullptr, 0, "null_context");
+    if (adopt_autofree && g_autofree_context != nullptr) reparent(nullptr, g_null_context, g_autofree_context);
+}
+
+void disable_null_tracking() {
+    if (g_null_context != nullptr) {
+        // Its children stay allocated, as parentless top-level chunks.
+        Chunk *nc = Chunk::from_payload(g_null_context);
+        if (Chunk *first = nc->child) first->set_first_of(nullptr);
+        nc->child = nullptr;
+        void *old = g_null_context;
+        g_null_context = nullptr;
+        free_ptr(old, "talloc_disable_null_tracking");
+    }
+}
+
+void enable_leak_report(bool full) {
+    enable_null_tracking(true);
+    g_leak_report = full ? LeakReport::Full : LeakReport::Summary;
+    register_at_exit();
+}
+
+void *autofree_context() {
+    if (g_autofree_context == nullptr) {
+        g_autofree_context = allocate(nullptr, 0, "autofree_context");
+        if (g_autofree_context == nullptr) return nullptr;
+        set_destructor(g_autofree_context, autofree_destructor);
+        register_at_exit();
+    }
+    return g_autofree_context;
+}
+
+}  // namespace tal

@@ -1,0 +1,74 @@
+#include "pool.hpp"
+
+#include <cstdlib>
+
+#include "diagnostics.hpp"
+
+namespace tal {
+
+Chunk *pool_carve(PoolHeader *hdr, size_t size) {
+    size_t need = member_footprint(size);
+    if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < need) return nullptr;
+    char *at = hdr->end;
+    hdr->end += need;
+    hdr->object_count++;
+    Chunk *tc = reinterpret_cast<Chunk *>(at + kMemberPrefix);
+    owner_slot(tc) = hdr;
+    mark_valid(tc, kFlagPoolMem);
+    return tc;
+}
+
+Chunk *pool_create(size_t poolsize) {
+    void *block = malloc(sizeof(PoolHeader) + sizeof(Chunk) + poolsize);
+    if (block == nullptr) return nullptr;
+    auto *hdr = static_cast<PoolHeader *>(block);
+    Chunk *tc = pool_chunk_of(hdr);
+    mark_valid(tc, kFlagPool);
+    tc->size = 0;
+    hdr->poolsize = static_cast<uint32_t>(poolsize);
+    hdr->object_count = 1;
+    hdr->end = static_cast<char *>(tc->payload());
+    return tc;
+}
+
+namespace {
+
+void release_block(PoolHeader *hdr) { free(hdr); }
+
+}  // namespace
+
+void pool_release_member(Chunk *tc, const char *location) {
+    PoolHeader *hdr = owner_slot(tc);
+    char *end_of_tc = member_end(tc);
+    tc->flags |= kFlagFree;
+    tc->name_or_ext = location;
+    if (hdr->object_count == 0) {
+        abort_with("Pool object count zero!");
+        return;
+    }
+    hdr->object_count--;
+    Chunk *pc = pool_chunk_of(hdr);
+    if (hdr->object_count == 1 && !pc->has(kFlagFree)) {
+        // Only the pool itself is left: all of its area is free again.
+        hdr->end = pool_first_member(hdr);
+        return;
+    }
+    if (hdr->object_count == 0) {
+        pc->name_or_ext = location;
+        release_block(hdr);
+        return;
+    }
+    if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
+}
+
+void pool_release_pool_chunk(Chunk *tc) {
+    PoolHeader *hdr = pool_of_pool_chunk(tc);
+    if (hdr->object_count == 0) {
+        abort_with("Pool object count zero!");
+        return;
+    }
+    hdr->object_count--;
+    if (hdr->object_count == 0) release_block(hdr);
+}
+
+}  // namespace tal

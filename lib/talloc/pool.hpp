@@ -1,0 +1,59 @@
+// talloc pools: one malloc'd block that hands out chunks by bumping a pointer.
+//
+// Block layout:   [PoolHeader][pool Chunk][pool object payload?][members ...]
+// Member layout:  [owner PoolHeader* + padding][Chunk][payload]
+//
+// The pool chunk counts itself in object_count; the block is released when
+// the count drops to zero (pool freed and every member gone).
+#pragma once
+
+#include "chunk.hpp"
+
+namespace tal {
+
+struct PoolHeader {
+    char *end;               // first unused byte of the pool area
+    uint32_t object_count;   // live members + the pool chunk itself
+    uint32_t poolsize;       // bytes of the pool area
+};
+static_assert(sizeof(PoolHeader) == 16, "keeps the pool chunk 16-byte aligned");
+
+constexpr size_t kMemberPrefix = 16;
+
+inline PoolHeader *pool_of_pool_chunk(Chunk *tc) { return reinterpret_cast<PoolHeader *>(tc) - 1; }
+inline Chunk *pool_chunk_of(PoolHeader *hdr) { return reinterpret_cast<Chunk *>(hdr + 1); }
+inline PoolHeader *&owner_slot(Chunk *member) {
+    return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(member) - kMemberPrefix);
+}
+inline char *pool_area_end(PoolHeader *hdr) {
+    return static_cast<char *>(pool_chunk_of(hdr)->payload()) + hdr->poolsize;
+}
+// Where members start: after the pool chunk's own payload (pooled objects).
+inline char *pool_first_member(PoolHeader *hdr) {
+    Chunk *pc = pool_chunk_of(hdr);
+    return static_cast<char *>(pc->payload()) + align16(pc->size);
+}
+inline size_t member_footprint(size_t size) { return align16(kMemberPrefix + sizeof(Chunk) + size); }
+inline char *member_start(Chunk *tc) { return reinterpret_cast<char *>(tc) - kMemberPrefix; }
+inline char *member_end(Chunk *tc) { return member_start(tc) + member_footprint(tc->size); }
+
+// The pool a new child of `parent` should come from, if any.
+inline PoolHeader *pool_for_parent(Chunk *parent) {
+    if (parent->has(kFlagPool)) return pool_of_pool_chunk(parent);
+    if (parent->has(kFlagPoolMem)) return owner_slot(parent);
+    return nullptr;
+}
+
+// Carves a member of `size` payload bytes, or nullptr when it does not fit.
+Chunk *pool_carve(PoolHeader *hdr, size_t size);
+
+// Creates an unlinked pool chunk whose pool area has `poolsize` bytes.
+Chunk *pool_create(size_t poolsize);
+
+// Releases a member's memory back to its pool (the chunk is already dead).
+void pool_release_member(Chunk *tc, const char *location);
+
+// Drops the pool chunk's own count; frees the block when nothing is left.
+void pool_release_pool_chunk(Chunk *tc);
+
+}  // namespace tal

@@ -1,0 +1,102 @@
+// References: extra owners of a chunk, each held by a ".reference" handle
+// chunk allocated under the referencing context.
+#include "core.hpp"
+#include "diagnostics.hpp"
+#include "ext.hpp"
+
+namespace tal {
+
+namespace {
+
+// Runs when a handle is freed: the referenced chunk loses that owner.
+int handle_destructor(void *payload) {
+    auto *h = static_cast<RefHandle *>(payload);
+    Chunk *target = Chunk::from_payload(h->ptr);
+    if (Ext *e = target->ext()) {
+        if (e->refs == h) e->refs = h->next;
+        if (h->prev != nullptr) h->prev->next = h->next;
+        if (h->next != nullptr) h->next->prev = h->prev;
+    }
+    h->next = h->prev = nullptr;
+    return 0;
+}
+
+// Frees the reference to tc held by ctx (NULL: the null context / none).
+int unreference(const void *ctx, Chunk *tc) {
+    ctx = effective_ctx(ctx);
+    RefHandle *h = tc->refs();
+    for (; h != nullptr; h = h->next) {
+        Chunk *owner = parent_of(Chunk::from_payload(h));
+        if (owner == nullptr ? ctx == nullptr : owner->payload() == ctx) break;
+    }
+    if (h == nullptr) return -1;
+    return free_chunk(Chunk::from_payload(h), "talloc_unlink");
+}
+
+}  // namespace
+
+void *reference(const void *ctx, const void *ptr, const char *location) {
+    if (ptr == nullptr) return nullptr;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return nullptr;
+    Ext *e = ensure_ext(tc);
+    if (e == nullptr) return nullptr;
+    auto *h = static_cast<RefHandle *>(allocate(ctx, sizeof(RefHandle), kReferenceName));
+    if (h == nullptr) return nullptr;
+    Chunk::from_payload(h)->destructor = handle_destructor;
+    h->ptr = const_cast<void *>(ptr);
+    h->location = location;
+    h->prev = nullptr;
+    h->next = e->refs;
+    if (e->refs != nullptr) e->refs->prev = h;
+    e->refs = h;
+    return h->ptr;
+}
+
+size_t reference_count(const void *ptr) {
+    if (ptr == nullptr) return 0;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return 0;
+    size_t n = 0;
+    for (RefHandle *h = tc->refs(); h != nullptr; h = h->next) n++;
+    return n;
+}
+
+int unlink_ptr(const void *ctx, void *ptr) {
+    if (ptr == nullptr) return -1;
+    ctx = effective_ctx(ctx);
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return -1;
+    if (unreference(ctx, tc) == 0) return 0;
+    Chunk *ctx_chunk = nullptr;
+    if (ctx != nullptr) {
+        ctx_chunk = checked(ctx);
+        if (ctx_chunk == nullptr) return -1;
+    }
+    if (ctx_chunk != parent_of(tc)) return -1;
+    RefHandle *h = tc->refs();
+    if (h == nullptr) return free_chunk(tc, "talloc_unlink");
+    // Other owners remain: the owner of the newest reference takes over.
+    Chunk *owner = parent_of(Chunk::from_payload(h));
+    void *new_parent = owner != nullptr ? owner->payload() : nullptr;
+    if (unreference(new_parent, tc) != 0) return -1;
+    steal_chunk(new_parent, tc);
+    return 0;
+}
+
+void *reparent(const void *old_parent, const void *new_parent, const void *ptr) {
+    if (ptr == nullptr) return nullptr;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return nullptr;
+    if (old_parent == parent_ptr(ptr)) return steal_chunk(new_parent, tc);
+    for (RefHandle *h = tc->refs(); h != nullptr; h = h->next) {
+        Chunk *hc = Chunk::from_payload(h);
+        if (parent_ptr(h) == old_parent) {
+            if (steal_chunk(new_parent, hc) != h) return nullptr;
+            return const_cast<void *>(ptr);
+        }
+    }
+    return nullptr;  // old_parent owned it neither directly nor by reference
+}
+
+}  // namespace tal
