@@ -1,0 +1,254 @@
+// Catch2 tests of lib/talloc internals: chunk links, traversal, pools,
+// memlimit accounting and the non-recursive free.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <pthread.h>
+
+#include <string>
+#include <vector>
+
+#include "talloc.h"
+#include "talloc/chunk.hpp"
+#include "talloc/core.hpp"
+#include "talloc/memlimit.hpp"
+#include "talloc/pool.hpp"
+#include "talloc/tree.hpp"
+
+using namespace tal;
+
+namespace {
+
+Chunk *chunk(const void *p) { return Chunk::from_payload(p); }
+
+std::vector<std::string> names_of_children(const void *parent) {
+    std::vector<std::string> out;
+    for (Chunk *c = chunk(parent)->child; c != nullptr; c = c->next) out.push_back(name_of(c));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("chunk header is compact and keeps payloads 16-byte aligned") {
+    STATIC_REQUIRE(sizeof(Chunk) == 48);
+    void *root = talloc_new(nullptr);
+    for (size_t size : {1u, 7u, 16u, 33u, 100u}) {
+        void *p = talloc_size(root, size);
+        REQUIRE(reinterpret_cast<uintptr_t>(p) % 16 == 0);
+    }
+    void *pool = talloc_pool(root, 1024);
+    for (size_t size : {1u, 17u, 40u}) {
+        void *p = talloc_size(pool, size);
+        REQUIRE(chunk(p)->has(kFlagPoolMem));
+        REQUIRE(reinterpret_cast<uintptr_t>(p) % 16 == 0);
+    }
+    talloc_free(root);
+}
+
+TEST_CASE("children are linked youngest first and only the first knows its parent") {
+    void *root = talloc_named_const(nullptr, 0, "root");
+    void *a = talloc_named_const(root, 0, "a");
+    void *b = talloc_named_const(root, 0, "b");
+    void *c = talloc_named_const(root, 0, "c");
+    REQUIRE(names_of_children(root) == std::vector<std::string>{"c", "b", "a"});
+    REQUIRE(chunk(c)->is_first());
+    REQUIRE(chunk(c)->stored_parent() == chunk(root));
+    REQUIRE_FALSE(chunk(a)->is_first());
+    REQUIRE(parent_of(chunk(a)) == chunk(root));
+
+    SECTION("unlinking the first child hands the parent link on") {
+        unlink_detached(chunk(c));
+        REQUIRE(chunk(b)->is_first());
+        REQUIRE(chunk(b)->stored_parent() == chunk(root));
+        REQUIRE(parent_of(chunk(c)) == nullptr);
+        link_first(chunk(root), chunk(c));
+    }
+    SECTION("unlinking a middle child joins its neighbours") {
+        unlink_detached(chunk(b));
+        REQUIRE(names_of_children(root) == std::vector<std::string>{"c", "a"});
+        REQUIRE(chunk(a)->prev() == chunk(c));
+        link_first(chunk(root), chunk(b));
+        REQUIRE(names_of_children(root) == std::vector<std::string>{"b", "c", "a"});
+    }
+    talloc_free(root);
+}
+
+TEST_CASE("realloc moves a chunk and its neighbours and children follow") {
+    void *root = talloc_named_const(nullptr, 0, "root");
+    talloc_named_const(root, 0, "older");
+    char *mid = static_cast<char *>(talloc_named_const(root, 8, "mid"));
+    talloc_named_const(root, 0, "younger");
+    void *kid = talloc_named_const(mid, 0, "kid");
+    char *grown = talloc_realloc(root, mid, char, 100000);  // far too big to grow in place
+    REQUIRE(grown != nullptr);
+    REQUIRE(parent_of(chunk(kid)) == chunk(grown));
+    REQUIRE(names_of_children(root) == std::vector<std::string>{"younger", "char", "older"});
+    REQUIRE(talloc_parent(grown) == root);
+    talloc_free(root);
+}
+
+TEST_CASE("walk visits in pre-order with depths and can prune") {
+    void *root = talloc_named_const(nullptr, 0, "r");
+    void *a = talloc_named_const(root, 0, "a");
+    talloc_named_const(a, 0, "a1");
+    talloc_named_const(a, 0, "a2");
+    void *b = talloc_named_const(root, 0, "b");
+    talloc_named_const(b, 0, "b1");
+    std::string seen;
+    walk(chunk(root), 0, [&](Chunk *c, int depth) {
+        seen += std::string(name_of(c)) + ":" + std::to_string(depth) + " ";
+        return std::string(name_of(c)) != "b";
+    });
+    REQUIRE(seen == "r:0 b:1 a:1 a2:2 a1:2 ");
+    REQUIRE_FALSE(chunk(root)->has(kFlagLoop));
+    REQUIRE_FALSE(chunk(a)->has(kFlagLoop));
+    talloc_free(root);
+}
+
+TEST_CASE("walk handles a path far deeper than its inline stack") {
+    void *root = talloc_named_const(nullptr, 0, "r");
+    void *p = root;
+    const int depth = 100000;
+    for (int i = 0; i < depth; i++) p = talloc_named_const(p, 1, "n");
+    int deepest = 0;
+    size_t visited = 0;
+    walk(chunk(root), 0, [&](Chunk *, int d) {
+        deepest = d > deepest ? d : deepest;
+        visited++;
+        return true;
+    });
+    REQUIRE(deepest == depth);
+    REQUIRE(visited == size_t(depth) + 1);
+    talloc_free(root);
+}
+
+TEST_CASE("pool members are carved in order, rewound and reset") {
+    void *pool = talloc_pool(nullptr, 1024);
+    PoolHeader *hdr = pool_of_pool_chunk(chunk(pool));
+    REQUIRE(hdr->object_count == 1);
+    char *start = hdr->end;
+    void *a = talloc_size(pool, 10);
+    void *b = talloc_size(pool, 10);
+    REQUIRE(hdr->object_count == 3);
+    REQUIRE(member_start(chunk(a)) == start);
+    REQUIRE(member_start(chunk(b)) == start + member_footprint(10));
+    talloc_free(b);  // newest member: its space comes back
+    REQUIRE(hdr->end == start + member_footprint(10));
+    talloc_free(a);  // only the pool is left: everything comes back
+    REQUIRE(hdr->end == start);
+    REQUIRE(hdr->object_count == 1);
+    // More than fits goes to malloc instead.
+    void *big = talloc_size(pool, 2000);
+    REQUIRE_FALSE(chunk(big)->has(kFlagPoolMem));
+    talloc_free(pool);
+}
+
+TEST_CASE("a pool outlives its free while a member lives elsewhere") {
+    void *root = talloc_new(nullptr);
+    void *pool = talloc_pool(root, 256);
+    char *s = talloc_strdup(pool, "survivor");
+    talloc_steal(root, s);
+    PoolHeader *hdr = pool_of_pool_chunk(chunk(pool));
+    talloc_free(pool);
+    REQUIRE(hdr->object_count == 1);  // the member keeps the block
+    REQUIRE(std::string(s) == "survivor");
+    talloc_free(root);  // frees s, and with it the block
+}
+
+TEST_CASE("memlimit accounting uses the reference's units") {
+    void *root = talloc_new(nullptr);
+    void *limited = talloc_new(root);
+    talloc_named_const(limited, 10, "pre-existing");
+    REQUIRE(talloc_set_memlimit(limited, 1000) == 0);
+    MemLimit *l = owned_limit(chunk(limited));
+    REQUIRE(l != nullptr);
+    REQUIRE(l->cur_size == (0 + kRefHeaderSize) + (10 + kRefHeaderSize));
+    void *p = talloc_size(limited, 100);
+    REQUIRE(l->cur_size == 96 + 106 + 196);
+    talloc_free(p);
+    REQUIRE(l->cur_size == 96 + 106);
+    void *pool = talloc_pool(limited, 200);
+    REQUIRE(l->cur_size == 96 + 106 + 200 + kRefHeaderSize + kRefPoolHeaderSize);
+    talloc_size(pool, 50);  // carved from the pool: not counted again
+    REQUIRE(l->cur_size == 96 + 106 + 200 + 128);
+    void *outside = talloc_size(root, 300);
+    talloc_steal(limited, outside);
+    REQUIRE(l->cur_size == 96 + 106 + 328 + 396);
+    talloc_steal(root, outside);
+    REQUIRE(l->cur_size == 96 + 106 + 328);
+    REQUIRE(talloc_size(limited, 1000) == nullptr);
+    talloc_free(root);
+    REQUIRE_FALSE(limits_active());
+}
+
+namespace {
+
+std::vector<std::string> g_order;
+
+int record(void *p) {
+    g_order.push_back(talloc_get_name(p));
+    return 0;
+}
+
+int refuse_once(void *p) {
+    g_order.push_back(std::string("refused ") + talloc_get_name(p));
+    talloc_set_destructor(p, nullptr);
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("free runs destructors parent first, children youngest first") {
+    g_order.clear();
+    void *root = talloc_named_const(nullptr, 0, "root");
+    void *a = talloc_named_const(root, 0, "a");
+    void *a1 = talloc_named_const(a, 0, "a1");
+    void *b = talloc_named_const(root, 0, "b");
+    for (void *p : {root, a, a1, b}) talloc_set_destructor(p, record);
+    REQUIRE(talloc_free(root) == 0);
+    REQUIRE(g_order == std::vector<std::string>{"root", "b", "a", "a1"});
+}
+
+TEST_CASE("a child that refuses to die moves to the freed chunk's parent") {
+    g_order.clear();
+    void *top = talloc_named_const(nullptr, 0, "top");
+    void *mid = talloc_named_const(top, 0, "mid");
+    void *stubborn = talloc_named_const(mid, 0, "stubborn");
+    talloc_set_destructor(stubborn, refuse_once);
+    REQUIRE(talloc_free(mid) == 0);
+    REQUIRE(g_order == std::vector<std::string>{"refused stubborn"});
+    REQUIRE(talloc_parent(stubborn) == top);
+    REQUIRE(talloc_total_blocks(top) == 2);
+    talloc_free(top);
+}
+
+namespace {
+
+void *free_deep_chain(void *depth_arg) {
+    int depth = *static_cast<int *>(depth_arg);
+    void *root = talloc_named_const(nullptr, 0, "root");
+    void *p = root;
+    for (int i = 0; i < depth; i++) p = talloc_named_const(p, 1, "link");
+    size_t blocks = talloc_total_blocks(root);
+    FILE *devnull = fopen("/dev/null", "w");
+    talloc_report(root, devnull);
+    fclose(devnull);
+    talloc_free(root);
+    return reinterpret_cast<void *>(blocks);
+}
+
+}  // namespace
+
+TEST_CASE("a million-deep chain is counted, reported and freed on a 64 KiB stack") {
+    // Recursion over the chain would need tens of megabytes of stack.
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    pthread_t thread;
+    int depth = 1000000;
+    REQUIRE(pthread_create(&thread, &attr, free_deep_chain, &depth) == 0);
+    void *blocks = nullptr;
+    pthread_join(thread, &blocks);
+    pthread_attr_destroy(&attr);
+    REQUIRE(reinterpret_cast<size_t>(blocks) == size_t(depth) + 1);
+}
