@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cache.hpp"
 #include "core.hpp"
 #include "diagnostics.hpp"
 #include "ext.hpp"
@@ -48,7 +49,7 @@ Chunk *malloc_chunk(Chunk *parent, size_t size, size_t charged) {
         errno = ENOMEM;
         return nullptr;
     }
-    auto *tc = static_cast<Chunk *>(malloc(sizeof(Chunk) + size));
+    auto *tc = static_cast<Chunk *>(cache_alloc(block_bytes(size)));
     if (tc == nullptr) return nullptr;
     mark_valid(tc, 0);
     if (parent != nullptr) memlimit_grow(parent, charged);
@@ -168,6 +169,26 @@ Begin begin_free(Chunk *tc, const char *location) {
     return Begin::Proceed;
 }
 
+// The common case: a chunk with no destructor, references, limits, pool
+// or children of its own is simply taken out and its memory recycled.
+constexpr uint32_t kPlainFlagsMask = kFlagExt | kFlagLoop | kFlagPool | kFlagDying;
+
+inline bool is_plain_leaf(const Chunk *tc) {
+    return (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr && tc->child == nullptr &&
+           !limits_active();
+}
+
+inline void free_plain_leaf(Chunk *tc, const char *location) {
+    unlink_keep_parent(tc);
+    if (tc->has(kFlagPoolMem)) {
+        pool_release_member(tc, location);
+        return;
+    }
+    tc->flags |= kFlagFree;
+    tc->name_or_ext = location;
+    cache_free(tc, block_bytes(tc->size));
+}
+
 void finish_free(Chunk *tc, const char *location) {
     release_ext(tc);
     tc->flags |= kFlagFree;
@@ -177,7 +198,7 @@ void finish_free(Chunk *tc, const char *location) {
     } else if (tc->has(kFlagPoolMem)) {
         pool_release_member(tc, location);
     } else {
-        free(tc);
+        cache_free(tc, block_bytes(tc->size));
     }
 }
 
@@ -195,6 +216,10 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
             top->destructor = nullptr;
             finish_free(top, location);
             top = up;
+            continue;
+        }
+        if (is_plain_leaf(c)) {
+            free_plain_leaf(c, location);
             continue;
         }
         if (c->has(kFlagLoop)) {
@@ -267,6 +292,10 @@ int free_ptr(void *ptr, const char *location) {
     if (ptr == nullptr) return -1;
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return -1;
+    if (TAL_LIKELY(is_plain_leaf(tc))) {
+        free_plain_leaf(tc, location);
+        return 0;
+    }
     if (RefHandle *h = tc->refs()) {
         Chunk *parent = parent_of(tc);
         void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
@@ -362,7 +391,7 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
                 errno = ENOMEM;
                 return nullptr;
             }
-            moved = static_cast<Chunk *>(malloc(sizeof(Chunk) + size));
+            moved = static_cast<Chunk *>(cache_alloc(block_bytes(size)));
             if (moved == nullptr) return nullptr;
             charge_added = size + kRefHeaderSize;
         }
@@ -373,7 +402,7 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     } else {
         // Mark the old block so users of the stale pointer are caught.
         tc->flags |= kFlagFree;
-        moved = static_cast<Chunk *>(realloc(tc, sizeof(Chunk) + size));
+        moved = static_cast<Chunk *>(realloc(tc, block_bytes(size)));
         if (moved == nullptr) {
             tc->flags &= ~kFlagFree;
             return nullptr;

@@ -54,15 +54,15 @@ bool for_each_limit(Chunk *from, Fn &&fn) {
 
 }  // namespace
 
-bool memlimit_fits(Chunk *from, size_t amount) {
-    if (from == nullptr || !limits_active()) return true;
+bool memlimit_fits_slow(Chunk *from, size_t amount) {
+    if (from == nullptr) return true;
     return for_each_limit(from, [&](MemLimit *l) {
         return l->max_size == 0 || (l->max_size > l->cur_size && l->max_size - l->cur_size >= amount);
     });
 }
 
-void memlimit_grow(Chunk *from, size_t amount) {
-    if (from == nullptr || !limits_active()) return;
+void memlimit_grow_slow(Chunk *from, size_t amount) {
+    if (from == nullptr) return;
     for_each_limit(from, [&](MemLimit *l) {
         if (l->cur_size + amount < l->cur_size) {
             abort_with("logic error in talloc_memlimit_grow\n");
@@ -73,8 +73,8 @@ void memlimit_grow(Chunk *from, size_t amount) {
     });
 }
 
-void memlimit_shrink(Chunk *from, size_t amount) {
-    if (from == nullptr || !limits_active()) return;
+void memlimit_shrink_slow(Chunk *from, size_t amount) {
+    if (from == nullptr) return;
     for_each_limit(from, [&](MemLimit *l) {
         if (l->cur_size < amount) {
             abort_with("logic error in talloc_memlimit_shrink\n");

@@ -43,10 +43,19 @@ size_t accounted_subtree(Chunk *tc);
 // (from itself and its ancestors) and adds them; false (nothing added) if not.
 bool memlimit_charge(Chunk *from, size_t amount);
 // Adds or removes bytes without checking (reparenting, frees).
-void memlimit_grow(Chunk *from, size_t amount);
-void memlimit_shrink(Chunk *from, size_t amount);
+void memlimit_grow_slow(Chunk *from, size_t amount);
+void memlimit_shrink_slow(Chunk *from, size_t amount);
+inline void memlimit_grow(Chunk *from, size_t amount) {
+    if (limits_active()) memlimit_grow_slow(from, amount);
+}
+inline void memlimit_shrink(Chunk *from, size_t amount) {
+    if (limits_active()) memlimit_shrink_slow(from, amount);
+}
 // Only the check.
-bool memlimit_fits(Chunk *from, size_t amount);
+bool memlimit_fits_slow(Chunk *from, size_t amount);
+inline bool memlimit_fits(Chunk *from, size_t amount) {
+    return !limits_active() || memlimit_fits_slow(from, amount);
+}
 
 // Is any limit covering tc?
 bool covered_by_limit(Chunk *tc);

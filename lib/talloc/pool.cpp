@@ -6,18 +6,6 @@
 
 namespace tal {
 
-Chunk *pool_carve(PoolHeader *hdr, size_t size) {
-    size_t need = member_footprint(size);
-    if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < need) return nullptr;
-    char *at = hdr->end;
-    hdr->end += need;
-    hdr->object_count++;
-    Chunk *tc = reinterpret_cast<Chunk *>(at + kMemberPrefix);
-    owner_slot(tc) = hdr;
-    mark_valid(tc, kFlagPoolMem);
-    return tc;
-}
-
 Chunk *pool_create(size_t poolsize) {
     void *block = malloc(sizeof(PoolHeader) + sizeof(Chunk) + poolsize);
     if (block == nullptr) return nullptr;

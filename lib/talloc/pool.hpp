@@ -45,7 +45,17 @@ inline PoolHeader *pool_for_parent(Chunk *parent) {
 }
 
 // Carves a member of `size` payload bytes, or nullptr when it does not fit.
-Chunk *pool_carve(PoolHeader *hdr, size_t size);
+inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
+    size_t need = member_footprint(size);
+    if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < need) return nullptr;
+    char *at = hdr->end;
+    hdr->end += need;
+    hdr->object_count++;
+    auto *tc = reinterpret_cast<Chunk *>(at + kMemberPrefix);
+    owner_slot(tc) = hdr;
+    mark_valid(tc, kFlagPoolMem);
+    return tc;
+}
 
 // Creates an unlinked pool chunk whose pool area has `poolsize` bytes.
 Chunk *pool_create(size_t poolsize);

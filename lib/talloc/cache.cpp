@@ -1,0 +1,59 @@
+#include "cache.hpp"
+
+#include <pthread.h>
+
+namespace tal {
+
+__thread ThreadCache *t_cache __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
+
+// Set once the thread's cache has been released: chunks freed later in the
+// thread's exit (other thread-specific data destructors) go straight to free().
+__thread bool t_cache_retired __attribute__((tls_model("initial-exec"))) = false;
+
+pthread_key_t g_cache_key;
+pthread_once_t g_cache_key_once = PTHREAD_ONCE_INIT;
+bool g_cache_key_ok = false;
+
+void release_cache(void *arg) {
+    auto *c = static_cast<ThreadCache *>(arg);
+    t_cache = nullptr;
+    t_cache_retired = true;
+    for (FreeBlock *head : c->heads) {
+        while (head != nullptr) {
+            FreeBlock *next = head->next;
+            free(head);
+            head = next;
+        }
+    }
+    free(c);
+}
+
+void create_key() { g_cache_key_ok = pthread_key_create(&g_cache_key, release_cache) == 0; }
+
+ThreadCache *create_cache() {
+    if (t_cache_retired) return nullptr;
+    pthread_once(&g_cache_key_once, create_key);
+    if (!g_cache_key_ok) return nullptr;
+    auto *c = static_cast<ThreadCache *>(calloc(1, sizeof(ThreadCache)));
+    if (c == nullptr) return nullptr;
+    if (pthread_setspecific(g_cache_key, c) != 0) {
+        free(c);
+        return nullptr;
+    }
+    t_cache = c;
+    return c;
+}
+
+}  // namespace
+
+void cache_free_slow(void *block, size_t bytes) {
+    if (t_cache == nullptr && bytes / kAlign < kCacheClasses && create_cache() != nullptr) {
+        cache_free(block, bytes);
+        return;
+    }
+    free(block);
+}
+
+}  // namespace tal
