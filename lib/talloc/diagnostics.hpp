@@ -26,8 +26,10 @@ void abort_with(const char *reason);
 Chunk *report_bad_chunk(const Chunk *tc);
 
 // The chunk behind a user pointer, or nullptr (after reporting) when the
-// pointer is not a live talloc chunk.
+// pointer is not a live talloc chunk.  NULL yields nullptr without a report:
+// where the reference would dereference it and crash, callers fail softly.
 inline Chunk *checked(const void *ptr) {
+    if (TAL_UNLIKELY(ptr == nullptr)) return nullptr;
     Chunk *tc = Chunk::from_payload(ptr);
     if (TAL_LIKELY((tc->flags & (~kFlagMask | kFlagFree)) == g_magic)) return tc;
     return report_bad_chunk(tc);
