@@ -64,10 +64,10 @@ bool array_bytes(size_t el_size, size_t count, size_t *out) {
     return true;
 }
 
-void *allocate(const void *ctx, size_t size, const char *name) {
-    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
-    Chunk *parent;
-    if (!resolve_parent(ctx, &parent)) return nullptr;
+namespace {
+
+// Everything but the common case: pools, memory limits, an empty cache.
+__attribute__((noinline)) void *allocate_slow(Chunk *parent, size_t size, const char *name) {
     Chunk *tc = nullptr;
     if (parent != nullptr) {
         if (PoolHeader *pool = pool_for_parent(parent)) tc = pool_carve(pool, size);
@@ -76,6 +76,26 @@ void *allocate(const void *ctx, size_t size, const char *name) {
         tc = malloc_chunk(parent, size, size + kRefHeaderSize);
         if (tc == nullptr) return nullptr;
     }
+    init_fields(tc, size, name);
+    link_new(parent, tc);
+    return tc->payload();
+}
+
+}  // namespace
+
+void *allocate(const void *ctx, size_t size, const char *name) {
+    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
+    Chunk *parent;
+    if (!resolve_parent(ctx, &parent)) return nullptr;
+    if (TAL_UNLIKELY(limits_active())) return allocate_slow(parent, size, name);
+    Chunk *tc;
+    if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
+        tc = pool_carve(pool_for_parent(parent), size);
+    } else {
+        tc = static_cast<Chunk *>(cache_pop(block_bytes(size)));
+        if (tc != nullptr) mark_valid(tc, 0);
+    }
+    if (TAL_UNLIKELY(tc == nullptr)) return allocate_slow(parent, size, name);
     init_fields(tc, size, name);
     link_new(parent, tc);
     return tc->payload();
@@ -178,8 +198,7 @@ inline bool is_plain_leaf(const Chunk *tc) {
            !limits_active();
 }
 
-inline void free_plain_leaf(Chunk *tc, const char *location) {
-    unlink_keep_parent(tc);
+inline void release_plain(Chunk *tc, const char *location) {
     if (tc->has(kFlagPoolMem)) {
         pool_release_member(tc, location);
         return;
@@ -187,6 +206,11 @@ inline void free_plain_leaf(Chunk *tc, const char *location) {
     tc->flags |= kFlagFree;
     tc->name_or_ext = location;
     cache_free(tc, block_bytes(tc->size));
+}
+
+inline void free_plain_leaf(Chunk *tc, const char *location) {
+    unlink_keep_parent(tc);
+    release_plain(tc, location);
 }
 
 void finish_free(Chunk *tc, const char *location) {
@@ -219,7 +243,15 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
             continue;
         }
         if (is_plain_leaf(c)) {
-            free_plain_leaf(c, location);
+            // A run of plain leaves cannot run code, so it is released in
+            // one sweep and the list is mended once.
+            do {
+                Chunk *next = c->next;
+                release_plain(c, location);
+                c = next;
+            } while (c != nullptr && is_plain_leaf(c));
+            top->child = c;
+            if (c != nullptr) c->set_first_of(top);
             continue;
         }
         if (c->has(kFlagLoop)) {

@@ -34,7 +34,8 @@ extern __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec")));
 // Bytes a chunk with `size` payload occupies; cached blocks are exactly this.
 inline size_t block_bytes(size_t size) { return align16(sizeof(Chunk) + size); }
 
-inline void *cache_alloc(size_t bytes) {
+// A cached block of exactly `bytes`, or nullptr.
+inline void *cache_pop(size_t bytes) {
     size_t cls = bytes / kAlign;
     ThreadCache *c = t_cache;
     if (c != nullptr && cls < kCacheClasses) {
@@ -44,7 +45,12 @@ inline void *cache_alloc(size_t bytes) {
             return b;
         }
     }
-    return malloc(bytes);
+    return nullptr;
+}
+
+inline void *cache_alloc(size_t bytes) {
+    void *b = cache_pop(bytes);
+    return b != nullptr ? b : malloc(bytes);
 }
 
 // Slow path of cache_free: creates the cache or hands the block to free().

@@ -1,0 +1,121 @@
+/* talloc workloads for the side-by-side benchmark (tools/bench/run.py).
+ * Built once against Debian's talloc headers; the runner runs the same binary
+ * on the reference library and, through LD_LIBRARY_PATH, on ours.
+ * Prints one "name value unit" line per workload: seconds, or bytes. */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <talloc.h>
+#include <time.h>
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static volatile void *sink;
+
+static void alloc_free(void *top, long n)
+{
+	for (long i = 0; i < n; i++) {
+		void *p = talloc_named_const(top, 0, "parent");
+		sink = talloc_size(p, 16);
+		sink = talloc_size(p, 32);
+		sink = talloc_size(p, 48);
+		talloc_free(p);
+	}
+}
+
+/* Called through volatile pointers so the compiler cannot elide the pairs. */
+static void *(*volatile sys_malloc)(size_t) = malloc;
+static void (*volatile sys_free)(void *) = free;
+
+static void malloc_free(long n)
+{
+	for (long i = 0; i < n; i++) {
+		void *p = sys_malloc(16), *a = sys_malloc(16), *b = sys_malloc(32), *c = sys_malloc(48);
+		sys_free(a); sys_free(b); sys_free(c); sys_free(p);
+	}
+}
+
+static void *thread_alloc_free(void *arg)
+{
+	void *top = talloc_named_const(NULL, 0, "thread top");
+	alloc_free(top, (long)arg);
+	talloc_free(top);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	double scale = argc > 1 ? atof(argv[1]) : 1.0;
+	long n = (long)(1000000 * scale);
+	double t;
+	void *top = talloc_named_const(NULL, 0, "top");
+
+	talloc_disable_null_tracking();
+
+	t = now(); alloc_free(top, n); printf("alloc_free %.6f s\n", now() - t);
+	t = now(); malloc_free(n); printf("malloc_free %.6f s\n", now() - t);
+
+	void *pool = talloc_pool(top, 64 * 1024);
+	t = now(); alloc_free(pool, n); printf("pool_alloc_free %.6f s\n", now() - t);
+	talloc_free(pool);
+
+	void *wide = talloc_named_const(top, 0, "wide");
+	for (long i = 0; i < 1000000 * scale; i++) sink = talloc_size(wide, 16);
+	t = now(); talloc_free(wide); printf("free_1m_children %.6f s\n", now() - t);
+
+	void *deep = talloc_named_const(top, 0, "deep"), *p = deep;
+	for (long i = 0; i < 100000; i++) p = talloc_size(p, 16);
+	t = now(); talloc_free(deep); printf("free_100k_deep %.6f s\n", now() - t);
+
+	t = now();
+	for (long i = 0; i < n / 4; i++) {
+		char *s = talloc_asprintf(top, "%s-%ld", "value", i);
+		for (int j = 0; j < 8; j++) s = talloc_asprintf_append_buffer(s, ":%d", j);
+		talloc_free(s);
+	}
+	printf("asprintf_append %.6f s\n", now() - t);
+
+	t = now();
+	for (long i = 0; i < n / 100; i++) {
+		int *a = NULL;
+		for (int len = 1; len <= 200; len++) {
+			a = talloc_realloc(top, a, int, len);
+			a[len - 1] = len;
+		}
+		talloc_free(a);
+	}
+	printf("realloc_growth %.6f s\n", now() - t);
+
+	void *owner = talloc_named_const(top, 0, "owner");
+	void *obj = talloc_named_const(top, 16, "obj");
+	t = now();
+	for (long i = 0; i < n; i++) {
+		talloc_reference(owner, obj);
+		talloc_unlink(owner, obj);
+	}
+	printf("reference_unlink %.6f s\n", now() - t);
+
+	pthread_t th[2];
+	t = now();
+	for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thread_alloc_free, (void *)n);
+	for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+	printf("two_threads %.6f s\n", now() - t);
+
+	/* heap bytes per 16-byte chunk, as malloc accounts them */
+	void *heap = talloc_named_const(top, 0, "heap");
+	struct mallinfo2 before = mallinfo2();
+	for (int i = 0; i < 100000; i++) sink = talloc_size(heap, 16);
+	struct mallinfo2 after = mallinfo2();
+	printf("heap_per_16b_chunk %.1f bytes\n", (double)(after.uordblks - before.uordblks) / 100000.0);
+	talloc_free(heap);
+
+	talloc_free(top);
+	return 0;
+}
