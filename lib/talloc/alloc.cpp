@@ -59,7 +59,10 @@ Chunk *malloc_chunk(Chunk *parent, size_t size, size_t charged) {
 }  // namespace
 
 bool array_bytes(size_t el_size, size_t count, size_t *out) {
-    if (el_size != 0 && count >= kMaxSize / el_size) return false;
+    // The reference refuses count >= kMaxSize / el_size; this is the same
+    // condition without a division on every array allocation.
+    size_t limit_probe;
+    if (__builtin_mul_overflow(count + 1, el_size, &limit_probe) || limit_probe > kMaxSize) return false;
     *out = el_size * count;
     return true;
 }
@@ -431,6 +434,10 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
         memcpy(moved, tc, keep);
         mark_valid(moved, carried | (from_malloc ? 0 : kFlagPoolMem));
         pool_release_member(tc, "talloc_realloc");
+    } else if (size > old_size && block_bytes(size) <= block_bytes(old_size)) {
+        // The block's 16-byte rounding already has room for the growth.
+        moved = tc;
+        charge_added = size - old_size;
     } else {
         // Mark the old block so users of the stale pointer are caught.
         tc->flags |= kFlagFree;
