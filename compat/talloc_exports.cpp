@@ -139,6 +139,7 @@ TALLOC_API void *_talloc_steal_loc(const void *new_ctx, const void *ptr, const c
 }
 
 TALLOC_API void *_talloc_move(const void *new_ctx, const void *pptr) {
+    if (pptr == nullptr) return nullptr;
     auto **slot = static_cast<const void **>(const_cast<void *>(pptr));
     void *moved = steal_ptr(new_ctx, *slot, __location__);
     *slot = nullptr;

@@ -202,6 +202,7 @@ inline bool is_plain_leaf(const Chunk *tc) {
 }
 
 inline void release_plain(Chunk *tc, const char *location) {
+    fill_freed(tc->payload(), tc->size);
     if (tc->has(kFlagPoolMem)) {
         pool_release_member(tc, location);
         return;
@@ -218,6 +219,7 @@ inline void free_plain_leaf(Chunk *tc, const char *location) {
 
 void finish_free(Chunk *tc, const char *location) {
     release_ext(tc);
+    fill_freed(tc->payload(), tc->size);
     tc->flags |= kFlagFree;
     tc->name_or_ext = location;
     if (tc->has(kFlagPool)) {
@@ -375,6 +377,7 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     PoolHeader *pool = tc->has(kFlagPoolMem) ? owner_slot(tc) : nullptr;
 
     if (size < tc->size && !limited) {
+        fill_freed(static_cast<char *>(ptr) + size, tc->size - size);
         if (pool != nullptr) {
             bool newest = pool->end == member_end(tc);
             tc->size = static_cast<uint32_t>(size);
@@ -433,6 +436,7 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
         uint32_t carried = tc->flags & (kFlagLoop | kFlagExt | kFlagDying);
         memcpy(moved, tc, keep);
         mark_valid(moved, carried | (from_malloc ? 0 : kFlagPoolMem));
+        fill_freed(tc->payload(), old_size);
         pool_release_member(tc, "talloc_realloc");
     } else if (size > old_size && block_bytes(size) <= block_bytes(old_size)) {
         // The block's 16-byte rounding already has room for the growth.

@@ -22,6 +22,19 @@ void log(const char *fmt, ...) TAL_PRINTF(1, 2);
 // when a user abort function returns; callers then fail gracefully.
 void abort_with(const char *reason);
 
+// TALLOC_FREE_FILL: when the environment names a byte value, freed payloads
+// (and the tail cut off by a shrinking realloc) are overwritten with it, as
+// the reference does, so use of stale memory shows.
+struct FreeFill {
+    bool enabled;
+    unsigned char value;
+};
+extern FreeFill g_free_fill;
+
+inline void fill_freed(void *from, size_t len) {
+    if (TAL_UNLIKELY(g_free_fill.enabled)) __builtin_memset(from, g_free_fill.value, len);
+}
+
 // Reports a chunk whose magic is wrong (freed or foreign) and returns nullptr.
 Chunk *report_bad_chunk(const Chunk *tc);
 

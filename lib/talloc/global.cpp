@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core.hpp"
+#include "diagnostics.hpp"
 #include "report.hpp"
 
 namespace tal {
@@ -18,6 +19,7 @@ namespace tal {
 uint32_t g_magic = 0xe814ec00u;
 
 void *g_null_context = nullptr;
+FreeFill g_free_fill = {false, 0};
 void *g_autofree_context = nullptr;
 
 namespace {
@@ -25,6 +27,13 @@ namespace {
 enum class LeakReport { None, Summary, Full };
 LeakReport g_leak_report = LeakReport::None;
 bool g_atexit_registered = false;
+
+__attribute__((constructor)) void read_free_fill() {
+    const char *fill = getenv("TALLOC_FREE_FILL");
+    if (fill == nullptr) return;
+    g_free_fill.value = static_cast<unsigned char>(strtoul(fill, nullptr, 0));
+    g_free_fill.enabled = true;
+}
 
 __attribute__((constructor)) void randomise_magic() {
     const auto *random = reinterpret_cast<const unsigned char *>(getauxval(AT_RANDOM));

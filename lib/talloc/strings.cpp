@@ -95,6 +95,7 @@ char *str_vformat_append(char *s, const char *fmt, va_list ap, bool use_buffer_l
 }
 
 void str_addbuf(char **ps, const char *sep, const char *fmt, va_list ap) {
+    if (ps == nullptr) return;
     char *s = *ps;
     if (s == nullptr) return;
     if (sep != nullptr && s[0] != '\0') {

@@ -19,6 +19,13 @@
 
 #include "tevent.h"
 
+// Exported by the core but not declared in the public header.
+extern "C" {
+void tevent_abort(struct tevent_context *ev, const char *reason);
+void tevent_trace_queue_callback(struct tevent_context *ev, struct tevent_queue_entry *qe,
+                                 enum tevent_event_trace_point tp);
+}
+
 // "file:line" of the call site, the form tevent_req_print() shows for the
 // create and finish locations of requests made inside the library.
 #define TEVR_STR2(x) #x
@@ -138,7 +145,7 @@ tevent_req_profile *req_move_profile(tevent_req *req, TALLOC_CTX *mem_ctx);
 bool profile_attach_sub(tevent_req *req, tevent_req *parent);
 // Called by req_finish(): records the outcome, hands the profile to the
 // parent's profile if there is one.
-void profile_finish(tevent_req *req, const char *location);
+void profile_finish(tevent_req *req, enum tevent_req_state state, const char *location);
 
 tevent_req_profile *profile_create(TALLOC_CTX *mem_ctx);
 void profile_get_name(const tevent_req_profile *p, const char **req_name);
@@ -162,7 +169,11 @@ struct CallDepthHook {
 };
 
 // Per thread, as documented: each thread registers its own callback.
-extern constinit thread_local CallDepthHook g_call_depth_hook;
+// Initial-exec TLS: reached without __tls_get_addr, so the library does not
+// need ld-linux.so (only libtalloc and libc); 16 bytes of static TLS are
+// always available, even when libtevent is dlopen()ed.
+#define TEVR_TLS_MODEL __attribute__((tls_model("initial-exec")))
+extern constinit thread_local CallDepthHook g_call_depth_hook TEVR_TLS_MODEL;
 
 // Inline so an unhooked thread pays one TLS load per notification point.
 inline void call_depth_notify(enum tevent_thread_call_depth_cmd cmd, tevent_req *req, size_t depth,

@@ -1,0 +1,356 @@
+/*
+ * fd events on every backend: readiness flags, flag changes, freeing from
+ * handlers, close functions, many descriptors, and (0.17) TEVENT_FD_ERROR.
+ */
+#include "common.h"
+
+struct fd_rec {
+	int calls;
+	uint16_t last_flags;
+	uint16_t all_flags;
+	int drain_fd;		/* read one byte here on READ, -1 for none */
+	int clear_after;	/* set flags to 0 after this many calls, 0 never */
+	bool free_self;
+	struct tevent_fd **victim;	/* freed (and NULLed) by the handler */
+	int *shared_calls;
+};
+
+static void fd_handler(struct tevent_context *ev, struct tevent_fd *fde, uint16_t flags, void *private_data)
+{
+	struct fd_rec *r = private_data;
+	(void)ev;
+	r->calls++;
+	r->last_flags = flags;
+	r->all_flags |= flags;
+	if (r->shared_calls != NULL) {
+		(*r->shared_calls)++;
+	}
+	if ((flags & TEVENT_FD_READ) && r->drain_fd >= 0) {
+		tt_read_byte(r->drain_fd);
+	}
+	if (r->clear_after != 0 && r->calls == r->clear_after) {
+		tevent_fd_set_flags(fde, 0);
+	}
+	if (r->victim != NULL && *r->victim != NULL) {
+		talloc_free(*r->victim);
+		*r->victim = NULL;
+	}
+	if (r->free_self) {
+		talloc_free(fde);
+	}
+}
+
+/* Runs one iteration that is guaranteed to end: a short timer bounds it. */
+static void loop_once_bounded(struct tevent_context *ev)
+{
+	bool fired = false;
+	struct tevent_timer *te = tevent_add_timer(ev, NULL, tevent_timeval_current_ofs(0, 50 * 1000),
+						   tt_deadline_handler, &fired);
+	assert_non_null(te);
+	assert_int_equal(tevent_loop_once(ev), 0);
+	if (!fired) {
+		talloc_free(te);
+	}
+}
+
+static void test_read_ready(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = p[0]};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
+	assert_non_null(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
+
+	loop_once_bounded(ev);	/* nothing written: only the timer runs */
+	assert_int_equal(r.calls, 0);
+
+	tt_write_byte(p[1]);
+	tt_loop_until_count(ev, &r.calls, 1);
+	assert_int_equal(r.last_flags, TEVENT_FD_READ);
+
+	loop_once_bounded(ev);	/* drained: not readable any more */
+	assert_int_equal(r.calls, 1);
+
+	tt_write_byte(p[1]);
+	tt_write_byte(p[1]);
+	tt_loop_until_count(ev, &r.calls, 3);
+	loop_once_bounded(ev);
+	assert_int_equal(r.calls, 3);
+
+	talloc_free(ev);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_write_ready(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1, .clear_after = 3};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[1], TEVENT_FD_WRITE, fd_handler, &r);
+	assert_non_null(fde);
+	tt_loop_until_count(ev, &r.calls, 3);
+	assert_int_equal(r.all_flags, TEVENT_FD_WRITE);
+	/* The handler cleared the flags on its third call. */
+	assert_int_equal(tevent_fd_get_flags(fde), 0);
+	loop_once_bounded(ev);
+	loop_once_bounded(ev);
+	assert_int_equal(r.calls, 3);
+	talloc_free(ev);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_read_write_flags(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int s[2];
+	tt_socketpair(s);
+	struct fd_rec r = {.drain_fd = -1};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ | TEVENT_FD_WRITE, fd_handler, &r);
+	assert_non_null(fde);
+
+	tt_loop_until_count(ev, &r.calls, 1);
+	assert_int_equal(r.last_flags, TEVENT_FD_WRITE);
+
+	tt_write_byte(s[1]);
+	tt_loop_until_count(ev, &r.calls, 2);
+	assert_int_equal(r.last_flags, TEVENT_FD_READ | TEVENT_FD_WRITE);
+
+	/* Only what is asked for is reported. */
+	TEVENT_FD_NOT_WRITEABLE(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
+	tt_loop_until_count(ev, &r.calls, 3);
+	assert_int_equal(r.last_flags, TEVENT_FD_READ);
+
+	TEVENT_FD_NOT_READABLE(fde);
+	TEVENT_FD_WRITEABLE(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_WRITE);
+	tt_loop_until_count(ev, &r.calls, 4);
+	assert_int_equal(r.last_flags, TEVENT_FD_WRITE);
+
+	talloc_free(ev);
+	close(s[0]);
+	close(s[1]);
+}
+
+static void test_flags_zero_then_back(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = p[0]};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], 0, fd_handler, &r);
+	assert_non_null(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), 0);
+	tt_write_byte(p[1]);
+	loop_once_bounded(ev);
+	assert_int_equal(r.calls, 0);
+
+	tevent_fd_set_flags(fde, TEVENT_FD_READ);
+	tt_loop_until_count(ev, &r.calls, 1);
+	assert_int_equal(r.last_flags, TEVENT_FD_READ);
+
+	tevent_fd_set_flags(fde, 0);
+	tt_write_byte(p[1]);
+	loop_once_bounded(ev);
+	assert_int_equal(r.calls, 1);
+	talloc_free(ev);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_free_self_in_handler(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1, .free_self = true};
+	assert_non_null(tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r));
+	tt_write_byte(p[1]);
+	tt_loop_until_count(ev, &r.calls, 1);
+	loop_once_bounded(ev);
+	loop_once_bounded(ev);
+	assert_int_equal(r.calls, 1);
+	talloc_free(ev);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_free_other_in_handler(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int a[2], b[2];
+	tt_pipe(a);
+	tt_pipe(b);
+	int shared = 0;
+	struct tevent_fd *fa = NULL, *fb = NULL;
+	/* Each frees the other: whichever runs first, the other never runs. */
+	struct fd_rec ra = {.drain_fd = -1, .victim = &fb, .shared_calls = &shared};
+	struct fd_rec rb = {.drain_fd = -1, .victim = &fa, .shared_calls = &shared};
+	fa = tevent_add_fd(ev, ev, a[0], TEVENT_FD_READ, fd_handler, &ra);
+	fb = tevent_add_fd(ev, ev, b[0], TEVENT_FD_READ, fd_handler, &rb);
+	assert_non_null(fa);
+	assert_non_null(fb);
+	tt_write_byte(a[1]);
+	tt_write_byte(b[1]);
+	tt_loop_until_count(ev, &shared, 1);
+	/* The survivor keeps firing (its pipe is never drained). */
+	tt_loop_until_count(ev, &shared, 2);
+	assert_true((ra.calls == 2 && rb.calls == 0) || (ra.calls == 0 && rb.calls == 2));
+	talloc_free(ev);
+	close(a[0]);
+	close(a[1]);
+	close(b[0]);
+	close(b[1]);
+}
+
+static int close_fn_calls;
+static int close_fn_fd;
+static void *close_fn_private;
+
+static void record_close(struct tevent_context *ev, struct tevent_fd *fde, int fd, void *private_data)
+{
+	(void)ev;
+	(void)fde;
+	close_fn_calls++;
+	close_fn_fd = fd;
+	close_fn_private = private_data;
+}
+
+static void test_close_fn_and_auto_close(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
+	assert_non_null(fde);
+	close_fn_calls = 0;
+	tevent_fd_set_close_fn(fde, record_close);
+	talloc_free(fde);
+	assert_int_equal(close_fn_calls, 1);
+	assert_int_equal(close_fn_fd, p[0]);
+	assert_ptr_equal(close_fn_private, &r);
+	/* A close function replaces closing: the descriptor is still open. */
+	assert_int_not_equal(fcntl(p[0], F_GETFD), -1);
+
+	fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
+	assert_non_null(fde);
+	tevent_fd_set_auto_close(fde);
+	TALLOC_CTX *parent = talloc_new(NULL);
+	assert_non_null(talloc_steal(parent, fde));
+	talloc_free(parent);	/* freeing the parent frees the event */
+	errno = 0;
+	assert_int_equal(fcntl(p[0], F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(close_fn_calls, 1);
+	assert_int_equal(r.calls, 0);
+	talloc_free(ev);
+	close(p[1]);
+}
+
+#define MANY 64
+
+static void test_many_descriptors(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int fds[MANY][2];
+	struct fd_rec recs[MANY];
+	int total = 0;
+	for (int i = 0; i < MANY; i++) {
+		tt_pipe(fds[i]);
+		recs[i] = (struct fd_rec){.drain_fd = fds[i][0], .shared_calls = &total};
+		assert_non_null(tevent_add_fd(ev, ev, fds[i][0], TEVENT_FD_READ, fd_handler, &recs[i]));
+	}
+	for (int i = 0; i < MANY; i += 2) {
+		tt_write_byte(fds[i][1]);
+	}
+	tt_loop_until_count(ev, &total, MANY / 2);
+	loop_once_bounded(ev);
+	assert_int_equal(total, MANY / 2);
+	for (int i = 0; i < MANY; i++) {
+		assert_int_equal(recs[i].calls, (i % 2 == 0) ? 1 : 0);
+	}
+	talloc_free(ev);
+	for (int i = 0; i < MANY; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+}
+
+static void test_invalid_fd(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	struct fd_rec r = {.drain_fd = -1};
+	assert_null(tevent_add_fd(ev, ev, -1, TEVENT_FD_READ, fd_handler, &r));
+	talloc_free(ev);
+}
+
+#ifndef TEVENT_TEST_REFERENCE
+/* TEVENT_FD_ERROR is tevent 0.17 API: reported on hang-up even unasked. */
+static void test_error_only(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1, .free_self = true};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_ERROR, fd_handler, &r);
+	assert_non_null(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_ERROR);
+
+	tt_write_byte(p[1]);	/* readable, but READ was not asked for */
+	loop_once_bounded(ev);
+	assert_int_equal(r.calls, 0);
+
+	close(p[1]);		/* hang-up */
+	tt_loop_until_count(ev, &r.calls, 1);
+	assert_true(r.last_flags & TEVENT_FD_ERROR);
+	assert_false(r.last_flags & TEVENT_FD_WRITE);
+	talloc_free(ev);
+	close(p[0]);
+}
+
+static void test_read_error_on_peer_close(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int s[2];
+	tt_socketpair(s);
+	struct fd_rec r = {.drain_fd = -1, .free_self = true};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ | TEVENT_FD_ERROR, fd_handler, &r);
+	assert_non_null(fde);
+	TEVENT_FD_NOT_WANTERROR(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
+	TEVENT_FD_WANTERROR(fde);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ | TEVENT_FD_ERROR);
+	close(s[1]);
+	tt_loop_until_count(ev, &r.calls, 1);
+	assert_true(r.last_flags & TEVENT_FD_ERROR);
+	talloc_free(ev);
+	close(s[0]);
+}
+#endif
+
+int main(void)
+{
+	alarm(300);
+	const struct CMUnitTest tests[] = {
+		PER_BACKEND(test_read_ready),
+		PER_BACKEND(test_write_ready),
+		PER_BACKEND(test_read_write_flags),
+		PER_BACKEND(test_flags_zero_then_back),
+		PER_BACKEND(test_free_self_in_handler),
+		PER_BACKEND(test_free_other_in_handler),
+		PER_BACKEND(test_close_fn_and_auto_close),
+		PER_BACKEND(test_many_descriptors),
+		PER_BACKEND(test_invalid_fd),
+#ifndef TEVENT_TEST_REFERENCE
+		PER_BACKEND(test_error_only),
+		PER_BACKEND(test_read_error_on_peer_close),
+#endif
+	};
+	return cmocka_run_group_tests_name("tevent fd events (" TT_IMPL ")", tests, NULL, NULL);
+}
