@@ -96,6 +96,13 @@ static void section_realloc_and_strings(void)
 	talloc_free(ctx);
 }
 
+/*
+ * Only what both implementations count alike.  The reference's books drift
+ * when a pool under a limit is freed (the pool's bytes stay charged) and when
+ * chunks are stolen out of a limited context (the old limit is not
+ * credited, a stolen memlimit context loses its limit); ours keeps them
+ * exact, which tests/talloc/test_memlimit.c asserts for each side.
+ */
 static void section_pools(void)
 {
 	void *ctx, *pool, *c;
@@ -110,8 +117,6 @@ static void section_pools(void)
 	talloc_report_depth_file(ctx, 0, 0, stdout);
 	talloc_free(c);
 	talloc_report_depth_file(ctx, 0, 0, stdout);
-	talloc_free(pool);
-	talloc_report_depth_file(ctx, 0, 0, stdout);
 	say("big pool %s\n", talloc_pool(ctx, 4000) ? "ok" : "NULL");
 	say("small pool %s\n", talloc_pool(ctx, 100) ? "ok" : "NULL");
 	talloc_report_depth_file(ctx, 0, 0, stdout);
@@ -120,48 +125,22 @@ static void section_pools(void)
 
 static void section_steal(void)
 {
-	void *a, *b, *c, *x, *inner, *u;
+	void *a, *c, *x;
 
-	say("== steal\n");
+	say("== steal into a limited context\n");
 	a = talloc_named_const(NULL, 0, "A");
-	b = talloc_named_const(NULL, 0, "B");
 	c = talloc_named_const(NULL, 0, "C");
 	talloc_set_memlimit(a, 2000);
-	talloc_set_memlimit(b, 2000);
-	x = talloc_size(a, 200);
-	talloc_named_const(x, 50, "x child");
-	talloc_steal(b, x);
-	talloc_report_depth_file(a, 0, 0, stdout);
-	talloc_report_depth_file(b, 0, 0, stdout);
-	talloc_free(x);
-	talloc_report_depth_file(b, 0, 0, stdout);
 	x = talloc_size(c, 300);
+	talloc_named_const(x, 50, "x child");
 	talloc_steal(a, x);
-	talloc_report_depth_file(a, 0, 0, stdout);
-	talloc_steal(c, x);
+	talloc_report_full(a, stdout);
+	say("A fit(100)=%zu\n", fill(a, 100));
+	talloc_free_children(a);
 	talloc_report_depth_file(a, 0, 0, stdout);
 	say("A fit(100)=%zu\n", fill(a, 100));
-
-	inner = talloc_named_const(b, 0, "inner");
-	talloc_set_memlimit(inner, 600);
-	talloc_size(inner, 20);
-	talloc_steal(c, inner);
-	talloc_report_full(b, stdout);
-	talloc_report_full(c, stdout);
-	u = talloc_named_const(NULL, 0, "U");
-	inner = talloc_named_const(u, 0, "inner2");
-	talloc_set_memlimit(inner, 600);
-	talloc_steal(b, inner);
-	say("inner2 fit(10)=%zu\n", fill(inner, 10));
-	talloc_report_depth_file(b, 0, 1, stdout);
-	/*
-	 * Not freed: after these steals the reference's books no longer add
-	 * up, and freeing A runs into its "logic error in
-	 * talloc_memlimit_shrink" abort.  The process exits right after.
-	 */
-	(void)a;
-	(void)c;
-	(void)u;
+	talloc_free(a);
+	talloc_free(c);
 }
 
 int main(void)

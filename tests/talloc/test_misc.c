@@ -211,8 +211,6 @@ static void test_null_arguments_defined_by_reference(void **state)
 	assert_null(talloc_get_type(NULL, int));
 	assert_int_equal(talloc_total_size(NULL), 0);
 	assert_int_equal(talloc_total_blocks(NULL), 0);
-	/* a NULL format gives no context */
-	assert_null(talloc_init(NULL));
 	/* nothing was logged or aborted for any of these */
 	assert_int_equal(tt_log_calls, 0);
 	assert_int_equal(tt_abort_calls, 0);

@@ -52,6 +52,10 @@ static void test_null_arguments_do_not_crash(void **state)
 	assert_null(talloc_move(x, &s));
 	talloc_report_depth_cb(x, 0, -1, NULL, NULL);
 	talloc_report_full(x, NULL);
+	/* a NULL format: the reference hands it to vsnprintf (undefined) */
+	assert_null(talloc_init(NULL));
+	assert_null(talloc_asprintf(x, NULL));
+	assert_null(talloc_named(x, 1, NULL));
 	talloc_show_parents(x, NULL);
 	assert_int_equal(tt_abort_calls, 0);
 	assert_int_equal(talloc_total_blocks(x), 1);
@@ -66,9 +70,26 @@ static void test_null_arguments_do_not_crash(void **state)
 static const size_t heap_sizes[] = {0, 1, 16, 24, 100, 500, 1000, 1100, 5000, 65536};
 #define N_SIZES (sizeof(heap_sizes) / sizeof(heap_sizes[0]))
 
+/*
+ * With MALLOC_PERTURB_ set, glibc overwrites every block it gets back, so a
+ * freed chunk that went back to malloc may no longer be recognisable as a
+ * freed talloc chunk.  That run (TT_STRICT_PERTURBED=1, see meson.build)
+ * still demands a report through the log and abort functions and no crash,
+ * but accepts "unknown value" as the diagnosis.
+ */
+static int perturbed(void)
+{
+	const char *e = getenv("TT_STRICT_PERTURBED");
+	return e != NULL && strcmp(e, "1") == 0;
+}
+
 static void expect_after_free(const char *loc)
 {
 	char expect[512];
+	if (perturbed() && strcmp(tt_abort_msg, "Bad talloc magic value - unknown value") == 0) {
+		assert_string_equal(tt_log_buf, "Bad talloc magic value - unknown value\n");
+		return;
+	}
 	snprintf(expect, sizeof(expect),
 		 "talloc: access after free error - first free may be at %s\n"
 		 "Bad talloc magic value - access after free\n", loc);
@@ -124,8 +145,7 @@ static void test_freed_child_of_freed_parent(void **state)
 	_talloc_free(parent, "parent-free");
 	tt_log_reset();
 	TT_EXPECT_ABORT((void)talloc_get_name(child));
-	assert_string_equal(tt_abort_msg, "Bad talloc magic value - access after free");
-	assert_non_null(strstr(tt_log_buf, "talloc: access after free error - first free may be at "));
+	expect_after_free("parent-free");
 }
 
 static void test_abort_fn_returning(void **state)
@@ -152,7 +172,9 @@ static void test_abort_fn_returning(void **state)
 	assert_null(talloc_reference(ctx, p));
 	assert_null(talloc_realloc_size(ctx, p, 100));
 	assert_true(tt_abort_calls >= 8);
-	assert_string_equal(tt_abort_msg, "Bad talloc magic value - access after free");
+	tt_log_reset();
+	assert_int_equal(talloc_free(p), -1);
+	expect_after_free("gone");
 	assert_int_equal(talloc_total_blocks(ctx), 1);
 	talloc_free(ctx);
 }
@@ -213,6 +235,9 @@ static void test_double_free_default_abort(void **state)
 	tt_run_child(&res, child_double_free_no_handlers, NULL);
 	assert_int_equal(res.exited, 0);
 	assert_int_equal(res.status, 6 /* SIGABRT */);
+	if (perturbed() && strcmp(res.out, "Bad talloc magic value - unknown value\n") == 0) {
+		return;
+	}
 	assert_string_equal(res.out,
 		"talloc: access after free error - first free may be at where-first\n"
 		"Bad talloc magic value - access after free\n");

@@ -646,6 +646,27 @@ static void test_context_freed_before_signal_event(void **state)
 	talloc_free(b);
 }
 
+/* Freeing the context unhooks its signal events and restores the action. */
+static void test_context_free_restores_action(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	struct log l = {.n = 0};
+	struct sig_rec r1, r2;
+	set_disposition(SIGUSR1, SIG_IGN);
+	TALLOC_CTX *keep = talloc_new(NULL);
+	struct tevent_signal *outliving = add(ev, keep, SIGUSR1, 0, &r1, &l, 'a');
+	add(ev, ev, SIGUSR1, 0, &r2, &l, 'b');
+	assert_ptr_not_equal(get_disposition(SIGUSR1).sa_handler, SIG_IGN);
+	talloc_free(ev);
+	assert_ptr_equal(get_disposition(SIGUSR1).sa_handler, SIG_IGN);
+	raise(SIGUSR1);
+	talloc_free(outliving);	/* still safe to free */
+	assert_ptr_equal(get_disposition(SIGUSR1).sa_handler, SIG_IGN);
+	assert_int_equal(l.n, 0);
+	talloc_free(keep);
+	set_disposition(SIGUSR1, SIG_DFL);
+}
+
 static void test_tag(void **state)
 {
 	struct tevent_context *ev = tt_context(state);
@@ -836,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_siginfo_free_self_stops_delivery),
 		cmocka_unit_test(test_cleanup_pending_signal_handlers),
 		cmocka_unit_test(test_context_freed_before_signal_event),
+		PER_BACKEND(test_context_free_restores_action),
 		cmocka_unit_test(test_tag),
 		cmocka_unit_test(test_trace_callback),
 #ifndef TEVENT_TEST_REFERENCE

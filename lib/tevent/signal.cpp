@@ -1,0 +1,440 @@
+// Signal events.
+//
+// Three layers:
+//  - the async side: one process-wide Slot per signal number, written only
+//    by the signal handler (a counter, and for SA_SIGINFO a ring of siginfo
+//    structures), plus an immutable table saying which wakeup descriptors
+//    to poke for which signal;
+//  - registrations: one per tevent_signal, linked newest first into the
+//    list of its signal, guarded by one mutex that only the slow paths take
+//    (adding/removing handlers, and a loop that found something pending);
+//  - delivery: tevent_common_check_signal() moves what the handler counted
+//    into the registrations and calls the handlers.
+//
+// As in the reference, a caught signal is consumed once, by whichever loop
+// looks first, and then handed to every handler of that signal (newest
+// first, SA_SIGINFO handlers once per siginfo).  Unlike the reference, a
+// handler whose context belongs to another thread is not called from the
+// consuming thread: its share is parked on its registration and that
+// context is woken to deliver it itself.
+#include "signal.hpp"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ucontext.h>
+
+#include <atomic>
+#include <new>
+
+#include "context.hpp"
+
+namespace tev::sig {
+namespace {
+
+// ---------------------------------------------------------------------------
+// The async side.
+
+struct InfoRing {
+    siginfo_t info[kInfoQueue];
+    // n + 1 once info[n % kInfoQueue] holds the n-th caught signal: a loop
+    // never reads an entry a handler on another thread is still writing.
+    std::atomic<uint32_t> stamp[kInfoQueue];
+};
+
+struct Slot {
+    // Signals caught; for SA_SIGINFO also the ring positions reserved.
+    std::atomic<uint32_t> caught{0};
+    // Signals taken by a loop (advanced under g_lock; the handler reads it
+    // to know how much of the ring is free).
+    std::atomic<uint32_t> taken{0};
+    // Allocated with the first SA_SIGINFO action and never freed: a handler
+    // may still be running on another thread when the action goes.
+    std::atomic<InfoRing *> ring{nullptr};
+    // The handler filled the ring and blocked the signal in the thread it
+    // interrupted; the next loop to drain the ring unblocks it (in its own
+    // thread, which is the one that normally catches it).
+    std::atomic<bool> blocked{false};
+};
+
+Slot g_slots[kNumSignals];
+
+// Hints for the fast path of tevent_common_check_signal(): the sum of all
+// caught counters (bumped after the slot is complete) and its value when a
+// loop last took everything.
+std::atomic<uint32_t> g_caught_total{0};
+std::atomic<uint32_t> g_taken_total{0};
+// Contexts with deliveries parked for them by another thread.
+std::atomic<int> g_parked_contexts{0};
+
+// Which descriptors to poke per signal.  Immutable once published; replaced
+// wholesale under g_lock.  A handler announces itself in the counter of the
+// current epoch before it loads the table, so a writer can wait until no
+// handler that might have seen the old table is still running: only then
+// is the old table freed and a removed descriptor safe to close.
+struct WakeEntry {
+    int fd;
+    uint64_t mask[2];  // bit s: has a handler for signal s
+};
+struct WakeTable {
+    size_t n;
+    WakeEntry entries[1];
+};
+
+std::atomic<WakeTable *> g_wake{nullptr};
+std::atomic<uint32_t> g_epoch{0};
+std::atomic<uint32_t> g_in_handler[2];
+
+bool mask_has(const uint64_t mask[2], int signum) {
+    return (mask[signum / 64] >> (signum % 64)) & 1u;
+}
+
+void mask_set(uint64_t mask[2], int signum) { mask[signum / 64] |= uint64_t{1} << (signum % 64); }
+
+void wake_listeners(int signum) {
+    uint32_t epoch = g_epoch.load() & 1u;
+    g_in_handler[epoch].fetch_add(1);
+    const WakeTable *table = g_wake.load();
+    if (table != nullptr) {
+        for (size_t i = 0; i < table->n; i++) {
+            if (mask_has(table->entries[i].mask, signum)) {
+                tevent_common_wakeup_fd(table->entries[i].fd);
+            }
+        }
+    }
+    g_in_handler[epoch].fetch_sub(1);
+}
+
+void caught_plain(int signum) {
+    int saved_errno = errno;
+    g_slots[signum].caught.fetch_add(1, std::memory_order_release);
+    g_caught_total.fetch_add(1, std::memory_order_release);
+    wake_listeners(signum);
+    errno = saved_errno;
+}
+
+void caught_with_info(int signum, siginfo_t *info, void *uctx) {
+    int saved_errno = errno;
+    Slot &slot = g_slots[signum];
+    InfoRing *ring = slot.ring.load(std::memory_order_acquire);
+    uint32_t pos = slot.caught.load(std::memory_order_relaxed);
+    for (;;) {
+        uint32_t used = pos - slot.taken.load(std::memory_order_acquire);
+        if (ring == nullptr || used >= kInfoQueue) {
+            // No room (only possible when another thread catches it while
+            // the ring is full): this one is lost, as the kernel would lose
+            // a non-realtime signal.
+            break;
+        }
+        if (slot.caught.compare_exchange_weak(pos, pos + 1, std::memory_order_acq_rel)) {
+            ring->info[pos % kInfoQueue] = *info;
+            ring->stamp[pos % kInfoQueue].store(pos + 1, std::memory_order_release);
+            if (used + 1 == kInfoQueue && uctx != nullptr) {
+                // Full: keep further ones queued in the kernel by blocking
+                // the signal in the mask the interrupted code resumes with.
+                sigaddset(&static_cast<ucontext_t *>(uctx)->uc_sigmask, signum);
+                slot.blocked.store(true, std::memory_order_release);
+            }
+            break;
+        }
+    }
+    g_caught_total.fetch_add(1, std::memory_order_release);
+    wake_listeners(signum);
+    errno = saved_errno;
+}
+
+// ---------------------------------------------------------------------------
+// Registrations.
+
+pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct Locked {
+    Locked() { pthread_mutex_lock(&g_lock); }
+    ~Locked() { pthread_mutex_unlock(&g_lock); }
+    Locked(const Locked &) = delete;
+    Locked &operator=(const Locked &) = delete;
+};
+
+// Pending siginfo copies of one registration, oldest first (malloc'd: the
+// consuming thread may not be the one owning the registration's talloc tree).
+struct InfoQueue {
+    siginfo_t *items = nullptr;
+    size_t head = 0, count = 0, capacity = 0;
+
+    bool push(const siginfo_t &info) {
+        if (count == capacity) {
+            size_t cap = capacity == 0 ? 16 : capacity * 2;
+            auto *grown = static_cast<siginfo_t *>(malloc(cap * sizeof(siginfo_t)));
+            if (grown == nullptr) return false;
+            for (size_t i = 0; i < count; i++) grown[i] = items[(head + i) % capacity];
+            free(items);
+            items = grown;
+            head = 0;
+            capacity = cap;
+        }
+        items[(head + count) % capacity] = info;
+        count++;
+        return true;
+    }
+    siginfo_t pop() {
+        siginfo_t out = items[head];
+        head = (head + 1) % capacity;
+        count--;
+        return out;
+    }
+    void clear() {
+        free(items);
+        *this = InfoQueue{};
+    }
+};
+
+struct ContextSignals {
+    tevent_context *ev;
+    int wake_fd;
+    // The thread that loops this context (as far as we know: the one that
+    // registered its handlers, updated whenever it checks for signals).
+    pthread_t owner;
+    bool parked;  // deliveries waiting here, counted in g_parked_contexts
+    int registrations;
+    ContextSignals *next;
+};
+
+ContextSignals *g_contexts = nullptr;
+
+}  // namespace
+
+struct Registration {
+    tevent_signal *se;
+    ContextSignals *ctx;  // null once unhooked
+    int signum;
+    int sa_flags;
+    Registration *prev, *next;  // in g_handlers[signum], newest first
+    uint32_t pending;           // undelivered count (or siginfo-less units)
+    InfoQueue infos;            // undelivered siginfos (SA_SIGINFO handlers)
+};
+
+namespace {
+
+struct SignalAction {
+    struct sigaction previous;
+    bool installed;
+    bool with_info;
+};
+
+Registration *g_handlers[kNumSignals];
+SignalAction g_actions[kNumSignals];
+
+ContextSignals *find_context(tevent_context *ev) {
+    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+        if (c->ev == ev) return c;
+    }
+    return nullptr;
+}
+
+// Rebuilds and publishes the wake table from the registrations (g_lock
+// held), then waits out the handlers that may still use the old one.
+bool publish_wake_table() {
+    size_t n = 0;
+    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+        if (c->wake_fd >= 0) n++;
+    }
+    WakeTable *table = nullptr;
+    if (n > 0) {
+        table = static_cast<WakeTable *>(calloc(1, sizeof(WakeTable) + n * sizeof(WakeEntry)));
+        if (table == nullptr) return false;
+        size_t i = 0;
+        for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+            if (c->wake_fd < 0) continue;
+            table->entries[i].fd = c->wake_fd;
+            i++;
+        }
+        table->n = n;
+        for (int s = 1; s < kNumSignals; s++) {
+            for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+                if (r->ctx == nullptr || r->ctx->wake_fd < 0) continue;
+                for (size_t k = 0; k < n; k++) {
+                    if (table->entries[k].fd == r->ctx->wake_fd) mask_set(table->entries[k].mask, s);
+                }
+            }
+        }
+    }
+    WakeTable *old = g_wake.exchange(table);
+    uint32_t epoch = g_epoch.fetch_add(1) & 1u;
+    while (g_in_handler[epoch].load() != 0) sched_yield();
+    free(old);
+    return true;
+}
+
+void park(ContextSignals *c) {
+    if (!c->parked) {
+        c->parked = true;
+        g_parked_contexts.fetch_add(1, std::memory_order_release);
+    }
+    if (c->wake_fd >= 0) tevent_common_wakeup_fd(c->wake_fd);
+}
+
+void unpark(ContextSignals *c) {
+    if (c->parked) {
+        c->parked = false;
+        g_parked_contexts.fetch_sub(1, std::memory_order_release);
+    }
+}
+
+void drop_context_if_unused(ContextSignals *c) {
+    if (c->registrations > 0) return;
+    unpark(c);
+    for (ContextSignals **p = &g_contexts; *p != nullptr; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    free(c);
+}
+
+bool install_action(int signum, int sa_flags) {
+    SignalAction &a = g_actions[signum];
+    if (a.installed) return true;
+    Slot &slot = g_slots[signum];
+    struct sigaction act;
+    memset(&act, 0, sizeof(act));
+    act.sa_flags = sa_flags;
+    if (sa_flags & SA_SIGINFO) {
+        if (slot.ring.load(std::memory_order_acquire) == nullptr) {
+            auto *ring = static_cast<InfoRing *>(calloc(1, sizeof(InfoRing)));
+            if (ring == nullptr) return false;
+            slot.ring.store(ring, std::memory_order_release);
+        }
+        act.sa_sigaction = caught_with_info;
+    } else {
+        act.sa_handler = caught_plain;
+    }
+    // Start counting from what is already there: nothing caught under a
+    // previous action is delivered to the new handlers.
+    slot.taken.store(slot.caught.load(std::memory_order_acquire), std::memory_order_release);
+    if (sigaction(signum, &act, &a.previous) != 0) return false;
+    a.installed = true;
+    a.with_info = (sa_flags & SA_SIGINFO) != 0;
+    return true;
+}
+
+void restore_action(int signum) {
+    SignalAction &a = g_actions[signum];
+    if (!a.installed) return;
+    sigaction(signum, &a.previous, nullptr);
+    a.installed = false;
+    Slot &slot = g_slots[signum];
+    if (slot.blocked.exchange(false)) {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, signum);
+        pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    }
+}
+
+// Takes r out of its signal's list (g_lock held); the action goes back to
+// what it was when the last handler of the signal leaves.
+void unhook_locked(Registration *r) {
+    if (r->ctx == nullptr && r->prev == nullptr && r->next == nullptr && g_handlers[r->signum] != r) return;
+    if (r->prev != nullptr) {
+        r->prev->next = r->next;
+    } else {
+        g_handlers[r->signum] = r->next;
+    }
+    if (r->next != nullptr) r->next->prev = r->prev;
+    r->prev = r->next = nullptr;
+    r->pending = 0;
+    r->infos.clear();
+    if (r->ctx != nullptr) {
+        r->ctx->registrations--;
+        drop_context_if_unused(r->ctx);
+        r->ctx = nullptr;
+    }
+    if (g_handlers[r->signum] == nullptr) restore_action(r->signum);
+}
+
+// Moves everything caught since the last time into the registrations
+// (g_lock held).  Handlers of contexts looped by other threads get their
+// share parked and their context woken.  True if anything was caught.
+bool take_caught_locked(pthread_t self) {
+    uint32_t total = g_caught_total.load(std::memory_order_acquire);
+    bool any = false;
+    for (int s = 1; s < kNumSignals; s++) {
+        Slot &slot = g_slots[s];
+        uint32_t from = slot.taken.load(std::memory_order_relaxed);
+        uint32_t to = slot.caught.load(std::memory_order_acquire);
+        if (from == to) continue;
+        InfoRing *ring = g_actions[s].with_info ? slot.ring.load(std::memory_order_acquire) : nullptr;
+        if (ring != nullptr) {
+            // Only the prefix whose siginfo is completely written.
+            uint32_t end = from;
+            while (end != to && ring->stamp[end % kInfoQueue].load(std::memory_order_acquire) == end + 1) end++;
+            to = end;
+            if (from == to) continue;
+        }
+        any = true;
+        for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+            if (r->ctx == nullptr) continue;
+            if (ring != nullptr && (r->sa_flags & SA_SIGINFO)) {
+                for (uint32_t n = from; n != to; n++) {
+                    if (!r->infos.push(ring->info[n % kInfoQueue])) r->pending++;
+                }
+            } else {
+                r->pending += to - from;
+            }
+            if (!pthread_equal(r->ctx->owner, self)) park(r->ctx);
+        }
+        slot.taken.store(to, std::memory_order_release);
+        if (slot.blocked.exchange(false)) {
+            // The ring has room again.
+            sigset_t set;
+            sigemptyset(&set);
+            sigaddset(&set, s);
+            pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+        }
+    }
+    g_taken_total.store(total, std::memory_order_release);
+    return any;
+}
+
+// The first registration, in delivery order, with something for this
+// thread: by signal number, then newest handler first.
+Registration *next_deliverable_locked(pthread_t self) {
+    for (int s = 1; s < kNumSignals; s++) {
+        for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+            if (r->ctx == nullptr || !pthread_equal(r->ctx->owner, self)) continue;
+            if (r->pending != 0 || r->infos.count != 0) return r;
+        }
+    }
+    return nullptr;
+}
+
+void unpark_own_locked(pthread_t self) {
+    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+        if (c->parked && pthread_equal(c->owner, self)) unpark(c);
+    }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
+                   tevent_signal_handler_t handler, void *private_data, const char *handler_name,
+                   const char *location) {
+    if (ev == nullptr || handler == nullptr || signum <= 0 || signum >= kNumSignals) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    tevent_signal *se = new_signal_event(ev, mem_ctx);  // glue: core/struct layout
+    if (se == nullptr) return nullptr;
+    (void)sa_flags;
+    (void)private_data;
+    (void)handler_name;
+    (void)location;
+    return se;
+}
+
+}  // namespace tev::sig
