@@ -417,9 +417,78 @@ void unpark_own_locked(pthread_t self) {
     }
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------------------
+// Fork: a child must not inherit a held lock or the handler counts of
+// threads that do not exist there.
+
+void atfork_prepare() { pthread_mutex_lock(&g_lock); }
+void atfork_parent() { pthread_mutex_unlock(&g_lock); }
+void atfork_child() {
+    g_in_handler[0].store(0);
+    g_in_handler[1].store(0);
+    pthread_mutex_unlock(&g_lock);
+}
+
+pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
+void register_atfork() { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
+
+}  // namespace
+}  // namespace tev::sig
+
+// The event itself: opaque outside this file.
+struct tevent_signal {
+    tevent_context *event_ctx;  // null once unhooked or its context is gone
+    tevent_signal_handler_t handler;
+    void *private_data;
+    const char *handler_name;
+    const char *location;
+    uint64_t tag;
+    int signum;
+    int sa_flags;
+    bool busy;       // its handler is running
+    bool destroyed;  // freed while busy: finished when the handler returns
+    tev::sig::Registration reg;
+};
+
+namespace tev::sig {
+namespace {
+
+int signal_destructor(tevent_signal *se) {
+    if (!se->destroyed) {
+        se->destroyed = true;
+        tevent_context *ev = se->event_ctx;
+        {
+            Locked lock;
+            if (se->reg.ctx != nullptr) {
+                unhook_locked(&se->reg);
+                publish_wake_table();
+            } else {
+                unhook_locked(&se->reg);
+            }
+        }
+        se->event_ctx = nullptr;
+        if (ev != nullptr) tevent_trace_signal_callback(ev, se, TEVENT_EVENT_TRACE_DETACH);
+    }
+    // Still inside its handler: invoke() finishes the free.
+    if (se->busy) return -1;
+    se->reg.~Registration();
+    return 0;
+}
+
+ContextSignals *context_for_locked(tevent_context *ev, pthread_t self) {
+    ContextSignals *c = find_context(ev);
+    if (c != nullptr) return c;
+    c = static_cast<ContextSignals *>(calloc(1, sizeof(ContextSignals)));
+    if (c == nullptr) return nullptr;
+    c->ev = ev;
+    c->wake_fd = context_wakeup_fd(ev);
+    c->owner = self;
+    c->next = g_contexts;
+    g_contexts = c;
+    return c;
+}
+
+}  // namespace
 
 tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
                    tevent_signal_handler_t handler, void *private_data, const char *handler_name,
@@ -428,13 +497,162 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
         errno = EINVAL;
         return nullptr;
     }
-    tevent_signal *se = new_signal_event(ev, mem_ctx);  // glue: core/struct layout
-    if (se == nullptr) return nullptr;
-    (void)sa_flags;
-    (void)private_data;
-    (void)handler_name;
-    (void)location;
+    pthread_once(&g_atfork_once, register_atfork);
+
+    void *mem = talloc_zero_size(mem_ctx, sizeof(tevent_signal));
+    if (mem == nullptr) return nullptr;
+    talloc_set_name_const(mem, "struct tevent_signal");
+    auto *se = new (mem) tevent_signal{};
+    se->event_ctx = ev;
+    se->handler = handler;
+    se->private_data = private_data;
+    se->handler_name = handler_name;
+    se->location = location;
+    se->signum = signum;
+    se->sa_flags = sa_flags;
+    se->reg.se = se;
+    se->reg.signum = signum;
+    se->reg.sa_flags = sa_flags;
+
+    {
+        Locked lock;
+        pthread_t self = pthread_self();
+        ContextSignals *c = context_for_locked(ev, self);
+        if (c == nullptr || !install_action(signum, sa_flags)) {
+            int err = errno;
+            if (c != nullptr) drop_context_if_unused(c);
+            talloc_free(mem);
+            errno = err;
+            return nullptr;
+        }
+        c->registrations++;
+        se->reg.ctx = c;
+        Registration *head = g_handlers[signum];
+        se->reg.next = head;
+        if (head != nullptr) head->prev = &se->reg;
+        g_handlers[signum] = &se->reg;
+        if (!publish_wake_table()) {
+            unhook_locked(&se->reg);
+            talloc_free(mem);
+            errno = ENOMEM;
+            return nullptr;
+        }
+    }
+    talloc_set_destructor(se, signal_destructor);
+    tevent_trace_signal_callback(ev, se, TEVENT_EVENT_TRACE_ATTACH);
     return se;
 }
+
+int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *removed) {
+    if (removed != nullptr) *removed = false;
+    tevent_context *ev = se->event_ctx;
+    if (ev == nullptr) return 0;
+    se->busy = true;
+    tevent_trace_signal_callback(ev, se, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+    se->handler(ev, se, signum, count, siginfo, se->private_data);
+    se->busy = false;
+    if (se->destroyed) {
+        // Freed from inside its handler: the destructor already unhooked it.
+        talloc_set_destructor(se, nullptr);
+        se->reg.~Registration();
+        talloc_free(se);
+        if (removed != nullptr) *removed = true;
+    }
+    return 0;
+}
+
+int check(tevent_context *ev) {
+    if (g_caught_total.load(std::memory_order_acquire) == g_taken_total.load(std::memory_order_acquire) &&
+        g_parked_contexts.load(std::memory_order_acquire) == 0) {
+        return 0;
+    }
+    pthread_t self = pthread_self();
+    pthread_mutex_lock(&g_lock);
+    if (ContextSignals *c = find_context(ev)) c->owner = self;
+    bool any = take_caught_locked(self);
+    unpark_own_locked(self);
+    // One handler call at a time, without the lock (handlers add and free
+    // signal events, or nest loops); the scan restarts after each call.
+    while (Registration *r = next_deliverable_locked(self)) {
+        tevent_signal *se = r->se;
+        int signum = r->signum;
+        int count;
+        siginfo_t info;
+        bool with_info = (r->sa_flags & SA_SIGINFO) != 0;
+        if (with_info) {
+            count = 1;
+            if (r->infos.count != 0) {
+                info = r->infos.pop();
+            } else {
+                // Caught under an action without SA_SIGINFO (or the copy
+                // could not be kept): all that is known is the number.
+                r->pending--;
+                memset(&info, 0, sizeof(info));
+                info.si_signo = signum;
+                info.si_code = SI_USER;
+            }
+        } else {
+            count = static_cast<int>(r->pending);
+            r->pending = 0;
+        }
+        pthread_mutex_unlock(&g_lock);
+        bool removed = false;
+        invoke(se, signum, count, with_info ? &info : nullptr, &removed);
+        if (!removed && (se->sa_flags & SA_RESETHAND)) talloc_free(se);
+        any = true;
+        pthread_mutex_lock(&g_lock);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return any ? 1 : 0;
+}
+
+void cleanup_pending(tevent_signal *se) {
+    if (se == nullptr) return;
+    Locked lock;
+    bool listed = se->reg.ctx != nullptr;
+    unhook_locked(&se->reg);
+    // It no longer belongs to a context: the context may go first.
+    se->event_ctx = nullptr;
+    if (listed) publish_wake_table();
+}
+
+void context_detach(tevent_context *ev) {
+    Locked lock;
+    ContextSignals *c = find_context(ev);
+    if (c == nullptr) return;
+    for (int s = 1; s < kNumSignals && c != nullptr; s++) {
+        Registration *r = g_handlers[s];
+        while (r != nullptr) {
+            Registration *next = r->next;
+            if (r->ctx == c) {
+                r->se->event_ctx = nullptr;
+                bool last = c->registrations == 1;
+                unhook_locked(r);  // frees c with the last registration
+                if (last) {
+                    c = nullptr;
+                    break;
+                }
+            }
+            r = next;
+        }
+    }
+    publish_wake_table();
+}
+
+void context_wakeup_changed(tevent_context *ev) {
+    Locked lock;
+    ContextSignals *c = find_context(ev);
+    if (c == nullptr) return;
+    c->wake_fd = context_wakeup_fd(ev);
+    publish_wake_table();
+}
+
+bool supported(tevent_context *ev) { return ev != nullptr; }
+
+void set_tag(tevent_signal *se, uint64_t tag) {
+    if (se != nullptr) se->tag = tag;
+}
+
+uint64_t get_tag(const tevent_signal *se) { return se != nullptr ? se->tag : 0; }
 
 }  // namespace tev::sig

@@ -25,7 +25,6 @@ constexpr int kNumSignals = 68;
 constexpr uint32_t kInfoQueue = 256;
 
 struct Registration;
-struct ContextSignals;
 
 // tevent_add_signal() and friends.
 tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
