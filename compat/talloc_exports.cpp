@@ -3,6 +3,7 @@
 #include "talloc.h"
 
 #include <cstdarg>
+#include <cstdio>
 
 #include "talloc/core.hpp"
 #include "talloc/diagnostics.hpp"
@@ -23,10 +24,12 @@ const char *name_or_null_text(const void *ptr) {
 }
 
 void type_mismatch(const char *location, const char *name, const char *expected) {
-    char *reason = talloc_asprintf(nullptr, "%s: Type mismatch: name[%s] expected[%s]", location,
-                                   name != nullptr ? name : "NULL", expected);
-    abort_with(reason != nullptr ? reason : "Type mismatch");
-    talloc_free(reason);
+    // Formatted on the stack: an abort function may longjmp out, and the
+    // report must not depend on being able to allocate.
+    char reason[1024];
+    snprintf(reason, sizeof(reason), "%s: Type mismatch: name[%s] expected[%s]", location,
+             name != nullptr ? name : "NULL", expected);
+    abort_with(reason);
 }
 
 }  // namespace

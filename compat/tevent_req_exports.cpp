@@ -1,5 +1,5 @@
-// The C ABI of libtevent's request layer: requests, profiles, queues,
-// tevent_wakeup_send/recv and call-flow tracking.  Thin extern "C" entry
+// The C ABI of libtevent's request layer: requests, profiles, queues (with
+// their trace callback), tevent_wakeup_send/recv and call-flow tracking.  Thin extern "C" entry
 // points over lib/tevent/req.hpp; the version nodes are in abi/tevent.map.
 //
 // Both generations of the API are exported: the 0.15+ functions taking the
@@ -214,6 +214,19 @@ TEVR_API bool tevent_queue_running(struct tevent_queue *queue) { return queue_ru
 
 TEVR_API void tevent_queue_entry_set_tag(struct tevent_queue_entry *qe, uint64_t tag) { queue_entry_set_tag(qe, tag); }
 TEVR_API uint64_t tevent_queue_entry_get_tag(const struct tevent_queue_entry *qe) { return queue_entry_get_tag(qe); }
+
+TEVR_API void tevent_set_trace_queue_callback(struct tevent_context *ev, tevent_trace_queue_callback_t cb,
+                                              void *private_data) {
+    queue_set_trace_callback(ev, cb, private_data);
+}
+TEVR_API void tevent_get_trace_queue_callback(struct tevent_context *ev, tevent_trace_queue_callback_t *cb,
+                                              void *p_private_data) {
+    queue_get_trace_callback(ev, cb, p_private_data);
+}
+TEVR_API void tevent_trace_queue_callback(struct tevent_context *ev, struct tevent_queue_entry *qe,
+                                          enum tevent_event_trace_point tp) {
+    queue_trace(ev, qe, tp);
+}
 
 TEVR_API struct tevent_req *tevent_queue_wait_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,
                                                    struct tevent_queue *queue) {

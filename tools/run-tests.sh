@@ -15,10 +15,13 @@ fi
 ninja -C "$build" || { echo "0 passed, 1 failed"; exit 1; }
 
 logs=()
+rm -f "$build/meson-logs/main.json"
 meson test -C "$build" --num-processes 2 --print-errorlogs --logbase main
 logs+=("$build/meson-logs/main.json")
 if [ "${SKIP_VALGRIND:-0}" != 1 ]; then
-    meson test -C "$build" --setup valgrind --suite valgrind --num-processes 2 --print-errorlogs --logbase valgrind
-    logs+=("$build/meson-logs/valgrind.json")
+    # meson names the log <logbase>-<setup>.json
+    rm -f "$build/meson-logs/memcheck-valgrind.json"
+    meson test -C "$build" --setup valgrind --suite valgrind --num-processes 2 --print-errorlogs --logbase memcheck
+    logs+=("$build/meson-logs/memcheck-valgrind.json")
 fi
 python3 "$root/tools/count-results.py" "${logs[@]}"

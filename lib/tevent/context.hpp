@@ -174,7 +174,6 @@ struct tevent_timer {
     size_t heap_index;  // tev::kNotQueued when not in the heap
     bool busy;
     bool destroyed;
-    bool rearmed;       // tevent_update_timer() from its own handler: keep it
     void *additional_data;
 };
 
@@ -192,6 +191,10 @@ struct tevent_immediate {
     // immediate_cancel() calls it to take the immediate out of that list.
     void (*cancel_fn)(tevent_immediate *im);
     void *additional_data;
+    // The context whose DETACH trace point is still owed: an immediate is
+    // taken off the queue before its handler runs, but reported as detached
+    // only after the handler (or when the handler schedules it again).
+    tevent_context *detach_ev_ctx;
     uint64_t tag;
     bool busy;
     bool destroyed;
@@ -308,6 +311,8 @@ int fd_destructor(tevent_fd *fde);
 uint16_t fd_get_flags(const tevent_fd *fde);
 void fd_set_flags(tevent_fd *fde, uint16_t flags);
 void fd_set_close_fn(tevent_fd *fde, tevent_fd_close_fn_t close_fn);
+// tevent_fd_set_auto_close(): through the context's ops, like the API.
+void fd_set_auto_close(tevent_fd *fde);
 // Takes the event out of its context without freeing it (a descriptor the
 // loop found closed, context teardown).
 void fd_disarm(tevent_fd *fde);

@@ -5,6 +5,8 @@
 // the previous entry.
 #include "req.hpp"
 
+#include "context.hpp"
+
 struct tevent_queue_entry {
     tevent_queue_entry *prev;
     tevent_queue_entry *next;
@@ -38,7 +40,7 @@ void noop_trigger(tevent_req *, void *) {}
 
 // The reference would crash on an entry added with a NULL context.
 void trace(tevent_context *ev, tevent_queue_entry *e, enum tevent_event_trace_point tp) {
-    if (ev != nullptr) tevent_trace_queue_callback(ev, e, tp);
+    if (ev != nullptr) queue_trace(ev, e, tp);
 }
 
 void schedule_head(tevent_queue *q) {
@@ -173,11 +175,11 @@ void queue_entry_untrigger(tevent_queue_entry *entry) {
     tevent_queue *q = entry->queue;
     // The reference abort()s silently on both; say why instead.
     if (q != nullptr && q->running) {
-        tevent_abort(entry->ev, "tevent_queue_entry_untrigger() called on a running queue");
+        tev::abort(entry->ev, "tevent_queue_entry_untrigger() called on a running queue");
         return;
     }
     if (q == nullptr || q->head != entry) {
-        tevent_abort(entry->ev, "tevent_queue_entry_untrigger() called on an entry that is not the queue's head");
+        tev::abort(entry->ev, "tevent_queue_entry_untrigger() called on an entry that is not the queue's head");
         return;
     }
     entry->triggered = false;
@@ -206,6 +208,32 @@ void queue_entry_set_tag(tevent_queue_entry *entry, uint64_t tag) {
 }
 
 uint64_t queue_entry_get_tag(const tevent_queue_entry *entry) { return entry != nullptr ? entry->tag : 0; }
+
+// ---- the queue trace callback ----------------------------------------------
+//
+// Stored in the context next to the per-event trace callbacks; reported
+// when an entry is attached, before its trigger runs and when it is detached.
+
+void queue_set_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t cb, void *private_data) {
+    if (ev == nullptr) return;
+    if (ev->wrapper.glue != nullptr) {
+        // Tracing belongs to the main context.
+        tev::abort(main_context(ev), "tevent_set_trace_queue_callback() on wrapper");
+        return;
+    }
+    ev->tracing.queue = cb;
+    ev->tracing.queue_private = private_data;
+}
+
+void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *p_private_data) {
+    if (ev == nullptr) return;
+    if (cb != nullptr) *cb = ev->tracing.queue;
+    if (p_private_data != nullptr) *static_cast<void **>(p_private_data) = ev->tracing.queue_private;
+}
+
+void queue_trace(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp) {
+    if (ev != nullptr && ev->tracing.queue != nullptr) ev->tracing.queue(qe, tp, ev->tracing.queue_private);
+}
 
 // ---- tevent_queue_wait_send/recv -----------------------------------------
 //

@@ -9,12 +9,13 @@
 // tevent_abort().  A NULL request is ignored instead of dereferenced.
 #include "req.hpp"
 
+#include "context.hpp"
+
 namespace tev {
 namespace {
 
-// Room reserved in the request's talloc pool for its trigger immediate; an
-// immediate larger than this is simply allocated outside the pool.
-constexpr size_t kImmediateReserve = 128;
+// Room reserved in the request's talloc pool for its trigger immediate.
+constexpr size_t kImmediateReserve = sizeof(tevent_immediate);
 
 const char *or_null_text(const char *s) { return s != nullptr ? s : "(null)"; }
 
@@ -173,7 +174,7 @@ tevent_req *req_post(tevent_req *req, tevent_context *ev) {
     if (req == nullptr) return nullptr;
     if (req->trigger == nullptr) {
         // tevent_req_received() freed the trigger; the reference crashes here.
-        tevent_abort(ev, "tevent_req_post() called on a request that was already received");
+        tev::abort(ev, "tevent_req_post() called on a request that was already received");
         return req;
     }
     _tevent_schedule_immediate(req->trigger, ev, req_trigger, req, "tevent_req_trigger", TEVR_LOCATION);

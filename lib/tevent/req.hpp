@@ -3,9 +3,9 @@
 // queue.cpp, profile.cpp, call_depth.cpp and wakeup.cpp; everything outside
 // lib/tevent sees only the opaque structs declared in tevent.h.
 //
-// The layer talks to the event core only through the public API (timers,
-// immediates, tevent_loop_once, tevent_abort, the queue trace point), so it
-// does not depend on the layout of struct tevent_context.
+// The layer uses the event core through the public API (timers, immediates,
+// tevent_loop_once); from context.hpp it takes only tev::abort(), the size
+// of an immediate (to size the request's pool) and the queue trace storage.
 #pragma once
 
 #include <stddef.h>
@@ -18,13 +18,6 @@
 #include <talloc.h>
 
 #include "tevent.h"
-
-// Exported by the core but not declared in the public header.
-extern "C" {
-void tevent_abort(struct tevent_context *ev, const char *reason);
-void tevent_trace_queue_callback(struct tevent_context *ev, struct tevent_queue_entry *qe,
-                                 enum tevent_event_trace_point tp);
-}
 
 // "file:line" of the call site, the form tevent_req_print() shows for the
 // create and finish locations of requests made inside the library.
@@ -200,6 +193,9 @@ size_t queue_length(tevent_queue *queue);
 bool queue_running(tevent_queue *queue);
 void queue_entry_set_tag(tevent_queue_entry *entry, uint64_t tag);
 uint64_t queue_entry_get_tag(const tevent_queue_entry *entry);
+void queue_set_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t cb, void *private_data);
+void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *p_private_data);
+void queue_trace(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp);
 tevent_req *queue_wait_send(TALLOC_CTX *mem_ctx, tevent_context *ev, tevent_queue *queue);
 bool queue_wait_recv(tevent_req *req);
 

@@ -3,20 +3,20 @@
 // Three layers:
 //  - the async side: one process-wide Slot per signal number, written only
 //    by the signal handler (a counter, and for SA_SIGINFO a ring of siginfo
-//    structures), plus an immutable table saying which wakeup descriptors
-//    to poke for which signal;
+//    copies), plus an immutable table of which wakeup descriptors to poke
+//    for which signal;
 //  - registrations: one per tevent_signal, linked newest first into the
-//    list of its signal, guarded by one mutex that only the slow paths take
-//    (adding/removing handlers, and a loop that found something pending);
-//  - delivery: tevent_common_check_signal() moves what the handler counted
-//    into the registrations and calls the handlers.
+//    list of its signal, under one mutex that only slow paths take (adding
+//    and removing handlers, a loop that found something caught);
+//  - delivery: check() moves what the handler counted into the
+//    registrations and calls the handlers, one at a time, unlocked.
 //
 // As in the reference, a caught signal is consumed once, by whichever loop
-// looks first, and then handed to every handler of that signal (newest
-// first, SA_SIGINFO handlers once per siginfo).  Unlike the reference, a
-// handler whose context belongs to another thread is not called from the
-// consuming thread: its share is parked on its registration and that
-// context is woken to deliver it itself.
+// looks first, and then given to every handler of that signal (newest
+// first; SA_SIGINFO handlers once per siginfo, in arrival order).  Unlike
+// the reference, a handler whose context is looped by another thread is
+// not called from the consuming thread: its share is parked on its
+// registration and its context woken to deliver it.
 #include "signal.hpp"
 
 #include <errno.h>
@@ -32,136 +32,15 @@
 #include "context.hpp"
 
 namespace tev::sig {
-namespace {
 
-// ---------------------------------------------------------------------------
-// The async side.
-
-struct InfoRing {
-    siginfo_t info[kInfoQueue];
-    // n + 1 once info[n % kInfoQueue] holds the n-th caught signal: a loop
-    // never reads an entry a handler on another thread is still writing.
-    std::atomic<uint32_t> stamp[kInfoQueue];
-};
-
-struct Slot {
-    // Signals caught; for SA_SIGINFO also the ring positions reserved.
-    std::atomic<uint32_t> caught{0};
-    // Signals taken by a loop (advanced under g_lock; the handler reads it
-    // to know how much of the ring is free).
-    std::atomic<uint32_t> taken{0};
-    // Allocated with the first SA_SIGINFO action and never freed: a handler
-    // may still be running on another thread when the action goes.
-    std::atomic<InfoRing *> ring{nullptr};
-    // The handler filled the ring and blocked the signal in the thread it
-    // interrupted; the next loop to drain the ring unblocks it (in its own
-    // thread, which is the one that normally catches it).
-    std::atomic<bool> blocked{false};
-};
-
-Slot g_slots[kNumSignals];
-
-// Hints for the fast path of tevent_common_check_signal(): the sum of all
-// caught counters (bumped after the slot is complete) and its value when a
-// loop last took everything.
-std::atomic<uint32_t> g_caught_total{0};
-std::atomic<uint32_t> g_taken_total{0};
-// Contexts with deliveries parked for them by another thread.
-std::atomic<int> g_parked_contexts{0};
-
-// Which descriptors to poke per signal.  Immutable once published; replaced
-// wholesale under g_lock.  A handler announces itself in the counter of the
-// current epoch before it loads the table, so a writer can wait until no
-// handler that might have seen the old table is still running: only then
-// is the old table freed and a removed descriptor safe to close.
-struct WakeEntry {
-    int fd;
-    uint64_t mask[2];  // bit s: has a handler for signal s
-};
-struct WakeTable {
-    size_t n;
-    WakeEntry entries[1];
-};
-
-std::atomic<WakeTable *> g_wake{nullptr};
-std::atomic<uint32_t> g_epoch{0};
-std::atomic<uint32_t> g_in_handler[2];
-
-bool mask_has(const uint64_t mask[2], int signum) {
-    return (mask[signum / 64] >> (signum % 64)) & 1u;
-}
-
-void mask_set(uint64_t mask[2], int signum) { mask[signum / 64] |= uint64_t{1} << (signum % 64); }
-
-void wake_listeners(int signum) {
-    uint32_t epoch = g_epoch.load() & 1u;
-    g_in_handler[epoch].fetch_add(1);
-    const WakeTable *table = g_wake.load();
-    if (table != nullptr) {
-        for (size_t i = 0; i < table->n; i++) {
-            if (mask_has(table->entries[i].mask, signum)) {
-                tevent_common_wakeup_fd(table->entries[i].fd);
-            }
-        }
-    }
-    g_in_handler[epoch].fetch_sub(1);
-}
-
-void caught_plain(int signum) {
-    int saved_errno = errno;
-    g_slots[signum].caught.fetch_add(1, std::memory_order_release);
-    g_caught_total.fetch_add(1, std::memory_order_release);
-    wake_listeners(signum);
-    errno = saved_errno;
-}
-
-void caught_with_info(int signum, siginfo_t *info, void *uctx) {
-    int saved_errno = errno;
-    Slot &slot = g_slots[signum];
-    InfoRing *ring = slot.ring.load(std::memory_order_acquire);
-    uint32_t pos = slot.caught.load(std::memory_order_relaxed);
-    for (;;) {
-        uint32_t used = pos - slot.taken.load(std::memory_order_acquire);
-        if (ring == nullptr || used >= kInfoQueue) {
-            // No room (only possible when another thread catches it while
-            // the ring is full): this one is lost, as the kernel would lose
-            // a non-realtime signal.
-            break;
-        }
-        if (slot.caught.compare_exchange_weak(pos, pos + 1, std::memory_order_acq_rel)) {
-            ring->info[pos % kInfoQueue] = *info;
-            ring->stamp[pos % kInfoQueue].store(pos + 1, std::memory_order_release);
-            if (used + 1 == kInfoQueue && uctx != nullptr) {
-                // Full: keep further ones queued in the kernel by blocking
-                // the signal in the mask the interrupted code resumes with.
-                sigaddset(&static_cast<ucontext_t *>(uctx)->uc_sigmask, signum);
-                slot.blocked.store(true, std::memory_order_release);
-            }
-            break;
-        }
-    }
-    g_caught_total.fetch_add(1, std::memory_order_release);
-    wake_listeners(signum);
-    errno = saved_errno;
-}
-
-// ---------------------------------------------------------------------------
-// Registrations.
-
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-
-struct Locked {
-    Locked() { pthread_mutex_lock(&g_lock); }
-    ~Locked() { pthread_mutex_unlock(&g_lock); }
-    Locked(const Locked &) = delete;
-    Locked &operator=(const Locked &) = delete;
-};
-
-// Pending siginfo copies of one registration, oldest first (malloc'd: the
-// consuming thread may not be the one owning the registration's talloc tree).
+// Pending siginfo copies of one registration, oldest first.  malloc'd: the
+// consuming thread need not be the one owning the registration's talloc
+// tree.
 struct InfoQueue {
     siginfo_t *items = nullptr;
-    size_t head = 0, count = 0, capacity = 0;
+    size_t head = 0;
+    size_t count = 0;
+    size_t capacity = 0;
 
     bool push(const siginfo_t &info) {
         if (count == capacity) {
@@ -186,36 +65,181 @@ struct InfoQueue {
     }
     void clear() {
         free(items);
-        *this = InfoQueue{};
+        items = nullptr;
+        head = count = capacity = 0;
     }
 };
 
+// Per context with signal events (ev->signals).
 struct ContextSignals {
     tevent_context *ev;
-    int wake_fd;
-    // The thread that loops this context (as far as we know: the one that
-    // registered its handlers, updated whenever it checks for signals).
-    pthread_t owner;
-    bool parked;  // deliveries waiting here, counted in g_parked_contexts
+    int wake_fd;  // -1: none (a signal then only interrupts the wait)
+    // The thread looping this context: the one that registered its first
+    // handler, then whichever thread checks it for signals.
+    std::atomic<pthread_t> owner;
+    // Another thread parked deliveries here.
+    std::atomic<bool> parked;
     int registrations;
-    ContextSignals *next;
+    ContextSignals *next;  // in g_contexts
 };
-
-ContextSignals *g_contexts = nullptr;
-
-}  // namespace
 
 struct Registration {
     tevent_signal *se;
-    ContextSignals *ctx;  // null once unhooked
+    ContextSignals *ctx;  // nullptr once unhooked
     int signum;
     int sa_flags;
-    Registration *prev, *next;  // in g_handlers[signum], newest first
-    uint32_t pending;           // undelivered count (or siginfo-less units)
-    InfoQueue infos;            // undelivered siginfos (SA_SIGINFO handlers)
+    Registration *prev;  // in g_handlers[signum], newest first
+    Registration *next;
+    bool linked;
+    uint32_t pending;  // count not yet delivered (siginfo-less units for SA_SIGINFO)
+    InfoQueue infos;   // siginfos not yet delivered (SA_SIGINFO handlers)
 };
 
+}  // namespace tev::sig
+
+// The event itself; opaque outside this file.
+struct tevent_signal {
+    tevent_context *event_ctx;  // nullptr once unhooked or its context is gone
+    tev::WrapperGlue *wrapper;
+    tevent_signal_handler_t handler;
+    void *private_data;
+    const char *handler_name;
+    const char *location;
+    uint64_t tag;
+    int signum;
+    int sa_flags;
+    bool busy;       // its handler is running
+    bool destroyed;  // freed while busy: finished when the handler returns
+    bool counted;    // included in event_ctx->num_signal_events
+    tev::sig::Registration reg;
+};
+
+namespace tev::sig {
 namespace {
+
+// ---------------------------------------------------------------------------
+// The async side.
+
+struct InfoRing {
+    siginfo_t info[kInfoQueue];
+    // n + 1 once info[n % kInfoQueue] holds the n-th caught signal: a loop
+    // never reads an entry that a handler on another thread still writes.
+    std::atomic<uint32_t> stamp[kInfoQueue];
+};
+
+struct Slot {
+    // Signals caught; with SA_SIGINFO also the ring positions reserved.
+    std::atomic<uint32_t> caught{0};
+    // Signals taken by a loop (advanced under g_lock; the handler reads it
+    // to know how much of the ring is free).
+    std::atomic<uint32_t> taken{0};
+    // Allocated with the first SA_SIGINFO action, never freed: a handler
+    // may still run on another thread after the action is gone.
+    std::atomic<InfoRing *> ring{nullptr};
+    // The handler filled the ring and blocked the signal in the thread it
+    // interrupted; the loop draining the ring unblocks it (in its own
+    // thread, which is where it normally arrives).
+    std::atomic<bool> blocked{false};
+};
+
+Slot g_slots[kNumSignals];
+
+// Fast-path hints: the sum of the caught counters (bumped once a slot is
+// complete) and its value when a loop last took everything.
+std::atomic<uint32_t> g_caught_total{0};
+std::atomic<uint32_t> g_taken_total{0};
+
+// Which descriptors to poke for which signal.  Immutable once published and
+// replaced wholesale under g_lock.  A handler announces itself in the
+// counter of the current epoch before loading the table, so that a writer
+// can wait until no handler that may have seen the old table still runs;
+// only then is the old table freed, and a descriptor that left the table
+// safe to close.  Handlers starting later count in the other epoch, so the
+// writer never waits for more than those already running.
+struct WakeEntry {
+    int fd;
+    uint64_t mask[2];  // bit s: a handler for signal s
+};
+struct WakeTable {
+    size_t n;
+    WakeEntry entries[1];
+};
+
+std::atomic<WakeTable *> g_wake{nullptr};
+std::atomic<uint32_t> g_epoch{0};
+std::atomic<uint32_t> g_in_handler[2];
+
+bool mask_has(const uint64_t mask[2], int signum) { return ((mask[signum / 64] >> (signum % 64)) & 1u) != 0; }
+void mask_set(uint64_t mask[2], int signum) { mask[signum / 64] |= uint64_t{1} << (signum % 64); }
+
+void wake_listeners(int signum) {
+    uint32_t epoch = g_epoch.load() & 1u;
+    g_in_handler[epoch].fetch_add(1);
+    const WakeTable *table = g_wake.load();
+    if (table != nullptr) {
+        for (size_t i = 0; i < table->n; i++) {
+            if (mask_has(table->entries[i].mask, signum)) wakeup_fd(table->entries[i].fd);
+        }
+    }
+    g_in_handler[epoch].fetch_sub(1);
+}
+
+void caught_plain(int signum) {
+    int saved_errno = errno;
+    g_slots[signum].caught.fetch_add(1, std::memory_order_release);
+    g_caught_total.fetch_add(1, std::memory_order_release);
+    wake_listeners(signum);
+    errno = saved_errno;
+}
+
+void caught_with_info(int signum, siginfo_t *info, void *uctx) {
+    int saved_errno = errno;
+    Slot &slot = g_slots[signum];
+    InfoRing *ring = slot.ring.load(std::memory_order_acquire);
+    uint32_t pos = slot.caught.load(std::memory_order_relaxed);
+    for (;;) {
+        uint32_t used = pos - slot.taken.load(std::memory_order_acquire);
+        if (ring == nullptr || used >= kInfoQueue) {
+            // No room: only possible when another thread catches it while
+            // the ring is full.  Lost, as the kernel loses a repeated
+            // non-realtime signal.
+            break;
+        }
+        if (slot.caught.compare_exchange_weak(pos, pos + 1, std::memory_order_acq_rel)) {
+            ring->info[pos % kInfoQueue] = *info;
+            ring->stamp[pos % kInfoQueue].store(pos + 1, std::memory_order_release);
+            if (used + 1 == kInfoQueue && uctx != nullptr) {
+                // Full: keep further ones queued in the kernel by blocking
+                // the signal in the mask the interrupted code resumes with.
+                sigaddset(&static_cast<ucontext_t *>(uctx)->uc_sigmask, signum);
+                slot.blocked.store(true, std::memory_order_release);
+            }
+            break;
+        }
+    }
+    g_caught_total.fetch_add(1, std::memory_order_release);
+    wake_listeners(signum);
+    errno = saved_errno;
+}
+
+void unblock(int signum) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signum);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
+// ---------------------------------------------------------------------------
+// Registrations, under g_lock.
+
+pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct Locked {
+    Locked() { pthread_mutex_lock(&g_lock); }
+    ~Locked() { pthread_mutex_unlock(&g_lock); }
+    Locked(const Locked &) = delete;
+    Locked &operator=(const Locked &) = delete;
+};
 
 struct SignalAction {
     struct sigaction previous;
@@ -225,16 +249,15 @@ struct SignalAction {
 
 Registration *g_handlers[kNumSignals];
 SignalAction g_actions[kNumSignals];
+ContextSignals *g_contexts = nullptr;
 
-ContextSignals *find_context(tevent_context *ev) {
-    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
-        if (c->ev == ev) return c;
-    }
-    return nullptr;
+int wakeup_fd_of(tevent_context *ev) {
+    if (wakeup_init(ev) != 0) return -1;
+    return ev->wakeup.write_fd >= 0 ? ev->wakeup.write_fd : ev->wakeup.fd;
 }
 
-// Rebuilds and publishes the wake table from the registrations (g_lock
-// held), then waits out the handlers that may still use the old one.
+// Rebuilds and publishes the wake table, then waits out the handlers that
+// may still be reading the old one.
 bool publish_wake_table() {
     size_t n = 0;
     for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
@@ -244,18 +267,16 @@ bool publish_wake_table() {
     if (n > 0) {
         table = static_cast<WakeTable *>(calloc(1, sizeof(WakeTable) + n * sizeof(WakeEntry)));
         if (table == nullptr) return false;
-        size_t i = 0;
         for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
             if (c->wake_fd < 0) continue;
-            table->entries[i].fd = c->wake_fd;
-            i++;
-        }
-        table->n = n;
-        for (int s = 1; s < kNumSignals; s++) {
-            for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
-                if (r->ctx == nullptr || r->ctx->wake_fd < 0) continue;
-                for (size_t k = 0; k < n; k++) {
-                    if (table->entries[k].fd == r->ctx->wake_fd) mask_set(table->entries[k].mask, s);
+            WakeEntry &e = table->entries[table->n++];
+            e.fd = c->wake_fd;
+            for (int s = 1; s < kNumSignals; s++) {
+                for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+                    if (r->ctx == c) {
+                        mask_set(e.mask, s);
+                        break;
+                    }
                 }
             }
         }
@@ -267,30 +288,30 @@ bool publish_wake_table() {
     return true;
 }
 
-void park(ContextSignals *c) {
-    if (!c->parked) {
-        c->parked = true;
-        g_parked_contexts.fetch_add(1, std::memory_order_release);
-    }
-    if (c->wake_fd >= 0) tevent_common_wakeup_fd(c->wake_fd);
-}
-
-void unpark(ContextSignals *c) {
-    if (c->parked) {
-        c->parked = false;
-        g_parked_contexts.fetch_sub(1, std::memory_order_release);
-    }
+ContextSignals *context_for_locked(tevent_context *ev) {
+    if (ev->signals != nullptr) return ev->signals;
+    auto *c = static_cast<ContextSignals *>(calloc(1, sizeof(ContextSignals)));
+    if (c == nullptr) return nullptr;
+    new (c) ContextSignals{};
+    c->ev = ev;
+    c->wake_fd = wakeup_fd_of(ev);
+    c->owner.store(pthread_self(), std::memory_order_relaxed);
+    c->next = g_contexts;
+    g_contexts = c;
+    ev->signals = c;
+    return c;
 }
 
 void drop_context_if_unused(ContextSignals *c) {
     if (c->registrations > 0) return;
-    unpark(c);
     for (ContextSignals **p = &g_contexts; *p != nullptr; p = &(*p)->next) {
         if (*p == c) {
             *p = c->next;
             break;
         }
     }
+    c->ev->signals = nullptr;
+    c->~ContextSignals();
     free(c);
 }
 
@@ -301,7 +322,7 @@ bool install_action(int signum, int sa_flags) {
     struct sigaction act;
     memset(&act, 0, sizeof(act));
     act.sa_flags = sa_flags;
-    if (sa_flags & SA_SIGINFO) {
+    if ((sa_flags & SA_SIGINFO) != 0) {
         if (slot.ring.load(std::memory_order_acquire) == nullptr) {
             auto *ring = static_cast<InfoRing *>(calloc(1, sizeof(InfoRing)));
             if (ring == nullptr) return false;
@@ -311,8 +332,7 @@ bool install_action(int signum, int sa_flags) {
     } else {
         act.sa_handler = caught_plain;
     }
-    // Start counting from what is already there: nothing caught under a
-    // previous action is delivered to the new handlers.
+    // Nothing caught under an earlier action reaches the new handlers.
     slot.taken.store(slot.caught.load(std::memory_order_acquire), std::memory_order_release);
     if (sigaction(signum, &act, &a.previous) != 0) return false;
     a.installed = true;
@@ -325,19 +345,13 @@ void restore_action(int signum) {
     if (!a.installed) return;
     sigaction(signum, &a.previous, nullptr);
     a.installed = false;
-    Slot &slot = g_slots[signum];
-    if (slot.blocked.exchange(false)) {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, signum);
-        pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-    }
+    if (g_slots[signum].blocked.exchange(false)) unblock(signum);
 }
 
-// Takes r out of its signal's list (g_lock held); the action goes back to
-// what it was when the last handler of the signal leaves.
-void unhook_locked(Registration *r) {
-    if (r->ctx == nullptr && r->prev == nullptr && r->next == nullptr && g_handlers[r->signum] != r) return;
+// Takes r out of its signal's list; the previous action comes back when
+// the last handler of the signal leaves.  True if the wake table changed.
+bool unhook_locked(Registration *r) {
+    if (!r->linked) return false;
     if (r->prev != nullptr) {
         r->prev->next = r->next;
     } else {
@@ -345,19 +359,31 @@ void unhook_locked(Registration *r) {
     }
     if (r->next != nullptr) r->next->prev = r->prev;
     r->prev = r->next = nullptr;
+    r->linked = false;
     r->pending = 0;
     r->infos.clear();
+    tevent_signal *se = r->se;
+    if (se->counted && se->event_ctx != nullptr) {
+        se->event_ctx->num_signal_events--;
+        se->counted = false;
+    }
     if (r->ctx != nullptr) {
         r->ctx->registrations--;
         drop_context_if_unused(r->ctx);
         r->ctx = nullptr;
     }
     if (g_handlers[r->signum] == nullptr) restore_action(r->signum);
+    return true;
 }
 
-// Moves everything caught since the last time into the registrations
-// (g_lock held).  Handlers of contexts looped by other threads get their
-// share parked and their context woken.  True if anything was caught.
+void park(ContextSignals *c) {
+    c->parked.store(true, std::memory_order_release);
+    if (c->wake_fd >= 0) wakeup_fd(c->wake_fd);
+}
+
+// Moves everything caught since the last time into the registrations.
+// Shares for contexts looped by other threads are parked there.  True if
+// anything had been caught.
 bool take_caught_locked(pthread_t self) {
     uint32_t total = g_caught_total.load(std::memory_order_acquire);
     bool any = false;
@@ -368,7 +394,7 @@ bool take_caught_locked(pthread_t self) {
         if (from == to) continue;
         InfoRing *ring = g_actions[s].with_info ? slot.ring.load(std::memory_order_acquire) : nullptr;
         if (ring != nullptr) {
-            // Only the prefix whose siginfo is completely written.
+            // Only the prefix whose siginfo copies are complete.
             uint32_t end = from;
             while (end != to && ring->stamp[end % kInfoQueue].load(std::memory_order_acquire) == end + 1) end++;
             to = end;
@@ -377,34 +403,28 @@ bool take_caught_locked(pthread_t self) {
         any = true;
         for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
             if (r->ctx == nullptr) continue;
-            if (ring != nullptr && (r->sa_flags & SA_SIGINFO)) {
+            if (ring != nullptr && (r->sa_flags & SA_SIGINFO) != 0) {
                 for (uint32_t n = from; n != to; n++) {
                     if (!r->infos.push(ring->info[n % kInfoQueue])) r->pending++;
                 }
             } else {
                 r->pending += to - from;
             }
-            if (!pthread_equal(r->ctx->owner, self)) park(r->ctx);
+            if (!pthread_equal(r->ctx->owner.load(std::memory_order_relaxed), self)) park(r->ctx);
         }
         slot.taken.store(to, std::memory_order_release);
-        if (slot.blocked.exchange(false)) {
-            // The ring has room again.
-            sigset_t set;
-            sigemptyset(&set);
-            sigaddset(&set, s);
-            pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-        }
+        if (slot.blocked.exchange(false)) unblock(s);  // the ring has room again
     }
     g_taken_total.store(total, std::memory_order_release);
     return any;
 }
 
-// The first registration, in delivery order, with something for this
+// The next registration, in delivery order, with something for this
 // thread: by signal number, then newest handler first.
 Registration *next_deliverable_locked(pthread_t self) {
     for (int s = 1; s < kNumSignals; s++) {
         for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
-            if (r->ctx == nullptr || !pthread_equal(r->ctx->owner, self)) continue;
+            if (r->ctx == nullptr || !pthread_equal(r->ctx->owner.load(std::memory_order_relaxed), self)) continue;
             if (r->pending != 0 || r->infos.count != 0) return r;
         }
     }
@@ -413,14 +433,14 @@ Registration *next_deliverable_locked(pthread_t self) {
 
 void unpark_own_locked(pthread_t self) {
     for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
-        if (c->parked && pthread_equal(c->owner, self)) unpark(c);
+        if (pthread_equal(c->owner.load(std::memory_order_relaxed), self)) {
+            c->parked.store(false, std::memory_order_relaxed);
+        }
     }
 }
 
-// ---------------------------------------------------------------------------
-// Fork: a child must not inherit a held lock or the handler counts of
+// A forked child must not inherit a held lock, nor handler counts of
 // threads that do not exist there.
-
 void atfork_prepare() { pthread_mutex_lock(&g_lock); }
 void atfork_parent() { pthread_mutex_unlock(&g_lock); }
 void atfork_child() {
@@ -432,63 +452,26 @@ void atfork_child() {
 pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
 void register_atfork() { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
 
-}  // namespace
-}  // namespace tev::sig
-
-// The event itself: opaque outside this file.
-struct tevent_signal {
-    tevent_context *event_ctx;  // null once unhooked or its context is gone
-    tevent_signal_handler_t handler;
-    void *private_data;
-    const char *handler_name;
-    const char *location;
-    uint64_t tag;
-    int signum;
-    int sa_flags;
-    bool busy;       // its handler is running
-    bool destroyed;  // freed while busy: finished when the handler returns
-    tev::sig::Registration reg;
-};
-
-namespace tev::sig {
-namespace {
-
 int signal_destructor(tevent_signal *se) {
     if (!se->destroyed) {
         se->destroyed = true;
         tevent_context *ev = se->event_ctx;
         {
             Locked lock;
-            if (se->reg.ctx != nullptr) {
-                unhook_locked(&se->reg);
-                publish_wake_table();
-            } else {
-                unhook_locked(&se->reg);
-            }
+            if (unhook_locked(&se->reg)) publish_wake_table();
         }
         se->event_ctx = nullptr;
-        if (ev != nullptr) tevent_trace_signal_callback(ev, se, TEVENT_EVENT_TRACE_DETACH);
+        if (ev != nullptr) trace_signal(ev, se, TEVENT_EVENT_TRACE_DETACH);
     }
-    // Still inside its handler: invoke() finishes the free.
+    // Freed from inside its own handler: invoke() completes the free.
     if (se->busy) return -1;
-    se->reg.~Registration();
+    se->reg.infos.clear();
     return 0;
 }
 
-ContextSignals *context_for_locked(tevent_context *ev, pthread_t self) {
-    ContextSignals *c = find_context(ev);
-    if (c != nullptr) return c;
-    c = static_cast<ContextSignals *>(calloc(1, sizeof(ContextSignals)));
-    if (c == nullptr) return nullptr;
-    c->ev = ev;
-    c->wake_fd = context_wakeup_fd(ev);
-    c->owner = self;
-    c->next = g_contexts;
-    g_contexts = c;
-    return c;
-}
-
 }  // namespace
+
+// ---------------------------------------------------------------------------
 
 tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
                    tevent_signal_handler_t handler, void *private_data, const char *handler_name,
@@ -498,12 +481,15 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
         return nullptr;
     }
     pthread_once(&g_atfork_once, register_atfork);
+    WrapperGlue *wrapper = ev->wrapper.glue;
+    ev = main_context(ev);
 
     void *mem = talloc_zero_size(mem_ctx, sizeof(tevent_signal));
     if (mem == nullptr) return nullptr;
     talloc_set_name_const(mem, "struct tevent_signal");
     auto *se = new (mem) tevent_signal{};
     se->event_ctx = ev;
+    se->wrapper = wrapper;
     se->handler = handler;
     se->private_data = private_data;
     se->handler_name = handler_name;
@@ -516,8 +502,7 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
 
     {
         Locked lock;
-        pthread_t self = pthread_self();
-        ContextSignals *c = context_for_locked(ev, self);
+        ContextSignals *c = context_for_locked(ev);
         if (c == nullptr || !install_action(signum, sa_flags)) {
             int err = errno;
             if (c != nullptr) drop_context_if_unused(c);
@@ -525,21 +510,24 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
             errno = err;
             return nullptr;
         }
+        Registration *r = &se->reg;
+        r->ctx = c;
         c->registrations++;
-        se->reg.ctx = c;
-        Registration *head = g_handlers[signum];
-        se->reg.next = head;
-        if (head != nullptr) head->prev = &se->reg;
-        g_handlers[signum] = &se->reg;
+        r->next = g_handlers[signum];
+        if (r->next != nullptr) r->next->prev = r;
+        g_handlers[signum] = r;
+        r->linked = true;
+        se->counted = true;
+        ev->num_signal_events++;
         if (!publish_wake_table()) {
-            unhook_locked(&se->reg);
+            unhook_locked(r);
             talloc_free(mem);
             errno = ENOMEM;
             return nullptr;
         }
     }
     talloc_set_destructor(se, signal_destructor);
-    tevent_trace_signal_callback(ev, se, TEVENT_EVENT_TRACE_ATTACH);
+    trace_signal(ev, se, TEVENT_EVENT_TRACE_ATTACH);
     return se;
 }
 
@@ -548,13 +536,13 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
     tevent_context *ev = se->event_ctx;
     if (ev == nullptr) return 0;
     se->busy = true;
-    tevent_trace_signal_callback(ev, se, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+    trace_signal(ev, se, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
     se->handler(ev, se, signum, count, siginfo, se->private_data);
     se->busy = false;
     if (se->destroyed) {
-        // Freed from inside its handler: the destructor already unhooked it.
+        // Freed from inside the handler: the destructor already unhooked it.
         talloc_set_destructor(se, nullptr);
-        se->reg.~Registration();
+        se->reg.infos.clear();
         talloc_free(se);
         if (removed != nullptr) *removed = true;
     }
@@ -562,30 +550,32 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
 }
 
 int check(tevent_context *ev) {
+    ContextSignals *own = ev != nullptr ? ev->signals : nullptr;
+    pthread_t self = pthread_self();
+    if (own != nullptr && !pthread_equal(own->owner.load(std::memory_order_relaxed), self)) {
+        own->owner.store(self, std::memory_order_relaxed);
+    }
     if (g_caught_total.load(std::memory_order_acquire) == g_taken_total.load(std::memory_order_acquire) &&
-        g_parked_contexts.load(std::memory_order_acquire) == 0) {
+        (own == nullptr || !own->parked.load(std::memory_order_acquire))) {
         return 0;
     }
-    pthread_t self = pthread_self();
     pthread_mutex_lock(&g_lock);
-    if (ContextSignals *c = find_context(ev)) c->owner = self;
     bool any = take_caught_locked(self);
     unpark_own_locked(self);
-    // One handler call at a time, without the lock (handlers add and free
-    // signal events, or nest loops); the scan restarts after each call.
+    // One handler at a time, without the lock: handlers add and free signal
+    // events and nest loops.  The scan restarts after every call.
     while (Registration *r = next_deliverable_locked(self)) {
         tevent_signal *se = r->se;
         int signum = r->signum;
-        int count;
+        int count = 1;
         siginfo_t info;
         bool with_info = (r->sa_flags & SA_SIGINFO) != 0;
         if (with_info) {
-            count = 1;
             if (r->infos.count != 0) {
                 info = r->infos.pop();
             } else {
                 // Caught under an action without SA_SIGINFO (or the copy
-                // could not be kept): all that is known is the number.
+                // could not be kept): only the number is known.
                 r->pending--;
                 memset(&info, 0, sizeof(info));
                 info.si_signo = signum;
@@ -598,7 +588,7 @@ int check(tevent_context *ev) {
         pthread_mutex_unlock(&g_lock);
         bool removed = false;
         invoke(se, signum, count, with_info ? &info : nullptr, &removed);
-        if (!removed && (se->sa_flags & SA_RESETHAND)) talloc_free(se);
+        if (!removed && (se->sa_flags & SA_RESETHAND) != 0) talloc_free(se);
         any = true;
         pthread_mutex_lock(&g_lock);
     }
@@ -609,29 +599,24 @@ int check(tevent_context *ev) {
 void cleanup_pending(tevent_signal *se) {
     if (se == nullptr) return;
     Locked lock;
-    bool listed = se->reg.ctx != nullptr;
-    unhook_locked(&se->reg);
-    // It no longer belongs to a context: the context may go first.
+    bool changed = unhook_locked(&se->reg);
+    // No longer part of its context, which may now go first.
     se->event_ctx = nullptr;
-    if (listed) publish_wake_table();
+    if (changed) publish_wake_table();
 }
 
 void context_detach(tevent_context *ev) {
     Locked lock;
-    ContextSignals *c = find_context(ev);
+    ContextSignals *c = ev->signals;
     if (c == nullptr) return;
-    for (int s = 1; s < kNumSignals && c != nullptr; s++) {
+    for (int s = 1; s < kNumSignals && ev->signals != nullptr; s++) {
         Registration *r = g_handlers[s];
         while (r != nullptr) {
             Registration *next = r->next;
             if (r->ctx == c) {
-                r->se->event_ctx = nullptr;
-                bool last = c->registrations == 1;
                 unhook_locked(r);  // frees c with the last registration
-                if (last) {
-                    c = nullptr;
-                    break;
-                }
+                r->se->event_ctx = nullptr;
+                if (ev->signals == nullptr) break;
             }
             r = next;
         }
@@ -641,13 +626,11 @@ void context_detach(tevent_context *ev) {
 
 void context_wakeup_changed(tevent_context *ev) {
     Locked lock;
-    ContextSignals *c = find_context(ev);
+    ContextSignals *c = ev->signals;
     if (c == nullptr) return;
-    c->wake_fd = context_wakeup_fd(ev);
+    c->wake_fd = wakeup_fd_of(ev);
     publish_wake_table();
 }
-
-bool supported(tevent_context *ev) { return ev != nullptr; }
 
 void set_tag(tevent_signal *se, uint64_t tag) {
     if (se != nullptr) se->tag = tag;

@@ -1,10 +1,16 @@
-// Signal events: the internal view shared with the event core.
+// Signal events: what signal.cpp offers the event core and the exports.
 //
 // A caught signal is only counted (and, for SA_SIGINFO, its siginfo kept in
 // a ring) by an async-signal-safe handler, which then pokes the wakeup
-// descriptor of every context that listens for that signal.  Handlers run
-// later, from tevent_common_check_signal(), on the thread that loops the
-// context they belong to.
+// descriptor of every context listening for that signal.  The handlers of
+// tevent_add_signal() run later, from tevent_common_check_signal(), on the
+// thread that loops the context they belong to.
+//
+// The core's side of the contract is in context.hpp: it calls check() at
+// the start of every iteration while ev->signals is set (and after an
+// interrupted wait), context_detach() when a context is torn down or
+// re-initialised, and context_wakeup_changed() after replacing a context's
+// wakeup descriptor.
 #pragma once
 
 #include <signal.h>
@@ -17,42 +23,38 @@
 
 namespace tev::sig {
 
-// The reference sizes its table as twice SIGRTMIN (as seen when it was
-// configured): 68 on Linux.  signum must be below this.
+// The reference sizes its table as twice SIGRTMIN as seen when it was
+// configured: 68 on Linux.  signum must be below this.
 constexpr int kNumSignals = 68;
-// siginfo structures remembered per signal between two deliveries; a power
-// of two so that ring positions survive counter wrap-around.
+// siginfo structures kept per signal between two deliveries; a power of two
+// so that ring positions survive counter wrap-around.
 constexpr uint32_t kInfoQueue = 256;
 
-struct Registration;
-
-// tevent_add_signal() and friends.
+// tevent_common_add_signal().
 tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
                    tevent_signal_handler_t handler, void *private_data, const char *handler_name,
                    const char *location);
 
-// Calls the pending handlers of signals caught since the last call; 1 if
-// any signal had arrived, else 0.  Cheap (two atomic loads) when nothing
-// happened.
+// tevent_common_check_signal(): calls the handlers of what was caught since
+// the last call.  1 if any signal had arrived, else 0.  Two atomic loads
+// when nothing happened.
 int check(tevent_context *ev);
 
-// tevent_common_invoke_signal_handler(): one handler call with the trace
-// point, SA_RESETHAND and frees from inside the handler taken care of.
+// tevent_common_invoke_signal_handler(): one handler call, with its trace
+// point and a free from inside the handler taken care of.
 int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *removed);
 
-// Unhooks se (no more deliveries; the previous action is restored when it
-// was the last handler of its signal); se itself stays allocated.
+// tevent_cleanup_pending_signal_handlers(): unhooks se (nothing more is
+// delivered to it; the previous action is restored when it was the last
+// handler of its signal).  se itself stays allocated.
 void cleanup_pending(tevent_signal *se);
 
-// For the core's context teardown and tevent_re_initialise(): unhook every
-// signal event of ev and forget its wakeup descriptor.  After this returns
-// no signal handler touches that descriptor any more.
+// Unhooks every signal event of ev and forgets its wakeup descriptor; once
+// this returns no signal handler touches that descriptor any more.
 void context_detach(tevent_context *ev);
 
-// For the core after it replaced a context's wakeup descriptor (fork).
+// ev's wakeup descriptor was replaced (after fork).
 void context_wakeup_changed(tevent_context *ev);
-
-bool supported(tevent_context *ev);
 
 void set_tag(tevent_signal *se, uint64_t tag);
 uint64_t get_tag(const tevent_signal *se);

@@ -1,0 +1,91 @@
+// The built-in backends ("epoll", "poll", "poll_mt", "standard") share one
+// dispatch core (backend.cpp); they differ only in the Poller that asks the
+// kernel which descriptors are ready.
+//
+// Per context the core keeps a table indexed by descriptor number.  Each
+// slot chains the fd events on that descriptor and remembers what the
+// kernel was asked to watch (the union of their flags).  The poller reports
+// readiness into the slots; the core then picks the handler to run.
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "context.hpp"
+
+struct pollfd;
+
+namespace tev {
+
+// Readiness as the core sees it, independent of epoll/poll bit values.
+enum Ready : uint8_t {
+    kReadyIn = 1,
+    kReadyOut = 2,
+    kReadyErr = 4,   // error, hang-up, or (when asked for) peer hang-up
+    kReadyNval = 8,  // the descriptor is not open (poll() says so)
+};
+
+struct FdSlot {
+    tevent_fd *head;  // in dispatch order; see Backend::chain_*
+    tevent_fd *tail;
+    uint16_t watching;   // TEVENT_FD_* flags the kernel is watching for
+    bool in_kernel;      // epoll: added to the epoll set
+    uint8_t ready;       // Ready bits from the last wait, during dispatch
+    int32_t poll_index;  // poll: index into Backend::pfds, -1 if none
+};
+
+struct Backend;
+
+struct Poller {
+    const char *name;
+    int (*open)(Backend *b);   // 0 or an errno value
+    void (*close)(Backend *b);
+    // Brings the kernel in line with slot.watching for descriptor fd.
+    // 0 or an errno value (EBADF: the descriptor was closed behind our back).
+    int (*update)(Backend *b, int fd, FdSlot *slot);
+    // Sleeps up to timeout_ms (-1: no limit).  Ready descriptors get their
+    // slot's `ready` bits set and are listed in b->ready_fds.  Returns the
+    // number listed, or -1 with errno.
+    int (*wait)(Backend *b, int timeout_ms);
+};
+
+extern const Poller kEpollPoller;
+extern const Poller kPollPoller;
+
+struct Backend {
+    tevent_context *ev;
+    const Poller *poller;
+    bool fallback_to_poll;  // "standard": switch to poll() when epoll fails
+    pid_t pid;              // process that opened the kernel state
+
+    FdSlot *slots;  // malloc()ed, indexed by descriptor
+    size_t nslots;
+
+    // Filled by Poller::wait().
+    int *ready_fds;
+    size_t nready;
+    size_t ready_cap;
+
+    // epoll
+    int epfd;
+
+    // poll
+    struct pollfd *pfds;
+    size_t npfds;
+    size_t pfds_cap;
+
+    FdSlot *slot(int fd) { return (fd >= 0 && static_cast<size_t>(fd) < nslots) ? &slots[fd] : nullptr; }
+    bool reserve_slot(int fd);
+    bool reserve_ready(size_t n);
+};
+
+// Called by fd.cpp for events of contexts with a built-in backend.
+bool backend_fd_attach(Backend *b, tevent_fd *fde);  // false: out of memory
+void backend_fd_detach(Backend *b, tevent_fd *fde);
+void backend_fd_update(Backend *b, tevent_fd *fde);  // its flags changed
+
+// Registration of built-in backends and their context_init functions.
+const tevent_ops *builtin_ops(const char *name);
+void register_builtin_backends();
+
+}  // namespace tev

@@ -1,0 +1,136 @@
+// fd events: creation, flags, close functions, teardown and the single
+// place where fd handlers are called.
+//
+// These are also the tevent_common_* helpers custom backends build on, so
+// they work without a built-in backend; when the context has one, the
+// backend is kept in step (see backend.cpp).
+#include <errno.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "backend.hpp"
+#include "context.hpp"
+
+namespace tev {
+namespace {
+
+void unlink_from_context(tevent_context *ev, tevent_fd *fde) {
+    trace_fd(ev, fde, TEVENT_EVENT_TRACE_DETACH);
+    ev->fd_events.remove(fde);
+    if (fde->registered && ev->backend != nullptr) backend_fd_detach(ev->backend, fde);
+}
+
+void auto_closer(tevent_context *, tevent_fd *, int fd, void *) { close(fd); }
+
+}  // namespace
+
+tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags, tevent_fd_handler_t handler,
+                  void *private_data, const char *handler_name, const char *location) {
+    if (ev == nullptr || fd < 0) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    WrapperGlue *glue = ev->wrapper.glue;
+    ev = main_context(ev);
+
+    void *mem = talloc_named_const(mem_ctx, sizeof(tevent_fd), "struct tevent_fd");
+    if (mem == nullptr) return nullptr;
+    auto *fde = new (mem) tevent_fd{};
+    fde->event_ctx = ev;
+    fde->wrapper = glue;
+    fde->fd = fd;
+    fde->flags = flags;
+    fde->handler = handler;
+    fde->private_data = private_data;
+    fde->handler_name = handler_name;
+    fde->location = location;
+
+    // Newest first: with several ready descriptors the most recently added
+    // one is served first, then each served event moves to the back.
+    ev->fd_events.push_front(fde);
+    if (ev->backend != nullptr && !backend_fd_attach(ev->backend, fde)) {
+        ev->fd_events.remove(fde);
+        talloc_free(fde);
+        errno = ENOMEM;
+        return nullptr;
+    }
+    talloc_set_destructor(fde, fd_destructor);
+    trace_fd(ev, fde, TEVENT_EVENT_TRACE_ATTACH);
+    return fde;
+}
+
+int fd_destructor(tevent_fd *fde) {
+    if (fde->destroyed) {
+        check_double_free(fde, "tevent_fd double free");
+        // Still inside its handler: fd_invoke() releases the memory.
+        return -1;
+    }
+    tevent_context *ev = fde->event_ctx;
+    if (ev != nullptr) unlink_from_context(ev, fde);
+
+    if (fde->close_fn != nullptr) {
+        tevent_fd_close_fn_t close_fn = fde->close_fn;
+        fde->close_fn = nullptr;
+        close_fn(ev, fde, fde->fd, fde->private_data);
+        fde->fd = -1;
+    }
+    fde->event_ctx = nullptr;
+    fde->wrapper = nullptr;
+
+    if (fde->busy) {
+        // Freed from its own handler (or with its parent): the handler's
+        // caller still uses the memory; it is released after the handler.
+        fde->destroyed = true;
+        return -1;
+    }
+    return 0;
+}
+
+uint16_t fd_get_flags(const tevent_fd *fde) { return fde->flags; }
+
+void fd_set_flags(tevent_fd *fde, uint16_t flags) {
+    if (fde->flags == flags) return;
+    fde->flags = flags;
+    tevent_context *ev = fde->event_ctx;
+    if (ev != nullptr && fde->registered && ev->backend != nullptr) backend_fd_update(ev->backend, fde);
+}
+
+void fd_set_close_fn(tevent_fd *fde, tevent_fd_close_fn_t close_fn) { fde->close_fn = close_fn; }
+
+void fd_set_auto_close(tevent_fd *fde) {
+    if (fde == nullptr || fde->event_ctx == nullptr) return;
+    fde->event_ctx->ops->set_fd_close_fn(fde, auto_closer);
+}
+
+void fd_disarm(tevent_fd *fde) {
+    tevent_context *ev = fde->event_ctx;
+    if (ev == nullptr) return;
+    unlink_from_context(ev, fde);
+    fde->event_ctx = nullptr;
+    fde->wrapper = nullptr;
+}
+
+int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {
+    if (removed != nullptr) *removed = false;
+    tevent_context *ev = fde->event_ctx;
+    if (ev == nullptr || fde->handler == nullptr) return 0;
+
+    // Wrapper contexts (next issue): their before/after hooks go around
+    // the handler call here, with handler_ev being the wrapper.
+    tevent_context *handler_ev = fde->wrapper != nullptr ? fde->wrapper->wrap_ev : ev;
+
+    fde->busy = true;
+    trace_fd(ev, fde, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+    fde->handler(handler_ev, fde, flags, fde->private_data);
+    fde->busy = false;
+
+    if (fde->destroyed) {
+        talloc_set_destructor(fde, nullptr);
+        talloc_free(fde);
+        if (removed != nullptr) *removed = true;
+    }
+    return 0;
+}
+
+}  // namespace tev
