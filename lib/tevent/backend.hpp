@@ -84,8 +84,14 @@ bool backend_fd_attach(Backend *b, tevent_fd *fde);  // false: out of memory
 void backend_fd_detach(Backend *b, tevent_fd *fde);
 void backend_fd_update(Backend *b, tevent_fd *fde);  // its flags changed
 
-// Registration of built-in backends and their context_init functions.
-const tevent_ops *builtin_ops(const char *name);
-void register_builtin_backends();
+// Releases the backend's kernel state and tables (events must be detached).
+void backend_close(tevent_context *ev);
+
+// "poll", "poll_mt", "epoll", "standard", in the order they are registered.
+struct BuiltinBackend {
+    const char *name;
+    const tevent_ops *ops;
+};
+extern const BuiltinBackend kBuiltinBackends[4];
 
 }  // namespace tev

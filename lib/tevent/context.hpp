@@ -308,7 +308,7 @@ int wakeup_reopen(tevent_context *ev);
 tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags, tevent_fd_handler_t handler,
                   void *private_data, const char *handler_name, const char *location);
 int fd_destructor(tevent_fd *fde);
-uint16_t fd_get_flags(const tevent_fd *fde);
+uint16_t fd_get_flags(tevent_fd *fde);
 void fd_set_flags(tevent_fd *fde, uint16_t flags);
 void fd_set_close_fn(tevent_fd *fde, tevent_fd_close_fn_t close_fn);
 // tevent_fd_set_auto_close(): through the context's ops, like the API.
@@ -349,9 +349,6 @@ int loop_once(tevent_context *ev, const char *location);
 int loop_wait(tevent_context *ev, const char *location);  // tevent_common_loop_wait
 int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location);
 bool have_events(tevent_context *ev);
-// tevent_common_check_signal / tevent_common_threaded_activate_immediate.
-int check_signal(tevent_context *ev);
-void threaded_activate(tevent_context *ev);
 
 // ---- contexts (context.cpp) ----------------------------------------------------
 tevent_context *context_init_ops(TALLOC_CTX *mem_ctx, const tevent_ops *ops, void *additional_data);

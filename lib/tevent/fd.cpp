@@ -87,7 +87,7 @@ int fd_destructor(tevent_fd *fde) {
     return 0;
 }
 
-uint16_t fd_get_flags(const tevent_fd *fde) { return fde->flags; }
+uint16_t fd_get_flags(tevent_fd *fde) { return fde->flags; }
 
 void fd_set_flags(tevent_fd *fde, uint16_t flags) {
     if (fde->flags == flags) return;

@@ -1,0 +1,434 @@
+// The dispatch core shared by the built-in backends, and their ops tables.
+//
+// One iteration (tevent_loop_once) does exactly one of these, in order:
+// deliver caught signals; run one immediate; run one due timer; wait for
+// descriptors and run one fd handler (or, when the wait timed out, the
+// timer that is now due).  Threaded immediates are moved into the queue
+// first.  Which fd handler runs when several are ready: the first in the
+// context's list of fd events (newest first), which then moves to the back
+// so that busy descriptors cannot starve the others.
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <new>
+
+#include "backend.hpp"
+#include "context.hpp"
+#include "signal.hpp"
+
+namespace tev {
+
+// ---- descriptor table ------------------------------------------------------
+
+bool Backend::reserve_slot(int fd) {
+    if (fd < 0) return false;
+    size_t need = static_cast<size_t>(fd) + 1;
+    if (need <= nslots) return true;
+    size_t n = nslots == 0 ? 64 : nslots;
+    while (n < need) n *= 2;
+    auto *grown = static_cast<FdSlot *>(realloc(slots, n * sizeof(FdSlot)));
+    if (grown == nullptr) return false;
+    for (size_t i = nslots; i < n; i++) {
+        new (&grown[i]) FdSlot{};
+        grown[i].poll_index = -1;
+    }
+    slots = grown;
+    nslots = n;
+    return true;
+}
+
+bool Backend::reserve_ready(size_t n) {
+    if (n <= ready_cap) return true;
+    size_t cap = ready_cap == 0 ? 16 : ready_cap;
+    while (cap < n) cap *= 2;
+    auto *grown = static_cast<int *>(realloc(ready_fds, cap * sizeof(int)));
+    if (grown == nullptr) return false;
+    ready_fds = grown;
+    ready_cap = cap;
+    return true;
+}
+
+namespace {
+
+void chain_push_front(FdSlot &s, tevent_fd *fde) {
+    fde->fd_prev = nullptr;
+    fde->fd_next = s.head;
+    if (s.head != nullptr) {
+        s.head->fd_prev = fde;
+    } else {
+        s.tail = fde;
+    }
+    s.head = fde;
+}
+
+void chain_remove(FdSlot &s, tevent_fd *fde) {
+    if (fde->fd_prev != nullptr) {
+        fde->fd_prev->fd_next = fde->fd_next;
+    } else {
+        s.head = fde->fd_next;
+    }
+    if (fde->fd_next != nullptr) {
+        fde->fd_next->fd_prev = fde->fd_prev;
+    } else {
+        s.tail = fde->fd_prev;
+    }
+    fde->fd_prev = fde->fd_next = nullptr;
+}
+
+void chain_push_back(FdSlot &s, tevent_fd *fde) {
+    fde->fd_next = nullptr;
+    fde->fd_prev = s.tail;
+    if (s.tail != nullptr) {
+        s.tail->fd_next = fde;
+    } else {
+        s.head = fde;
+    }
+    s.tail = fde;
+}
+
+constexpr uint16_t kAllFlags = TEVENT_FD_READ | TEVENT_FD_WRITE | TEVENT_FD_ERROR;
+
+void sync_slot(Backend *b, int fd);
+
+// Every fd event on fd is taken out of the context: the descriptor is not
+// open any more (closed behind the loop's back).  Reported, not retried, so
+// the loop does not spin on it.
+void disable_slot(Backend *b, int fd, const char *why) {
+    FdSlot *s = b->slot(fd);
+    if (s == nullptr) return;
+    tevent_fd *fde = s->head;
+    s->head = s->tail = nullptr;
+    s->watching = 0;
+    b->poller->update(b, fd, s);
+    s->in_kernel = false;
+    while (fde != nullptr) {
+        tevent_fd *next = fde->fd_next;
+        fde->fd_prev = fde->fd_next = nullptr;
+        fde->registered = false;
+        debug(b->ev, TEVENT_DEBUG_ERROR, "%s on fde[%p] fd[%d] - disabling\n", why, static_cast<void *>(fde), fd);
+        fd_disarm(fde);
+        fde = next;
+    }
+}
+
+// Moves every watched descriptor to the poll() poller ("standard" after
+// epoll failed).
+void switch_to_poll(Backend *b) {
+    debug(b->ev, TEVENT_DEBUG_WARNING, "tevent: epoll failed, falling back to poll\n");
+    b->poller->close(b);
+    b->poller = &kPollPoller;
+    b->fallback_to_poll = false;
+    b->poller->open(b);
+    for (size_t fd = 0; fd < b->nslots; fd++) {
+        FdSlot &s = b->slots[fd];
+        s.in_kernel = false;
+        s.poll_index = -1;
+        if (s.watching != 0) b->poller->update(b, static_cast<int>(fd), &s);
+    }
+}
+
+void handle_update_error(Backend *b, int fd, int err) {
+    if (err == EBADF) {
+        disable_slot(b, fd, "descriptor closed behind the loop's back (EBADF)");
+        return;
+    }
+    if (b->fallback_to_poll && b->poller == &kEpollPoller) {
+        // e.g. EPERM: regular files cannot be watched by epoll.
+        switch_to_poll(b);
+        return;
+    }
+    debug(b->ev, TEVENT_DEBUG_ERROR, "%s: cannot watch fd[%d]: %s\n", b->poller->name, fd, strerror(err));
+    disable_slot(b, fd, "unwatchable descriptor");
+}
+
+void sync_slot(Backend *b, int fd) {
+    FdSlot *s = b->slot(fd);
+    if (s == nullptr) return;
+    uint16_t want = 0;
+    for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) want |= fde->flags & kAllFlags;
+    if (want == s->watching) return;
+    s->watching = want;
+    int err = b->poller->update(b, fd, s);
+    if (err != 0) handle_update_error(b, fd, err);
+}
+
+// After fork() the child shares the parent's epoll set and wakeup
+// descriptor; it gets its own.
+void check_fork(Backend *b) {
+    pid_t pid = cached_getpid();
+    if (b->pid == pid) return;
+    b->pid = pid;
+    if (b->poller == &kEpollPoller) {
+        b->poller->close(b);
+        if (b->poller->open(b) != 0) {
+            b->poller = &kPollPoller;
+            b->poller->open(b);
+        }
+        for (size_t fd = 0; fd < b->nslots; fd++) {
+            FdSlot &s = b->slots[fd];
+            s.in_kernel = false;
+            if (s.watching != 0) {
+                int err = b->poller->update(b, static_cast<int>(fd), &s);
+                if (err != 0) handle_update_error(b, static_cast<int>(fd), err);
+            }
+        }
+    }
+    wakeup_reopen(b->ev);
+}
+
+}  // namespace
+
+bool backend_fd_attach(Backend *b, tevent_fd *fde) {
+    if (!b->reserve_slot(fde->fd)) return false;
+    check_fork(b);
+    chain_push_front(b->slots[fde->fd], fde);
+    fde->registered = true;
+    sync_slot(b, fde->fd);
+    return true;
+}
+
+void backend_fd_detach(Backend *b, tevent_fd *fde) {
+    FdSlot *s = b->slot(fde->fd);
+    fde->registered = false;
+    if (s == nullptr) return;
+    chain_remove(*s, fde);
+    check_fork(b);
+    sync_slot(b, fde->fd);
+}
+
+void backend_fd_update(Backend *b, tevent_fd *fde) {
+    check_fork(b);
+    sync_slot(b, fde->fd);
+}
+
+// ---- dispatch --------------------------------------------------------------
+
+namespace {
+
+// The flags to call fde's handler with, given its descriptor's readiness;
+// 0 for none.
+uint16_t flags_for(tevent_fd *fde, uint8_t ready) {
+    uint16_t want = fde->flags;
+    uint16_t flags = 0;
+    if (ready & kReadyErr) {
+        if ((want & (TEVENT_FD_READ | TEVENT_FD_ERROR)) == 0) {
+            // Only writing was asked for: like select(), an error is not
+            // reported to writers; the event stops asking for writability,
+            // or the loop would spin on the error.
+            if (want & TEVENT_FD_WRITE) fd_set_flags(fde, want & ~TEVENT_FD_WRITE);
+            return 0;
+        }
+        if (want & TEVENT_FD_ERROR) flags |= TEVENT_FD_ERROR;
+        if (want & TEVENT_FD_READ) flags |= TEVENT_FD_READ;
+    }
+    if ((ready & kReadyIn) && (want & TEVENT_FD_READ)) flags |= TEVENT_FD_READ;
+    if ((ready & kReadyOut) && (want & TEVENT_FD_WRITE)) flags |= TEVENT_FD_WRITE;
+    return flags;
+}
+
+void clear_ready(Backend *b) {
+    for (size_t i = 0; i < b->nready; i++) {
+        FdSlot *s = b->slot(b->ready_fds[i]);
+        if (s != nullptr) s->ready = 0;
+    }
+    b->nready = 0;
+}
+
+// Runs one fd handler for the descriptors the poller reported.
+void dispatch(Backend *b) {
+    tevent_context *ev = b->ev;
+
+    for (size_t i = 0; i < b->nready; i++) {
+        int fd = b->ready_fds[i];
+        FdSlot *s = b->slot(fd);
+        if (s != nullptr && (s->ready & kReadyNval)) {
+            s->ready = 0;
+            disable_slot(b, fd, "POLLNVAL (descriptor closed behind the loop's back)");
+        }
+    }
+
+    tevent_fd *chosen = nullptr;
+    uint16_t flags = 0;
+    if (b->nready == 1) {
+        // One descriptor: its own chain is in the same relative order as
+        // the context's list.
+        FdSlot *s = b->slot(b->ready_fds[0]);
+        for (tevent_fd *fde = s != nullptr ? s->head : nullptr; fde != nullptr;) {
+            tevent_fd *next = fde->fd_next;
+            flags = flags_for(fde, s->ready);
+            if (flags != 0) {
+                chosen = fde;
+                break;
+            }
+            fde = next;
+        }
+    } else if (b->nready > 1) {
+        for (tevent_fd *fde = ev->fd_events.head; fde != nullptr;) {
+            tevent_fd *next = fde->next;
+            if (fde->registered) {
+                FdSlot *s = b->slot(fde->fd);
+                if (s != nullptr && s->ready != 0) {
+                    flags = flags_for(fde, s->ready);
+                    if (flags != 0) {
+                        chosen = fde;
+                        break;
+                    }
+                }
+            }
+            fde = next;
+        }
+    }
+    clear_ready(b);
+    if (chosen == nullptr) return;
+
+    ev->fd_events.demote(chosen);
+    FdSlot *s = b->slot(chosen->fd);
+    if (s != nullptr && s->tail != chosen) {
+        chain_remove(*s, chosen);
+        chain_push_back(*s, chosen);
+    }
+    if (fd_invoke(chosen, flags, nullptr) != 0) abort(ev, "tevent_common_invoke_fd_handler() failed");
+}
+
+int timeout_ms_from(int64_t usec) {
+    if (usec < 0) return -1;
+    // Round up: waking before the deadline only costs another iteration.
+    int64_t ms = (usec + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+int backend_loop_once(tevent_context *ev, const char *) {
+    Backend *b = ev->backend;
+    if (b == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    check_fork(b);
+
+    if (ev->signals != nullptr && sig::check(ev) != 0) return 0;
+    if (ev->threads != nullptr) thr::activate(ev);
+    if (!ev->immediates.empty() && immediate_loop_one(ev)) return 0;
+
+    TimerStep step = timer_step(ev);
+    if (step.ran) return 0;
+    // Polling mode: nothing may be waited for.
+    bool polling = step.timeout_us == 0 && ev->timers.top() == nullptr;
+    int timeout_ms = timeout_ms_from(step.timeout_us);
+
+    trace_point(ev, TEVENT_TRACE_BEFORE_WAIT);
+    int n = b->poller->wait(b, timeout_ms);
+    int err = errno;
+    trace_point(ev, TEVENT_TRACE_AFTER_WAIT);
+
+    if (n < 0) {
+        b->nready = 0;
+        if (err == EINTR) {
+            if (ev->signals != nullptr) sig::check(ev);
+            return 0;
+        }
+        if (b->fallback_to_poll && b->poller == &kEpollPoller) {
+            switch_to_poll(b);
+            return 0;
+        }
+        debug(ev, TEVENT_DEBUG_FATAL, "%s: wait failed: %s\n", b->poller->name, strerror(err));
+        errno = err;
+        return -1;
+    }
+    if (n == 0) {
+        b->nready = 0;
+        if (polling) {
+            errno = EAGAIN;
+            return -1;
+        }
+        // Woken by the deadline: run the timer that is now due.
+        timer_step(ev);
+        return 0;
+    }
+    dispatch(b);
+    return 0;
+}
+
+// ---- lifetime ----------------------------------------------------------------
+
+int backend_open(tevent_context *ev, const Poller *poller, bool fallback) {
+    auto *b = static_cast<Backend *>(malloc(sizeof(Backend)));
+    if (b == nullptr) {
+        errno = ENOMEM;
+        return -1;
+    }
+    new (b) Backend{};
+    b->ev = ev;
+    b->poller = poller;
+    b->fallback_to_poll = fallback;
+    b->pid = cached_getpid();
+    b->epfd = -1;
+    if (!b->reserve_ready(1)) {
+        free(b);
+        errno = ENOMEM;
+        return -1;
+    }
+    int err = poller->open(b);
+    if (err != 0) {
+        free(b->ready_fds);
+        free(b);
+        errno = err;
+        return -1;
+    }
+    ev->backend = b;
+    return 0;
+}
+
+int epoll_context_init(tevent_context *ev) { return backend_open(ev, &kEpollPoller, false); }
+int poll_context_init(tevent_context *ev) { return backend_open(ev, &kPollPoller, false); }
+int standard_context_init(tevent_context *ev) {
+    if (backend_open(ev, &kEpollPoller, true) == 0) return 0;
+    return backend_open(ev, &kPollPoller, false);
+}
+
+// The ops members are the common helpers themselves: they keep the backend
+// in step, so a custom backend derived from these tables still works.
+#define TEV_BUILTIN_OPS(init)                    \
+    {                                            \
+        .context_init = init,                    \
+        .add_fd = fd_add,                        \
+        .set_fd_close_fn = fd_set_close_fn,      \
+        .get_fd_flags = fd_get_flags,            \
+        .set_fd_flags = fd_set_flags,            \
+        .add_timer = timer_add,                  \
+        .schedule_immediate = immediate_schedule, \
+        .add_signal = sig::add,                  \
+        .loop_once = backend_loop_once,          \
+        .loop_wait = loop_wait,                  \
+    }
+
+const tevent_ops kEpollOps = TEV_BUILTIN_OPS(epoll_context_init);
+const tevent_ops kPollOps = TEV_BUILTIN_OPS(poll_context_init);
+const tevent_ops kPollMtOps = TEV_BUILTIN_OPS(poll_context_init);
+const tevent_ops kStandardOps = TEV_BUILTIN_OPS(standard_context_init);
+
+}  // namespace
+
+void backend_close(tevent_context *ev) {
+    Backend *b = ev->backend;
+    if (b == nullptr) return;
+    ev->backend = nullptr;
+    // Events were detached before; only the kernel state and tables remain.
+    b->poller->close(b);
+    free(b->slots);
+    free(b->ready_fds);
+    free(b->pfds);
+    b->~Backend();
+    free(b);
+}
+
+// In the reference's order; the list shows the newest first.
+const BuiltinBackend kBuiltinBackends[4] = {
+    {"poll", &kPollOps},
+    {"poll_mt", &kPollMtOps},
+    {"epoll", &kEpollOps},
+    {"standard", &kStandardOps},
+};
+
+}  // namespace tev

@@ -1,0 +1,121 @@
+// The backend-independent part of the loop: nesting rules and hooks, trace
+// points around each iteration, tevent_loop_wait / tevent_loop_until.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "context.hpp"
+#include "req.hpp"
+
+namespace tev {
+namespace {
+
+void abort_nesting(tevent_context *ev, const char *location) {
+    char reason[256];
+    snprintf(reason, sizeof(reason), "tevent_loop_once() nesting at %s", location != nullptr ? location : "?");
+    abort(ev, reason);
+}
+
+// Enters one (possibly nested) level; false if that is not allowed or the
+// nesting hook refused.  Pair with leave() only on success.
+bool enter(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
+    if (ev->nesting.level > 0 && !ev->nesting.allowed) {
+        abort_nesting(ev, location);
+        errno = ELOOP;
+        *ret = -1;
+        return false;
+    }
+    ev->nesting.level++;
+    if (ev->nesting.hook != nullptr) {
+        int r = ev->nesting.hook(ev, ev->nesting.hook_private, static_cast<uint32_t>(ev->nesting.level), true,
+                                 stack_ptr, location);
+        if (r != 0) {
+            ev->nesting.level--;
+            *ret = r;
+            return false;
+        }
+    }
+    return true;
+}
+
+void leave(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
+    if (ev->nesting.hook != nullptr) {
+        int r = ev->nesting.hook(ev, ev->nesting.hook_private, static_cast<uint32_t>(ev->nesting.level), false,
+                                 stack_ptr, location);
+        if (r != 0) *ret = r;
+    }
+    // The context may have been re-initialised by a handler (level reset).
+    if (ev->nesting.level > 0) ev->nesting.level--;
+}
+
+int one_iteration(tevent_context *ev, const char *location) {
+    trace_point(ev, TEVENT_TRACE_BEFORE_LOOP_ONCE);
+    int ret = ev->ops->loop_once(ev, location);
+    trace_point(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
+    // Whatever runs next starts a new call flow.
+    call_depth_notify(TEVENT_CALL_FLOW_REQ_RESET, nullptr, 0, "_tevent_loop_once");
+    return ret;
+}
+
+}  // namespace
+
+int loop_once(tevent_context *ev, const char *location) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    ev = main_context(ev);
+    void *stack_marker = nullptr;
+    int ret = 0;
+    if (!enter(ev, &stack_marker, location, &ret)) return ret;
+    ret = one_iteration(ev, location);
+    leave(ev, &stack_marker, location, &ret);
+    return ret;
+}
+
+int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location) {
+    if (ev == nullptr || finished == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    ev = main_context(ev);
+    void *stack_marker = nullptr;
+    int ret = 0;
+    if (!enter(ev, &stack_marker, location, &ret)) return ret;
+    while (!finished(private_data)) {
+        ret = one_iteration(ev, location);
+        if (ret != 0) break;
+    }
+    leave(ev, &stack_marker, location, &ret);
+    return ret;
+}
+
+bool have_events(tevent_context *ev) {
+    // The wakeup descriptor is plumbing, not something to wait for.
+    size_t fds = ev->fd_events.count;
+    if (ev->wakeup.fde != nullptr && ev->wakeup.fde->event_ctx == ev && fds > 0) fds--;
+    return fds != 0 || ev->timers.count != 0 || !ev->immediates.empty() || ev->num_signal_events != 0;
+}
+
+int loop_wait(tevent_context *ev, const char *location) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    ev = main_context(ev);
+    // Through the public entry point: each iteration is nested, hooked and
+    // traced like a tevent_loop_once() call.
+    while (have_events(ev)) {
+        int ret = loop_once(ev, location);
+        if (ret != 0) {
+            int err = errno;
+            debug(ev, TEVENT_DEBUG_FATAL, "_tevent_loop_once() failed: %d - %s\n", ret, strerror(err));
+            errno = err;
+            return ret;
+        }
+    }
+    debug(ev, TEVENT_DEBUG_WARNING, "tevent_common_loop_wait() out of events\n");
+    return 0;
+}
+
+}  // namespace tev
