@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, if any is missing.
 set -eu
-packages=(meson ninja-build g++ gcc pkg-config python3 binutils valgrind
+packages=(meson ninja-build g++ gcc clang pkg-config python3 binutils valgrind
           catch2 libcmocka-dev libbsd-dev
           libtalloc-dev libtevent-dev)   # the reference implementation (oracle)
 missing=()
