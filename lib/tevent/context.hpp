@@ -53,6 +53,9 @@
 
 #include "tevent.h"
 
+// Declared by tevent.h only under TEVENT_DEPRECATED.
+struct tevent_wrapper_ops;
+
 namespace tev {
 
 struct Backend;      // built-in backends' state (backend.hpp); nullptr for custom ops
@@ -258,6 +261,12 @@ struct tevent_context {
         tev::WrapperGlue *glue = nullptr;  // set on wrapper contexts
         tev::WrapperGlue *list = nullptr;  // main context: its wrappers
     } wrapper;
+
+    // Loop entry points (tevent_loop_once/wait/until) currently running on
+    // this context.  Freeing the context meanwhile (from a handler) is
+    // deferred until the outermost one returns.
+    int running = 0;
+    bool free_pending = false;
 };
 
 namespace tev {

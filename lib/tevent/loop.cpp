@@ -57,6 +57,25 @@ int one_iteration(tevent_context *ev, const char *location) {
     return ret;
 }
 
+// Marks a loop entry point as running on ev; see tevent_context::running.
+class Running {
+public:
+    explicit Running(tevent_context *ev) : ev_(ev) { ev_->running++; }
+    ~Running() {
+        if (--ev_->running == 0 && ev_->free_pending) {
+            ev_->free_pending = false;
+            int err = errno;
+            talloc_free(ev_);
+            errno = err;
+        }
+    }
+    Running(const Running &) = delete;
+    Running &operator=(const Running &) = delete;
+
+private:
+    tevent_context *ev_;
+};
+
 }  // namespace
 
 int loop_once(tevent_context *ev, const char *location) {
@@ -65,6 +84,7 @@ int loop_once(tevent_context *ev, const char *location) {
         return -1;
     }
     ev = main_context(ev);
+    Running running(ev);
     void *stack_marker = nullptr;
     int ret = 0;
     if (!enter(ev, &stack_marker, location, &ret)) return ret;
@@ -79,6 +99,7 @@ int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data,
         return -1;
     }
     ev = main_context(ev);
+    Running running(ev);
     void *stack_marker = nullptr;
     int ret = 0;
     if (!enter(ev, &stack_marker, location, &ret)) return ret;
@@ -103,9 +124,10 @@ int loop_wait(tevent_context *ev, const char *location) {
         return -1;
     }
     ev = main_context(ev);
+    Running running(ev);
     // Through the public entry point: each iteration is nested, hooked and
     // traced like a tevent_loop_once() call.
-    while (have_events(ev)) {
+    while (!ev->free_pending && have_events(ev)) {
         int ret = loop_once(ev, location);
         if (ret != 0) {
             int err = errno;

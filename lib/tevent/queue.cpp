@@ -38,11 +38,6 @@ void queue_immediate_trigger(tevent_context *ev, tevent_immediate *, void *priva
 // A NULL trigger makes the entry a pure blocker.
 void noop_trigger(tevent_req *, void *) {}
 
-// The reference would crash on an entry added with a NULL context.
-void trace(tevent_context *ev, tevent_queue_entry *e, enum tevent_event_trace_point tp) {
-    if (ev != nullptr) queue_trace(ev, e, tp);
-}
-
 void schedule_head(tevent_queue *q) {
     _tevent_schedule_immediate(q->immediate, q->head->ev, queue_immediate_trigger, q, "tevent_queue_immediate_trigger",
                                TEVR_LOCATION);
@@ -50,7 +45,7 @@ void schedule_head(tevent_queue *q) {
 
 void run_head(tevent_queue *q, tevent_context *ev) {
     tevent_queue_entry *e = q->head;
-    trace(ev, e, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+    queue_trace(ev, e, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_TRIGGER, e->req, e->req->call_depth, e->trigger_name);
     e->triggered = true;
     e->trigger(e->req, e->private_data);
@@ -83,7 +78,7 @@ int entry_destructor(void *ptr) {
     tevent_queue *q = e->queue;
     if (q == nullptr) return 0;
 
-    trace(e->ev, e, TEVENT_EVENT_TRACE_DETACH);
+    queue_trace(e->ev, e, TEVENT_EVENT_TRACE_DETACH);
     // The request is still readable: talloc frees children before parents.
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_LEAVE, e->req, e->req->call_depth, e->trigger_name);
     unlink_entry(q, e);
@@ -158,7 +153,7 @@ tevent_queue_entry *queue_add(tevent_queue *queue, tevent_context *ev, tevent_re
     queue->length++;
     _talloc_set_destructor(e, entry_destructor);
 
-    trace(ev, e, TEVENT_EVENT_TRACE_ATTACH);
+    queue_trace(ev, e, TEVENT_EVENT_TRACE_ATTACH);
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_ENTER, req, req->call_depth, trigger_name);
 
     if (!queue->running || queue->head->triggered) return e;
@@ -211,27 +206,28 @@ uint64_t queue_entry_get_tag(const tevent_queue_entry *entry) { return entry != 
 
 // ---- the queue trace callback ----------------------------------------------
 //
-// Stored in the context next to the per-event trace callbacks; reported
-// when an entry is attached, before its trigger runs and when it is detached.
+// Stored in the context next to the per-event trace callbacks (trace.cpp)
+// and, like them, kept by the main context when reached through a wrapper.
+// Reported when an entry is attached, before its trigger runs and when it
+// is detached.
 
 void queue_set_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t cb, void *private_data) {
+    ev = main_context(ev);
     if (ev == nullptr) return;
-    if (ev->wrapper.glue != nullptr) {
-        // Tracing belongs to the main context.
-        tev::abort(main_context(ev), "tevent_set_trace_queue_callback() on wrapper");
-        return;
-    }
     ev->tracing.queue = cb;
     ev->tracing.queue_private = private_data;
 }
 
 void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *p_private_data) {
+    ev = main_context(ev);
     if (ev == nullptr) return;
     if (cb != nullptr) *cb = ev->tracing.queue;
+    // Declared void * in the C API; it points to the caller's void *.
     if (p_private_data != nullptr) *static_cast<void **>(p_private_data) = ev->tracing.queue_private;
 }
 
 void queue_trace(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp) {
+    ev = main_context(ev);
     if (ev != nullptr && ev->tracing.queue != nullptr) ev->tracing.queue(qe, tp, ev->tracing.queue_private);
 }
 

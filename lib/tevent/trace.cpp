@@ -33,11 +33,6 @@ void trace_signal(tevent_context *ev, tevent_signal *se, enum tevent_event_trace
     if (ev != nullptr && ev->tracing.signal != nullptr) ev->tracing.signal(se, tp, ev->tracing.signal_private);
 }
 
-void trace_queue(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp) {
-    ev = main_context(ev);
-    if (ev != nullptr && ev->tracing.queue != nullptr) ev->tracing.queue(qe, tp, ev->tracing.queue_private);
-}
-
 namespace {
 
 // Setting or reading a callback is the same for every kind of event.
@@ -93,11 +88,4 @@ void set_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t cb, voi
 void get_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t *cb, void *pp) {
     load(ev, &tevent_context::Tracing::signal, &tevent_context::Tracing::signal_private, cb, pp);
 }
-void set_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t cb, void *p) {
-    store(ev, &tevent_context::Tracing::queue, &tevent_context::Tracing::queue_private, cb, p);
-}
-void get_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *pp) {
-    load(ev, &tevent_context::Tracing::queue, &tevent_context::Tracing::queue_private, cb, pp);
-}
-
 }  // namespace tev

@@ -6,8 +6,6 @@
 
 namespace tev {
 
-void trace_queue(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp);
-
 void set_trace_point(tevent_context *ev, tevent_trace_callback_t cb, void *p);
 void get_trace_point(tevent_context *ev, tevent_trace_callback_t *cb, void *pp);
 void set_trace_fd(tevent_context *ev, tevent_trace_fd_callback_t cb, void *p);
@@ -18,7 +16,5 @@ void set_trace_immediate(tevent_context *ev, tevent_trace_immediate_callback_t c
 void get_trace_immediate(tevent_context *ev, tevent_trace_immediate_callback_t *cb, void *pp);
 void set_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t cb, void *p);
 void get_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t *cb, void *pp);
-void set_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t cb, void *p);
-void get_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *pp);
 
 }  // namespace tev

@@ -13,6 +13,10 @@ ours_talloc=${3:-}
 
 fail() { echo "run-tevent-diff: $*" >&2; exit 1; }
 
+# meson test points LD_LIBRARY_PATH at the build tree; the reference run
+# must see the system's libraries only.
+unset LD_LIBRARY_PATH
+
 [ -x "$prog" ] || fail "no program $prog"
 [ -f "$ours_tevent" ] || fail "no library $ours_tevent"
 
@@ -39,7 +43,7 @@ trap 'rm -rf "$tmp"' EXIT
 TEVENT_DIFF_EXPECT_LIB=$ref_tevent TEVENT_DIFF_EXPECT_TALLOC=$ref_talloc \
     "$prog" >"$tmp/reference.txt" 2>"$tmp/reference.err"
 ref_rc=$?
-LD_LIBRARY_PATH=$libpath${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+LD_LIBRARY_PATH=$libpath \
     TEVENT_DIFF_EXPECT_LIB=$tevent_dir/libtevent.so.0 TEVENT_DIFF_EXPECT_TALLOC=$want_talloc \
     "$prog" >"$tmp/ours.txt" 2>"$tmp/ours.err"
 ours_rc=$?

@@ -1,0 +1,110 @@
+// Context creation, teardown and re-initialisation; the cached pid.
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <new>
+
+#include "backend.hpp"
+#include "context.hpp"
+#include "signal.hpp"
+
+namespace tev {
+namespace {
+
+std::atomic<pid_t> g_cached_pid{0};
+
+void forget_pid_in_child() { g_cached_pid.store(0, std::memory_order_relaxed); }
+
+__attribute__((constructor)) void install_fork_handler() { pthread_atfork(nullptr, nullptr, forget_pid_in_child); }
+
+int context_talloc_destructor(tevent_context *ev) {
+    if (ev->running > 0) {
+        // Freed from one of its own handlers: the loop still needs it.  It
+        // is freed when the outermost loop call returns.
+        ev->free_pending = true;
+        return -1;
+    }
+    return context_destructor(ev);
+}
+
+}  // namespace
+
+pid_t cached_getpid() {
+    pid_t pid = g_cached_pid.load(std::memory_order_relaxed);
+    if (pid == 0) {
+        pid = getpid();
+        g_cached_pid.store(pid, std::memory_order_relaxed);
+    }
+    return pid;
+}
+
+tevent_context *context_init_ops(TALLOC_CTX *mem_ctx, const tevent_ops *ops, void *additional_data) {
+    if (ops == nullptr || ops->context_init == nullptr) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    void *mem = talloc_named_const(mem_ctx, sizeof(tevent_context), "struct tevent_context");
+    if (mem == nullptr) return nullptr;
+    auto *ev = new (mem) tevent_context{};
+    ev->ops = ops;
+    ev->additional_data = additional_data;
+    talloc_set_destructor(ev, context_talloc_destructor);
+    if (ops->context_init(ev) != 0) {
+        talloc_free(ev);
+        return nullptr;
+    }
+    return ev;
+}
+
+tevent_context *context_init_byname(TALLOC_CTX *mem_ctx, const char *name) {
+    const tevent_ops *ops = find_ops(name);
+    if (ops == nullptr) return nullptr;
+    return context_init_ops(mem_ctx, ops, nullptr);
+}
+
+int context_destructor(tevent_context *ev) {
+    // Wrapper contexts (next issue) are torn down by their own code.
+    if (ev->wrapper.glue != nullptr) return 0;
+
+    // First stop other threads and signal handlers from poking the wakeup
+    // descriptor, then drop it.
+    if (ev->threads != nullptr) thr::context_detach(ev);
+    if (ev->signals != nullptr) sig::context_detach(ev);
+    wakeup_fini(ev);
+
+    // The events stay allocated (their owners free them); they only lose
+    // their context.  A later free of an fd event still runs its close
+    // function, with a NULL context.
+    while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
+    while (tevent_timer *te = ev->timers.top()) {
+        trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
+        ev->timers.erase(te);
+        te->event_ctx = nullptr;
+        te->wrapper = nullptr;
+    }
+    while (tevent_immediate *im = ev->immediates.head) immediate_cancel(im);
+
+    // Nesting state goes (a hook would otherwise fire on a reset context);
+    // whether nesting is allowed stays, as in the reference.
+    ev->nesting.level = 0;
+    ev->nesting.hook = nullptr;
+    ev->nesting.hook_private = nullptr;
+
+    backend_close(ev);
+    ev->timers.release();
+    return 0;
+}
+
+int re_initialise(tevent_context *ev) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    ev = main_context(ev);
+    context_destructor(ev);
+    return ev->ops->context_init(ev);
+}
+
+}  // namespace tev
