@@ -3,7 +3,8 @@
  * installed and restored, several handlers and contexts per signal, storms
  * with exact counts, delivery into a blocked loop and from other threads,
  * SA_RESETHAND, freeing from handlers, tevent_cleanup_pending_signal_handlers
- * and tevent_common_check_signal.
+ * and tevent_common_check_signal.  (Contexts on several threads:
+ * api_signal_threads.c.)
  */
 #include "common.h"
 
@@ -751,87 +752,6 @@ static void test_free_other_in_handler(void **state)
 	talloc_free(ev);
 }
 
-/*
- * Ours only: one context per thread, all handling the same signal.  Each
- * handler runs on its own context's thread (the reference would call them
- * from whichever thread looked first) and sees every signal exactly once.
- */
-#define SIG_THREADS 4
-#define SIG_RAISES 50
-
-struct sig_thread {
-	pthread_t thread;
-	struct tevent_context *ev;
-	struct log log;
-	struct sig_rec rec;
-	pthread_barrier_t *ready;
-	volatile bool *stop;
-	bool wrong_thread;
-};
-
-static void *signal_thread(void *arg)
-{
-	struct sig_thread *t = arg;
-	t->ev = tevent_context_init(NULL);
-	t->rec = (struct sig_rec){.log = &t->log, .who = 't'};
-	struct tevent_signal *se = tevent_add_signal(t->ev, t->ev, SIGUSR1, 0, sig_handler, &t->rec);
-	if (se == NULL) {
-		return NULL;
-	}
-	pthread_barrier_wait(t->ready);
-	while (t->log.total < SIG_RAISES && !*t->stop) {
-		bool fired = false;
-		struct tevent_timer *te = tevent_add_timer(t->ev, NULL, tevent_timeval_current_ofs(0, 50000),
-							   tt_deadline_handler, &fired);
-		tevent_loop_once(t->ev);
-		if (!fired) {
-			talloc_free(te);
-		}
-		if (t->log.n > 0 && !pthread_equal(t->rec.thread, pthread_self())) {
-			t->wrong_thread = true;
-		}
-	}
-	pthread_barrier_wait(t->ready);	/* nobody frees while others run */
-	talloc_free(t->ev);
-	return NULL;
-}
-
-static void test_signal_contexts_on_threads(void **state)
-{
-	(void)state;
-	struct sig_thread threads[SIG_THREADS];
-	pthread_barrier_t ready;
-	volatile bool stop = false;
-	assert_int_equal(pthread_barrier_init(&ready, NULL, SIG_THREADS + 1), 0);
-	for (int i = 0; i < SIG_THREADS; i++) {
-		memset(&threads[i], 0, sizeof(threads[i]));
-		threads[i].ready = &ready;
-		threads[i].stop = &stop;
-		assert_int_equal(pthread_create(&threads[i].thread, NULL, signal_thread, &threads[i]), 0);
-	}
-	pthread_barrier_wait(&ready);
-	for (int i = 0; i < SIG_RAISES; i++) {
-		raise(SIGUSR1);	/* delivered synchronously to this thread */
-		usleep(1000);
-	}
-	double t0 = tt_now();
-	bool all = false;
-	while (!all && tt_now() - t0 < 20) {
-		all = true;
-		for (int i = 0; i < SIG_THREADS; i++) {
-			all = all && __atomic_load_n(&threads[i].log.total, __ATOMIC_SEQ_CST) >= SIG_RAISES;
-		}
-		usleep(10000);
-	}
-	stop = true;
-	pthread_barrier_wait(&ready);
-	for (int i = 0; i < SIG_THREADS; i++) {
-		pthread_join(threads[i].thread, NULL);
-		assert_int_equal(threads[i].log.total, SIG_RAISES);
-		assert_false(threads[i].wrong_thread);
-	}
-	pthread_barrier_destroy(&ready);
-}
 #endif
 
 int main(void)
@@ -862,7 +782,6 @@ int main(void)
 		cmocka_unit_test(test_trace_callback),
 #ifndef TEVENT_TEST_REFERENCE
 		cmocka_unit_test(test_free_other_in_handler),
-		cmocka_unit_test(test_signal_contexts_on_threads),
 #endif
 	};
 	return cmocka_run_group_tests_name("tevent signals (" TT_IMPL ")", tests, NULL, NULL);
