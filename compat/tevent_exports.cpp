@@ -70,7 +70,8 @@ TEVENT_API struct tevent_fd *_tevent_add_fd(struct tevent_context *ev, TALLOC_CT
         errno = EINVAL;
         return nullptr;
     }
-    return main_context(ev)->ops->add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
+    // A wrapper's ops add the event to its main context (wrapper.cpp).
+    return ev->ops->add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
 }
 
 TEVENT_API struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd,
@@ -129,7 +130,7 @@ TEVENT_API struct tevent_timer *_tevent_add_timer(struct tevent_context *ev, TAL
         errno = EINVAL;
         return nullptr;
     }
-    return main_context(ev)->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
+    return ev->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
 }
 
 TEVENT_API struct tevent_timer *tevent_common_add_timer(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
@@ -177,7 +178,7 @@ TEVENT_API void _tevent_schedule_immediate(struct tevent_immediate *im, struct t
                                            tevent_immediate_handler_t handler, void *private_data,
                                            const char *handler_name, const char *location) {
     if (im == nullptr || ctx == nullptr) return;
-    main_context(ctx)->ops->schedule_immediate(im, ctx, handler, private_data, handler_name, location);
+    ctx->ops->schedule_immediate(im, ctx, handler, private_data, handler_name, location);
 }
 
 TEVENT_API void tevent_common_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ev,
@@ -221,7 +222,7 @@ TEVENT_API int _tevent_loop_wait(struct tevent_context *ev, const char *location
         errno = EINVAL;
         return -1;
     }
-    return main_context(ev)->ops->loop_wait(ev, location);
+    return ev->ops->loop_wait(ev, location);
 }
 
 TEVENT_API int tevent_common_loop_wait(struct tevent_context *ev, const char *location) {
@@ -234,13 +235,24 @@ TEVENT_API int _tevent_loop_until(struct tevent_context *ev, bool (*finished)(vo
 }
 
 TEVENT_API void tevent_loop_allow_nesting(struct tevent_context *ev) {
-    ev = main_context(ev);
-    if (ev != nullptr) ev->nesting.allowed = true;
+    if (ev == nullptr) return;
+    // Nested loops would run a wrapper's handlers inside each other (its
+    // use stack forbids that).
+    if (ev->wrapper.glue != nullptr) {
+        tev::abort(ev, "tevent_loop_allow_nesting() on wrapper");
+        return;
+    }
+    if (ev->wrapper.list != nullptr) {
+        tev::abort(ev, "tevent_loop_allow_nesting() with wrapper");
+        return;
+    }
+    ev->nesting.allowed = true;
 }
 
+// On a wrapper the hook is stored there and never called (its loop is the
+// main context's), as in the reference.
 TEVENT_API void tevent_loop_set_nesting_hook(struct tevent_context *ev, tevent_nesting_hook hook,
                                              void *private_data) {
-    ev = main_context(ev);
     if (ev == nullptr) return;
     ev->nesting.hook = hook;
     ev->nesting.hook_private = private_data;

@@ -18,7 +18,7 @@ TEVENT_API struct tevent_signal *_tevent_add_signal(struct tevent_context *ev, T
         return nullptr;
     }
     // Through the backend, as custom backends may provide their own.
-    const tevent_ops *ops = tev::main_context(ev)->ops;
+    const tevent_ops *ops = ev->ops;
     if (ops == nullptr || ops->add_signal == nullptr) {
         errno = ENOSYS;
         return nullptr;
@@ -48,7 +48,7 @@ TEVENT_API size_t tevent_sa_info_queue_count(void) { return tev::sig::kInfoQueue
 
 TEVENT_API bool tevent_signal_support(struct tevent_context *ev) {
     if (ev == nullptr) return false;
-    const tevent_ops *ops = tev::main_context(ev)->ops;
+    const tevent_ops *ops = ev->ops;
     return ops != nullptr && ops->add_signal != nullptr;
 }
 

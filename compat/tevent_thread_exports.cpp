@@ -19,7 +19,8 @@ TEVENT_API void _tevent_threaded_schedule_immediate(struct tevent_threaded_conte
 }
 
 TEVENT_API void tevent_common_threaded_activate_immediate(struct tevent_context *ev) {
-    if (ev != nullptr) tev::thr::activate(tev::main_context(ev));
+    ev = tev::main_context(ev);  // nullptr: a wrapper whose main context is gone
+    if (ev != nullptr) tev::thr::activate(ev);
 }
 
 TEVENT_API struct tevent_thread_proxy *tevent_thread_proxy_create(struct tevent_context *dest_ev_ctx) {

@@ -3,7 +3,9 @@
 set -eu
 packages=(meson ninja-build g++ gcc clang pkg-config python3 binutils valgrind
           catch2 libcmocka-dev libbsd-dev
-          libtalloc-dev libtevent-dev)   # the reference implementation (oracle)
+          libtalloc-dev libtevent-dev    # the reference implementation (oracle)
+          python3-talloc python3-ldb ldb-tools proot   # Debian programs of tests/integration
+          dpkg-dev lintian)              # tools/make-debs.sh
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

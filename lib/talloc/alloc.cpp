@@ -1,4 +1,6 @@
 // Allocation, reallocation and freeing of chunks.
+#include <malloc.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -84,13 +86,26 @@ __attribute__((noinline)) void *allocate_slow(Chunk *parent, size_t size, const 
     return tc->payload();
 }
 
+// Everything the fast path below leaves out: a size out of range, a context
+// that is not a live chunk (reported here), memory limits.
+__attribute__((noinline)) void *allocate_checked_slow(const void *ctx, size_t size, const char *name) {
+    if (size >= kMaxSize) return nullptr;
+    Chunk *parent;
+    if (!resolve_parent(ctx, &parent)) return nullptr;
+    return allocate_slow(parent, size, name);
+}
+
 }  // namespace
 
 void *allocate(const void *ctx, size_t size, const char *name) {
-    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
-    Chunk *parent;
-    if (!resolve_parent(ctx, &parent)) return nullptr;
-    if (TAL_UNLIKELY(limits_active())) return allocate_slow(parent, size, name);
+    // Every way off the fast path is a tail call, so the fast path needs no
+    // stack frame: it runs for nearly every chunk a program makes.
+    ctx = effective_ctx(ctx);
+    Chunk *parent = ctx != nullptr ? Chunk::from_payload(ctx) : nullptr;
+    if (TAL_UNLIKELY(size >= kMaxSize || limits_active() ||
+                     (parent != nullptr && (parent->flags & (~kFlagMask | kFlagFree)) != g_magic))) {
+        return allocate_checked_slow(ctx, size, name);
+    }
     Chunk *tc;
     if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
         tc = pool_carve(pool_for_parent(parent), size);
@@ -196,10 +211,11 @@ Begin begin_free(Chunk *tc, const char *location) {
 // or children of its own is simply taken out and its memory recycled.
 constexpr uint32_t kPlainFlagsMask = kFlagExt | kFlagLoop | kFlagPool | kFlagDying;
 
-inline bool is_plain_leaf(const Chunk *tc) {
-    return (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr && tc->child == nullptr &&
-           !limits_active();
+inline bool is_plain_but_children(const Chunk *tc) {
+    return (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr && !limits_active();
 }
+
+inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
 
 inline void release_plain(Chunk *tc, const char *location) {
     fill_freed(tc->payload(), tc->size);
@@ -215,6 +231,21 @@ inline void release_plain(Chunk *tc, const char *location) {
 inline void free_plain_leaf(Chunk *tc, const char *location) {
     unlink_keep_parent(tc);
     release_plain(tc, location);
+}
+
+// Releases tc's leading run of plain-leaf children; true when that was all
+// of them.  Plain leaves run no code, so the list is mended once at the end.
+inline bool release_plain_children(Chunk *tc, const char *location) {
+    Chunk *c = tc->child;
+    while (c != nullptr && is_plain_leaf(c)) {
+        Chunk *next = c->next;
+        release_plain(c, location);
+        c = next;
+    }
+    tc->child = c;
+    if (c == nullptr) return true;
+    c->set_first_of(tc);
+    return false;
 }
 
 void finish_free(Chunk *tc, const char *location) {
@@ -248,15 +279,7 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
             continue;
         }
         if (is_plain_leaf(c)) {
-            // A run of plain leaves cannot run code, so it is released in
-            // one sweep and the list is mended once.
-            do {
-                Chunk *next = c->next;
-                release_plain(c, location);
-                c = next;
-            } while (c != nullptr && is_plain_leaf(c));
-            top->child = c;
-            if (c != nullptr) c->set_first_of(top);
+            release_plain_children(top, location);
             continue;
         }
         if (c->has(kFlagLoop)) {
@@ -300,8 +323,20 @@ int free_chunk(Chunk *tc, const char *location) {
     case Begin::Proceed:
         break;
     }
-    free_subtree(tc, location, true);
+    // Most chunks have no children but plain leaves (or none at all).
+    if (release_plain_children(tc, location)) finish_free(tc, location);
+    else free_subtree(tc, location, true);
     return 0;
+}
+
+bool free_leaf_with_internal_destructor(Chunk *tc, Destructor d, const char *location) {
+    if (tc->destructor != d || tc->child != nullptr || (tc->flags & kPlainFlagsMask) != 0 || limits_active()) {
+        return false;
+    }
+    tc->destructor = nullptr;
+    d(tc->payload());
+    free_plain_leaf(tc, location);
+    return true;
 }
 
 void free_children(void *ptr) {
@@ -333,6 +368,18 @@ int free_ptr(void *ptr, const char *location) {
         free_plain_leaf(tc, location);
         return 0;
     }
+    if (is_plain_but_children(tc)) {
+        // What begin_free() would do for it: no references, destructor or
+        // limits to look at.
+        unlink_keep_parent(tc);
+        if (release_plain_children(tc, location)) {
+            release_plain(tc, location);
+            return 0;
+        }
+        tc->flags |= kFlagLoop | kFlagDying;
+        free_subtree(tc, location, true);
+        return 0;
+    }
     if (RefHandle *h = tc->refs()) {
         Chunk *parent = parent_of(tc);
         void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
@@ -358,6 +405,36 @@ void set_destructor(const void *ptr, Destructor d) {
 // ---------------------------------------------------------------------------
 // Reallocation.
 
+namespace {
+
+// Room a malloc'd chunk block really has, in whole 16-byte units: any size
+// that fits then also fits the cache class it is later freed into.
+inline size_t block_capacity(Chunk *tc) { return malloc_usable_size(tc) & ~(kAlign - 1); }
+
+// A chunk grown by realloc a second time is likely to keep growing (arrays
+// appended to, strings built piece by piece): it gets room for half as much
+// again, so that a run of small growths does not call realloc() each time.
+// The slack never lifts a block over 1 KiB: malloc keeps freed blocks up to
+// about that size in per-thread bins, while a larger one is merged with its
+// neighbours and may make malloc consolidate and trim the heap on each free.
+constexpr size_t kMaxGrowthSlack = 64 * 1024;
+constexpr size_t kSmallBlock = 1024;
+
+inline size_t growth_request(const Chunk *tc, size_t size) {
+    size_t exact = block_bytes(size);
+    if (!tc->has(kFlagGrown)) return exact;
+    size_t slack = size / 2 < kMaxGrowthSlack ? size / 2 : kMaxGrowthSlack;
+    size_t roomy = block_bytes(size + slack);
+    if (exact <= kSmallBlock && roomy > kSmallBlock) return kSmallBlock;
+    return roomy;
+}
+
+inline bool fits_block(Chunk *tc, size_t size) {
+    return block_bytes(size) <= block_bytes(tc->size) || block_bytes(size) <= block_capacity(tc);
+}
+
+}  // namespace
+
 void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     if (size == 0) {
         unlink_ptr(ctx, ptr);
@@ -367,6 +444,13 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     if (ptr == nullptr) return allocate(ctx, size, name);
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
+    // The common case first: a plain malloc'd chunk growing within its block.
+    if ((tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 && size > tc->size && !limits_active() &&
+        fits_block(tc, size)) {
+        tc->size = static_cast<uint32_t>(size);
+        tc->name_or_ext = name;
+        return ptr;
+    }
     if (tc->refs() != nullptr) return nullptr;        // referenced memory must not move
     if (tc->has(kFlagPool)) return nullptr;           // a pool cannot be resized
     bool limited = covered_by_limit(tc);
@@ -438,21 +522,25 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
         mark_valid(moved, carried | (from_malloc ? 0 : kFlagPoolMem));
         fill_freed(tc->payload(), old_size);
         pool_release_member(tc, "talloc_realloc");
-    } else if (size > old_size && block_bytes(size) <= block_bytes(old_size)) {
-        // The block's 16-byte rounding already has room for the growth.
+    } else if (size > old_size && fits_block(tc, size)) {
+        // The block already has room for the growth.
         moved = tc;
         charge_added = size - old_size;
     } else {
         // Mark the old block so users of the stale pointer are caught.
         tc->flags |= kFlagFree;
-        moved = static_cast<Chunk *>(realloc(tc, block_bytes(size)));
+        moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
         if (moved == nullptr) {
             tc->flags &= ~kFlagFree;
             return nullptr;
         }
         moved->flags &= ~kFlagFree;
-        if (size > old_size) charge_added = size - old_size;
-        else charge_removed = old_size - size;
+        if (size > old_size) {
+            moved->flags |= kFlagGrown;
+            charge_added = size - old_size;
+        } else {
+            charge_removed = old_size - size;
+        }
     }
 relink:
     relink_moved(moved);

@@ -38,6 +38,7 @@ ThreadCache *create_cache() {
     if (!g_cache_key_ok) return nullptr;
     auto *c = static_cast<ThreadCache *>(calloc(1, sizeof(ThreadCache)));
     if (c == nullptr) return nullptr;
+    for (uint32_t &r : c->room) r = kCacheClassBytes;
     if (pthread_setspecific(g_cache_key, c) != 0) {
         free(c);
         return nullptr;

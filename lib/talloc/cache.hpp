@@ -3,7 +3,11 @@
 // Most talloc programs free and allocate small chunks in tight loops; handing
 // each block back to malloc and asking for it again costs more than the rest
 // of the talloc work together.  Each thread keeps a bounded stack of freed
-// blocks per 16-byte size class and reuses them.  Blocks may be freed on
+// blocks per 16-byte size class and reuses them.  Each class is bounded on
+// its own (1 KiB): a loop only needs a few blocks of a class back, and a
+// class the thread frees into but never allocates from (say, strings grown
+// by realloc) must not pile up to a large cap in every one of a thousand
+// threads.  Blocks may be freed on
 // another thread than the one that allocated them (memory handed over under
 // a mutex, as in talloc's thread documentation): they simply join the
 // freeing thread's cache.  A thread's cache goes back to malloc when the
@@ -14,11 +18,12 @@
 #include <cstdlib>
 
 #include "chunk.hpp"
+#include "diagnostics.hpp"
 
 namespace tal {
 
-constexpr size_t kCacheClasses = 32;                   // blocks up to 512 bytes
-constexpr size_t kCacheMaxBytesPerThread = 256 * 1024;
+constexpr size_t kCacheClasses = 32;          // blocks up to 512 bytes
+constexpr uint32_t kCacheClassBytes = 1024;   // at most 32 KiB per thread
 
 struct FreeBlock {
     FreeBlock *next;
@@ -26,8 +31,15 @@ struct FreeBlock {
 
 struct ThreadCache {
     FreeBlock *heads[kCacheClasses];
-    size_t bytes;
+    uint32_t room[kCacheClasses];   // bytes each class may still take
 };
+
+// Bytes the cache holds (for tests).
+inline size_t cache_held_bytes(const ThreadCache *c) {
+    size_t held = 0;
+    for (uint32_t r : c->room) held += kCacheClassBytes - r;
+    return held;
+}
 
 extern __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec")));
 
@@ -41,7 +53,7 @@ inline void *cache_pop(size_t bytes) {
     if (c != nullptr && cls < kCacheClasses) {
         if (FreeBlock *b = c->heads[cls]) {
             c->heads[cls] = b->next;
-            c->bytes -= bytes;
+            c->room[cls] += static_cast<uint32_t>(bytes);
             return b;
         }
     }
@@ -60,14 +72,16 @@ void cache_free_slow(void *block, size_t bytes);
 inline void cache_free(void *block, size_t bytes) {
     size_t cls = bytes / kAlign;
     ThreadCache *c = t_cache;
-    if (c != nullptr && cls < kCacheClasses && c->bytes + bytes <= kCacheMaxBytesPerThread) {
+    if (TAL_UNLIKELY(c == nullptr)) {
+        cache_free_slow(block, bytes);
+    } else if (cls < kCacheClasses && c->room[cls] >= bytes) {
         auto *b = static_cast<FreeBlock *>(block);
         b->next = c->heads[cls];
         c->heads[cls] = b;
-        c->bytes += bytes;
-        return;
+        c->room[cls] -= static_cast<uint32_t>(bytes);
+    } else {
+        free(block);   // big, or its class is full (freeing many chunks at once)
     }
-    cache_free_slow(block, bytes);
 }
 
 }  // namespace tal

@@ -38,6 +38,7 @@ constexpr uint32_t kFlagPool = 0x04;     // chunk owns a pool
 constexpr uint32_t kFlagPoolMem = 0x08;  // chunk lives inside a pool
 constexpr uint32_t kFlagExt = 0x10;      // name_or_ext points at an Ext
 constexpr uint32_t kFlagDying = 0x20;    // destructor done, being freed
+constexpr uint32_t kFlagGrown = 0x40;    // moved to a larger block by realloc before
 constexpr uint32_t kFlagMask = 0xff;
 
 constexpr uintptr_t kFirstTag = 1;

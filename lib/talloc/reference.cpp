@@ -30,7 +30,9 @@ int unreference(const void *ctx, Chunk *tc) {
         if (owner == nullptr ? ctx == nullptr : owner->payload() == ctx) break;
     }
     if (h == nullptr) return -1;
-    return free_chunk(Chunk::from_payload(h), "talloc_unlink");
+    Chunk *hc = Chunk::from_payload(h);
+    if (free_leaf_with_internal_destructor(hc, handle_destructor, "talloc_unlink")) return 0;
+    return free_chunk(hc, "talloc_unlink");
 }
 
 }  // namespace

@@ -31,6 +31,31 @@ char *grow_for_append(char *s, size_t new_len) {
     return static_cast<char *>(reallocate(nullptr, s, new_len + 1, "char"));
 }
 
+// Formats into a stack buffer first: most results are short, and then
+// vsnprintf runs once instead of once to measure and once to write.
+struct Formatted {
+    char buf[256];
+    int len;   // < 0 on a formatting error
+
+    Formatted(const char *fmt, va_list ap) {
+        va_list probe;
+        va_copy(probe, ap);
+        len = vsnprintf(buf, sizeof(buf), fmt, probe);
+        va_end(probe);
+    }
+    // Writes the result (len bytes and a NUL) to dst.
+    void copy_to(char *dst, const char *fmt, va_list ap) const {
+        if (static_cast<size_t>(len) < sizeof(buf)) {
+            memcpy(dst, buf, size_t(len) + 1);
+            return;
+        }
+        va_list out;
+        va_copy(out, ap);
+        vsnprintf(dst, size_t(len) + 1, fmt, out);
+        va_end(out);
+    }
+};
+
 }  // namespace
 
 char *str_dup(const void *ctx, const char *p) {
@@ -57,18 +82,11 @@ char *str_append(char *s, const char *a, size_t alen_max, bool use_buffer_length
 }
 
 char *str_vformat(const void *ctx, const char *fmt, va_list ap) {
-    va_list probe;
-    va_copy(probe, ap);
-    char tiny;
-    int len = vsnprintf(&tiny, 1, fmt, probe);
-    va_end(probe);
-    if (len < 0) return nullptr;
-    auto *s = static_cast<char *>(allocate(ctx, size_t(len) + 1, nullptr));
+    Formatted f(fmt, ap);
+    if (f.len < 0) return nullptr;
+    auto *s = static_cast<char *>(allocate(ctx, size_t(f.len) + 1, nullptr));
     if (s == nullptr) return nullptr;
-    va_list out;
-    va_copy(out, ap);
-    vsnprintf(s, size_t(len) + 1, fmt, out);
-    va_end(out);
+    f.copy_to(s, fmt, ap);
     Chunk::from_payload(s)->set_raw_name(s);
     return s;
 }
@@ -76,20 +94,13 @@ char *str_vformat(const void *ctx, const char *fmt, va_list ap) {
 char *str_vformat_append(char *s, const char *fmt, va_list ap, bool use_buffer_length) {
     if (s == nullptr) return str_vformat(nullptr, fmt, ap);
     size_t slen = append_offset(s, use_buffer_length);
-    va_list probe;
-    va_copy(probe, ap);
-    char tiny;
-    int alen = vsnprintf(&tiny, 1, fmt, probe);
-    va_end(probe);
+    Formatted f(fmt, ap);
     // Nothing to add (or a formatting error): the reference hands back the
     // string unchanged, and callers rely on never getting NULL here.
-    if (alen <= 0) return s;
-    char *r = grow_for_append(s, slen + size_t(alen));
+    if (f.len <= 0) return s;
+    char *r = grow_for_append(s, slen + size_t(f.len));
     if (r == nullptr) return nullptr;
-    va_list out;
-    va_copy(out, ap);
-    vsnprintf(r + slen, size_t(alen) + 1, fmt, out);
-    va_end(out);
+    f.copy_to(r + slen, fmt, ap);
     Chunk::from_payload(r)->set_raw_name(r);
     return r;
 }

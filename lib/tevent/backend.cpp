@@ -4,9 +4,11 @@
 // deliver caught signals; run one immediate; run one due timer; wait for
 // descriptors and run one fd handler (or, when the wait timed out, the
 // timer that is now due).  Threaded immediates are moved into the queue
-// first.  Which fd handler runs when several are ready: the first in the
-// context's list of fd events (newest first), which then moves to the back
-// so that busy descriptors cannot starve the others.
+// first.  Which fd handler runs when several are ready: on poll, the first
+// in the context's list of fd events (newest first), which then moves to
+// the back so that busy descriptors cannot starve the others; on epoll,
+// the descriptor the kernel reports (it rotates them), and among the
+// events on it the reference's choice (pick_epoll()).
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -90,7 +92,24 @@ void chain_push_back(FdSlot &s, tevent_fd *fde) {
 
 constexpr uint16_t kAllFlags = TEVENT_FD_READ | TEVENT_FD_WRITE | TEVENT_FD_ERROR;
 
-void sync_slot(Backend *b, int fd);
+// tevent_fd::additional_flags bit (the built-in backends own that field,
+// as the reference's do): the event has been part of its descriptor's
+// epoll registration since it was added.  See pick_epoll().
+constexpr uint64_t kEpollJoined = 1;
+
+// Puts fde right behind the chain's head (which must exist).
+void chain_insert_second(FdSlot &s, tevent_fd *fde) {
+    fde->fd_prev = s.head;
+    fde->fd_next = s.head->fd_next;
+    if (s.head->fd_next != nullptr) {
+        s.head->fd_next->fd_prev = fde;
+    } else {
+        s.tail = fde;
+    }
+    s.head->fd_next = fde;
+}
+
+int sync_slot(Backend *b, int fd);
 
 // Every fd event on fd is taken out of the context: the descriptor is not
 // open any more (closed behind the loop's back).  Reported, not retried, so
@@ -127,6 +146,15 @@ void switch_to_poll(Backend *b) {
         s.poll_index = -1;
         if (s.watching != 0) b->poller->update(b, static_cast<int>(fd), &s);
     }
+    // poll serves the events on one descriptor in the context's order,
+    // which the chains kept for epoll (primary first) need not follow:
+    // rebuild them from the context's list.
+    for (tevent_fd *fde = b->ev->fd_events.tail; fde != nullptr; fde = fde->prev) {
+        FdSlot *s = fde->registered ? b->slot(fde->fd) : nullptr;
+        if (s == nullptr) continue;
+        chain_remove(*s, fde);
+        chain_push_front(*s, fde);
+    }
 }
 
 void handle_update_error(Backend *b, int fd, int err) {
@@ -143,20 +171,29 @@ void handle_update_error(Backend *b, int fd, int err) {
     disable_slot(b, fd, "unwatchable descriptor");
 }
 
-void sync_slot(Backend *b, int fd) {
+// Returns ENOMEM when the poller could not grow its table: nothing changed
+// (the poller checks before it touches anything), so tevent_add_fd can fail
+// as documented instead of returning an event that never fires.
+int sync_slot(Backend *b, int fd) {
     FdSlot *s = b->slot(fd);
-    if (s == nullptr) return;
+    if (s == nullptr) return 0;
     uint16_t want = 0;
     for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) want |= fde->flags & kAllFlags;
-    if (want == s->watching) return;
+    if (want == s->watching) return 0;
+    uint16_t before = s->watching;
     s->watching = want;
     int err = b->poller->update(b, fd, s);
+    if (err == ENOMEM) {
+        s->watching = before;
+        return err;
+    }
     if (err != 0) handle_update_error(b, fd, err);
+    return 0;
 }
 
 // After fork() the child shares the parent's epoll set and wakeup
 // descriptor; it gets its own.
-void check_fork(Backend *b) {
+__attribute__((noinline)) void check_fork_slow(Backend *b) {
     pid_t pid = cached_getpid();
     if (b->pid == pid) return;
     b->pid = pid;
@@ -178,14 +215,35 @@ void check_fork(Backend *b) {
     wakeup_reopen(b->ev);
 }
 
+// Runs on every iteration: one load and compare while the process has not
+// forked (the cache is 0 in a child until someone asks again).
+inline void check_fork(Backend *b) {
+    if (__builtin_expect(b->pid == g_cached_pid.load(std::memory_order_relaxed), 1)) return;
+    check_fork_slow(b);
+}
+
 }  // namespace
 
 bool backend_fd_attach(Backend *b, tevent_fd *fde) {
     if (!b->reserve_slot(fde->fd)) return false;
     check_fork(b);
-    chain_push_front(b->slots[fde->fd], fde);
+    FdSlot &slot = b->slots[fde->fd];
+    fde->additional_flags &= ~kEpollJoined;
+    if (b->poller == &kEpollPoller && slot.head != nullptr && (slot.watching != 0 || fde->flags == 0)) {
+        // The reference's epoll registration keeps pointing at the event
+        // that was there first, and one added without flags is not part
+        // of it: the new one goes second (pick_epoll()).
+        chain_insert_second(slot, fde);
+    } else {
+        chain_push_front(slot, fde);
+    }
+    if (fde->flags != 0) fde->additional_flags |= kEpollJoined;
     fde->registered = true;
-    sync_slot(b, fde->fd);
+    if (sync_slot(b, fde->fd) == ENOMEM) {
+        chain_remove(slot, fde);
+        fde->registered = false;
+        return false;
+    }
     return true;
 }
 
@@ -200,6 +258,26 @@ void backend_fd_detach(Backend *b, tevent_fd *fde) {
 
 void backend_fd_update(Backend *b, tevent_fd *fde) {
     check_fork(b);
+    FdSlot *s = b->slot(fde->fd);
+    if (b->poller == &kEpollPoller && s != nullptr && fde->registered) {
+        // The reference's epoll registration points at the event whose
+        // change it last applied; that event is served first (see
+        // pick_epoll()), so it goes to the head of the chain.  Except for
+        // an event joining for the first time while another one holds the
+        // registration: that one stays first.
+        if (fde->additional_flags & kEpollJoined) {
+            chain_remove(*s, fde);
+            chain_push_front(*s, fde);
+        } else if (fde->flags != 0) {
+            fde->additional_flags |= kEpollJoined;
+            chain_remove(*s, fde);
+            if (s->watching != 0 && s->head != nullptr) {
+                chain_insert_second(*s, fde);
+            } else {
+                chain_push_front(*s, fde);
+            }
+        }
+    }
     sync_slot(b, fde->fd);
 }
 
@@ -228,6 +306,52 @@ uint16_t flags_for(tevent_fd *fde, uint8_t ready) {
     return flags;
 }
 
+// Which of the events on one ready descriptor runs, on epoll.  The
+// reference's epoll backend multiplexes (at most) two events on a
+// descriptor behind one registration that points at the event most
+// recently changed (or the first added; one that joins later while another
+// holds the registration does not take it over), and picks: on writability the
+// first event that wants to write, otherwise that primary one if it wants
+// any of what is ready, else the other.  It does not rotate.  The chain
+// keeps the primary first (backend_fd_attach/update), which extends the
+// rule to any number of events (the reference aborts beyond two).
+tevent_fd *pick_epoll(Backend *b, int fd, uint16_t *flags_out) {
+    FdSlot *s = b->slot(fd);
+    if (s == nullptr) return nullptr;
+    uint8_t ready = s->ready;
+    if (ready & kReadyErr) {
+        // Errors are not reported to write-only events, which stop asking
+        // for writability (as flags_for() does for one), without becoming
+        // the most recent: the reference changes their flags directly.
+        bool stripped = false;
+        for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) {
+            if ((fde->flags & (TEVENT_FD_READ | TEVENT_FD_ERROR)) == 0 && (fde->flags & TEVENT_FD_WRITE)) {
+                fde->flags &= ~TEVENT_FD_WRITE;
+                stripped = true;
+            }
+        }
+        if (stripped) sync_slot(b, fd);  // may disable the slot
+    }
+    if (ready & kReadyOut) {
+        for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) {
+            if ((fde->flags & TEVENT_FD_WRITE) == 0) continue;
+            uint16_t flags = flags_for(fde, ready);
+            if (flags != 0) {
+                *flags_out = flags;
+                return fde;
+            }
+        }
+    }
+    for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) {
+        uint16_t flags = flags_for(fde, ready);
+        if (flags != 0) {
+            *flags_out = flags;
+            return fde;
+        }
+    }
+    return nullptr;
+}
+
 void clear_ready(Backend *b) {
     for (size_t i = 0; i < b->nready; i++) {
         FdSlot *s = b->slot(b->ready_fds[i]);
@@ -251,7 +375,12 @@ void dispatch(Backend *b) {
 
     tevent_fd *chosen = nullptr;
     uint16_t flags = 0;
-    if (b->nready == 1) {
+    bool rotate = true;
+    if (b->nready == 1 && b->poller == &kEpollPoller) {
+        // The kernel already rotates ready descriptors (one per wait).
+        chosen = pick_epoll(b, b->ready_fds[0], &flags);
+        rotate = false;
+    } else if (b->nready == 1) {
         // One descriptor: its own chain is in the same relative order as
         // the context's list.
         FdSlot *s = b->slot(b->ready_fds[0]);
@@ -283,11 +412,13 @@ void dispatch(Backend *b) {
     clear_ready(b);
     if (chosen == nullptr) return;
 
-    ev->fd_events.demote(chosen);
-    FdSlot *s = b->slot(chosen->fd);
-    if (s != nullptr && s->tail != chosen) {
-        chain_remove(*s, chosen);
-        chain_push_back(*s, chosen);
+    if (rotate) {
+        ev->fd_events.demote(chosen);
+        FdSlot *s = b->slot(chosen->fd);
+        if (s != nullptr && s->tail != chosen) {
+            chain_remove(*s, chosen);
+            chain_push_back(*s, chosen);
+        }
     }
     if (fd_invoke(chosen, flags, nullptr) != 0) abort(ev, "tevent_common_invoke_fd_handler() failed");
 }

@@ -9,11 +9,13 @@
 #include "backend.hpp"
 #include "context.hpp"
 #include "signal.hpp"
+#include "wrapper.hpp"
 
 namespace tev {
-namespace {
 
 std::atomic<pid_t> g_cached_pid{0};
+
+namespace {
 
 void forget_pid_in_child() { g_cached_pid.store(0, std::memory_order_relaxed); }
 
@@ -65,18 +67,25 @@ tevent_context *context_init_byname(TALLOC_CTX *mem_ctx, const char *name) {
 }
 
 int context_destructor(tevent_context *ev) {
-    // Wrapper contexts (next issue) are torn down by their own code.
-    if (ev->wrapper.glue != nullptr) return 0;
+    // Wrapper contexts have their own destructor (wrapper.cpp).
+    if (ev->wrapper.glue != nullptr) {
+        abort(ev, "tevent_common_context_destructor() active on wrapper");
+        return 0;
+    }
 
     // First stop other threads and signal handlers from poking the wakeup
     // descriptor, then drop it.
     if (ev->threads != nullptr) thr::context_detach(ev);
-    if (ev->signals != nullptr) sig::context_detach(ev);
+    if (ev->signals != nullptr) sig::context_silence(ev);
     wakeup_fini(ev);
+    // Wrappers outlive their main context, unusable; their events are
+    // torn down below with all others.
+    wrappers_orphan(ev);
 
     // The events stay allocated (their owners free them); they only lose
-    // their context.  A later free of an fd event still runs its close
-    // function, with a NULL context.
+    // their context, with a DETACH trace point each, in the reference's
+    // order: fds, timers, immediates, signals.  A later free of an fd event
+    // still runs its close function, with a NULL context.
     while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
     while (tevent_timer *te = ev->timers.top()) {
         trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
@@ -85,6 +94,7 @@ int context_destructor(tevent_context *ev) {
         te->wrapper = nullptr;
     }
     while (tevent_immediate *im = ev->immediates.head) immediate_cancel(im);
+    if (ev->signals != nullptr) sig::context_detach(ev);
 
     // Nesting state goes (a hook would otherwise fire on a reset context);
     // whether nesting is allowed stays, as in the reference.
@@ -102,7 +112,8 @@ int re_initialise(tevent_context *ev) {
         errno = EINVAL;
         return -1;
     }
-    ev = main_context(ev);
+    // On a wrapper both steps refuse (through tevent_abort()), as in the
+    // reference.
     context_destructor(ev);
     return ev->ops->context_init(ev);
 }

@@ -19,8 +19,11 @@
 //
 //  * Signals (signal.cpp, see signal.hpp): the core calls sig::check(ev)
 //    at the start of every iteration while ev->signals != nullptr, and after
-//    a wait interrupted by EINTR; sig::context_detach(ev) when the context
-//    is torn down or re-initialised.  signal.cpp owns ev->signals and keeps
+//    a wait interrupted by EINTR; sig::context_silence(ev) before dropping
+//    the wakeup descriptor and sig::context_detach(ev) after the other
+//    events when the context is torn down or re-initialised (the DETACH
+//    trace points come in the reference's order: fds, timers, immediates,
+//    signals).  signal.cpp owns ev->signals and keeps
 //    ev->num_signal_events (live tevent_signal objects on ev; they keep
 //    tevent_loop_wait() running).
 //
@@ -36,12 +39,14 @@
 //  * Immediates run FIFO, one per iteration; immediate_schedule() appends
 //    (re-scheduling a pending immediate moves it to the end).
 //
-//  * Wrappers (next issue): events created through a wrapper context are
+//  * Wrappers (wrapper.hpp): events created through a wrapper context are
 //    registered in the main context with `wrapper` pointing to the glue;
-//    the invoke_*() functions are the single place where handlers are
-//    called, so before/after hooks go there.  main_context() resolves a
-//    wrapper to the context that owns the events.
+//    the invoke_*() functions call handlers only through run_handler(),
+//    which applies the hooks.  main_context() resolves a wrapper to the
+//    context that owns the events (nullptr once that context is gone).
 #pragma once
+
+#include <atomic>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -59,7 +64,7 @@ struct tevent_wrapper_ops;
 namespace tev {
 
 struct Backend;      // built-in backends' state (backend.hpp); nullptr for custom ops
-struct WrapperGlue;  // wrapper contexts (next issue)
+struct WrapperGlue;  // wrapper contexts (wrapper.hpp)
 namespace sig {
 struct ContextSignals;
 }
@@ -271,17 +276,16 @@ struct tevent_context {
 
 namespace tev {
 
-// The glue between a wrapper context and its main context.  The wrapper
-// implementation (next issue) may add fields at the end.
+// The glue between a wrapper context and its main context (wrapper.cpp).
 struct WrapperGlue {
-    WrapperGlue *prev;
+    WrapperGlue *prev;  // main_ev->wrapper.list, in creation order
     WrapperGlue *next;
     tevent_context *wrap_ev;
-    tevent_context *main_ev;
+    tevent_context *main_ev;  // nullptr once the main context is gone
     const tevent_wrapper_ops *ops;
-    void *private_state;
-    bool busy;
-    bool destroyed;
+    void *private_state;  // talloc child of the glue, named by the caller
+    bool busy;            // on the use stack
+    bool destroyed;       // freed while busy: freed for real by the pop
 };
 
 inline tevent_context *main_context(tevent_context *ev) {
@@ -298,12 +302,35 @@ void vdebug(tevent_context *ev, enum tevent_debug_level level, const char *fmt, 
 void abort(tevent_context *ev, const char *reason);
 void check_double_free(TALLOC_CTX *ptr, const char *reason);
 
-// ---- tracing (trace.cpp) -------------------------------------------------
-void trace_point(tevent_context *ev, enum tevent_trace_point tp);
-void trace_fd(tevent_context *ev, tevent_fd *fde, enum tevent_event_trace_point tp);
-void trace_timer(tevent_context *ev, tevent_timer *te, enum tevent_event_trace_point tp);
-void trace_immediate(tevent_context *ev, tevent_immediate *im, enum tevent_event_trace_point tp);
-void trace_signal(tevent_context *ev, tevent_signal *se, enum tevent_event_trace_point tp);
+// Whether debug(ev, level, ...) would reach a debug function.  Hot paths
+// test this first: the variadic debug() cannot be inlined, and a call per
+// event costs more than the rest of scheduling an immediate.
+inline bool debug_wanted(tevent_context *ev, enum tevent_debug_level level) {
+    ev = main_context(ev);
+    return ev != nullptr && ev->debug.fn != nullptr && level <= ev->debug.max_level;
+}
+
+// ---- tracing (setters in trace.cpp) ----------------------------------------
+// Inline: every loop iteration passes several trace points, nearly always
+// without a callback.  (A wrapper's Tracing is all NULL: the setters refuse
+// wrappers.)
+inline void trace_point(tevent_context *ev, enum tevent_trace_point tp) {
+    if (ev != nullptr && ev->tracing.point != nullptr) ev->tracing.point(tp, ev->tracing.point_private);
+}
+inline void trace_fd(tevent_context *ev, tevent_fd *fde, enum tevent_event_trace_point tp) {
+    if (ev != nullptr && ev->tracing.fd != nullptr) ev->tracing.fd(fde, tp, ev->tracing.fd_private);
+}
+inline void trace_timer(tevent_context *ev, tevent_timer *te, enum tevent_event_trace_point tp) {
+    if (ev != nullptr && ev->tracing.timer != nullptr) ev->tracing.timer(te, tp, ev->tracing.timer_private);
+}
+inline void trace_immediate(tevent_context *ev, tevent_immediate *im, enum tevent_event_trace_point tp) {
+    if (ev != nullptr && ev->tracing.immediate != nullptr) {
+        ev->tracing.immediate(im, tp, ev->tracing.immediate_private);
+    }
+}
+inline void trace_signal(tevent_context *ev, tevent_signal *se, enum tevent_event_trace_point tp) {
+    if (ev != nullptr && ev->tracing.signal != nullptr) ev->tracing.signal(se, tp, ev->tracing.signal_private);
+}
 
 // ---- wakeup descriptor (wakeup_fd.cpp) ------------------------------------
 int wakeup_init(tevent_context *ev);  // 0 or an errno value
@@ -323,8 +350,9 @@ void fd_set_close_fn(tevent_fd *fde, tevent_fd_close_fn_t close_fn);
 // tevent_fd_set_auto_close(): through the context's ops, like the API.
 void fd_set_auto_close(tevent_fd *fde);
 // Takes the event out of its context without freeing it (a descriptor the
-// loop found closed, context teardown).
-void fd_disarm(tevent_fd *fde);
+// loop found closed, context teardown; without the DETACH trace point when
+// its wrapper goes away, as in the reference).
+void fd_disarm(tevent_fd *fde, bool traced = true);
 int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed);
 
 // ---- timers (timer.cpp) ----------------------------------------------------
@@ -332,6 +360,9 @@ tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval 
                         tevent_timer_handler_t handler, void *private_data, const char *handler_name,
                         const char *location);
 void timer_update(tevent_timer *te, struct timeval next_event);
+// The wrapper `glue` goes away: its pending timers leave ev silently (no
+// DETACH trace point, as in the reference) and never run.
+void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue);
 int timer_invoke(tevent_timer *te, struct timeval current_time, bool *removed);
 
 // What one iteration does about timers: either a due timer has run, or the
@@ -365,6 +396,9 @@ tevent_context *context_init_byname(TALLOC_CTX *mem_ctx, const char *name);
 int context_destructor(tevent_context *ev);  // tevent_common_context_destructor
 int re_initialise(tevent_context *ev);
 pid_t cached_getpid();
+// getpid() as last seen by cached_getpid(); 0 until then and after fork()
+// (in the child).  Read directly by per-iteration checks.
+extern std::atomic<pid_t> g_cached_pid;
 
 // ---- backends registry (registry.cpp) ------------------------------------------
 bool register_backend(const char *name, const tevent_ops *ops);

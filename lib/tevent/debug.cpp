@@ -1,4 +1,5 @@
 // Debug messages, the abort hook and the double-free check.
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,12 @@ void debug(tevent_context *ev, enum tevent_debug_level level, const char *fmt, .
 
 int set_debug(tevent_context *ev, tevent_debug_fn fn, void *context) {
     if (ev == nullptr) return -1;
-    ev = main_context(ev);
+    // A wrapper's messages go to its main context's debug function.
+    if (ev->wrapper.glue != nullptr) {
+        abort(ev, "tevent_set_debug() on wrapper");
+        errno = EINVAL;
+        return -1;
+    }
     ev->debug.fn = fn;
     ev->debug.context = context;
     return 0;

@@ -11,12 +11,13 @@
 
 #include "backend.hpp"
 #include "context.hpp"
+#include "wrapper.hpp"
 
 namespace tev {
 namespace {
 
-void unlink_from_context(tevent_context *ev, tevent_fd *fde) {
-    trace_fd(ev, fde, TEVENT_EVENT_TRACE_DETACH);
+void unlink_from_context(tevent_context *ev, tevent_fd *fde, bool traced = true) {
+    if (traced) trace_fd(ev, fde, TEVENT_EVENT_TRACE_DETACH);
     ev->fd_events.remove(fde);
     if (fde->registered && ev->backend != nullptr) backend_fd_detach(ev->backend, fde);
 }
@@ -32,7 +33,14 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
         return nullptr;
     }
     WrapperGlue *glue = ev->wrapper.glue;
+    // As the reference: without a memory context the event belongs to the
+    // context it was added to, and goes when that is freed.
+    if (mem_ctx == nullptr) mem_ctx = ev;
     ev = main_context(ev);
+    if (ev == nullptr) {  // a wrapper whose main context is gone
+        errno = EINVAL;
+        return nullptr;
+    }
 
     void *mem = talloc_named_const(mem_ctx, sizeof(tevent_fd), "struct tevent_fd");
     if (mem == nullptr) return nullptr;
@@ -103,10 +111,10 @@ void fd_set_auto_close(tevent_fd *fde) {
     fde->event_ctx->ops->set_fd_close_fn(fde, auto_closer);
 }
 
-void fd_disarm(tevent_fd *fde) {
+void fd_disarm(tevent_fd *fde, bool traced) {
     tevent_context *ev = fde->event_ctx;
     if (ev == nullptr) return;
-    unlink_from_context(ev, fde);
+    unlink_from_context(ev, fde, traced);
     fde->event_ctx = nullptr;
     fde->wrapper = nullptr;
 }
@@ -116,13 +124,15 @@ int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {
     tevent_context *ev = fde->event_ctx;
     if (ev == nullptr || fde->handler == nullptr) return 0;
 
-    // Wrapper contexts (next issue): their before/after hooks go around
-    // the handler call here, with handler_ev being the wrapper.
-    tevent_context *handler_ev = fde->wrapper != nullptr ? fde->wrapper->wrap_ev : ev;
-
+    struct Call {
+        tevent_fd *fde;
+        uint16_t flags;
+        void hook(const WrapperGlue &glue, Hook when) const { hook_fd(glue, when, fde, flags); }
+        void trace(tevent_context *main_ev) const { trace_fd(main_ev, fde, TEVENT_EVENT_TRACE_BEFORE_HANDLER); }
+        void operator()(tevent_context *handler_ev) const { fde->handler(handler_ev, fde, flags, fde->private_data); }
+    };
     fde->busy = true;
-    trace_fd(ev, fde, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
-    fde->handler(handler_ev, fde, flags, fde->private_data);
+    run_handler(ev, fde->wrapper, Call{fde, flags});
     fde->busy = false;
 
     if (fde->destroyed) {

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "context.hpp"
+#include "wrapper.hpp"
 
 namespace tev {
 namespace {
@@ -44,9 +45,26 @@ tevent_immediate *immediate_create(TALLOC_CTX *mem_ctx, const char *location) {
     return im;
 }
 
-void immediate_cancel(tevent_immediate *im) {
-    if (im->destroyed) {
-        abort(main_context(im->event_ctx), "tevent_immediate use after free");
+namespace {
+
+__attribute__((noinline)) void cancel_destroyed(tevent_immediate *im) {
+    abort(main_context(im->event_ctx), "tevent_immediate use after free");
+}
+
+// Waiting in someone else's queue (threads.cpp).
+__attribute__((noinline)) void cancel_foreign(tevent_immediate *im) {
+    void (*cancel_fn)(tevent_immediate *) = im->cancel_fn;
+    im->cancel_fn = nullptr;
+    cancel_fn(im);
+    reset_fields(im);
+    if (!im->busy) talloc_set_destructor(im, nullptr);
+}
+
+// Inline into schedule and invoke, which cancel on every run of an
+// immediate; the rare cases are out of line.
+__attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
+    if (__builtin_expect(im->destroyed, 0)) {
+        cancel_destroyed(im);
         return;
     }
     if (im->detach_ev_ctx != nullptr) {
@@ -57,19 +75,14 @@ void immediate_cancel(tevent_immediate *im) {
         trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
         return;
     }
-    if (im->cancel_fn != nullptr && im->event_ctx == nullptr) {
-        // Waiting in someone else's queue (threads.cpp).
-        void (*cancel_fn)(tevent_immediate *) = im->cancel_fn;
-        im->cancel_fn = nullptr;
-        cancel_fn(im);
-        reset_fields(im);
-        if (!im->busy) talloc_set_destructor(im, nullptr);
+    if (__builtin_expect(im->cancel_fn != nullptr && im->event_ctx == nullptr, 0)) {
+        cancel_foreign(im);
         return;
     }
     tevent_context *ev = im->event_ctx;
     if (ev == nullptr) return;
 
-    if (im->handler_name != nullptr) {
+    if (im->handler_name != nullptr && debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
         debug(ev, TEVENT_DEBUG_TRACE, "Cancel immediate event %p \"%s\"\n", static_cast<void *>(im),
               im->handler_name);
     }
@@ -88,13 +101,22 @@ void immediate_cancel(tevent_immediate *im) {
     if (!im->busy) talloc_set_destructor(im, nullptr);
 }
 
+}  // namespace
+
+void immediate_cancel(tevent_immediate *im) { cancel(im); }
+
 void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
                         void *private_data, const char *handler_name, const char *location) {
     if (im == nullptr || ev == nullptr) return;
+    // Scheduled again on the same main context while pending, an immediate
+    // stays its wrapper's, as in the reference; cancelled or run, it
+    // forgets the wrapper.
     WrapperGlue *glue = ev->wrapper.glue;
     ev = main_context(ev);
+    if (ev == nullptr) return;  // a wrapper whose main context is gone
+    if (glue == nullptr && im->wrapper != nullptr && im->wrapper->main_ev == ev) glue = im->wrapper;
 
-    immediate_cancel(im);
+    cancel(im);
     if (handler == nullptr) return;
 
     im->event_ctx = ev;
@@ -107,29 +129,48 @@ void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immedia
     trace_immediate(ev, im, TEVENT_EVENT_TRACE_ATTACH);
     ev->immediates.push_back(im);
     talloc_set_destructor(im, immediate_destructor);
-    debug(ev, TEVENT_DEBUG_TRACE, "Schedule immediate event \"%s\": %p\n", handler_name, static_cast<void *>(im));
+    if (debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
+        debug(ev, TEVENT_DEBUG_TRACE, "Schedule immediate event \"%s\": %p\n", handler_name,
+              static_cast<void *>(im));
+    }
 }
 
-int immediate_invoke(tevent_immediate *im, bool *removed) {
+namespace {
+
+// Inline into immediate_loop_one(), the loop's way in.
+__attribute__((always_inline)) inline int invoke(tevent_immediate *im, bool *removed) {
     if (removed != nullptr) *removed = false;
     tevent_context *ev = im->event_ctx;
     if (ev == nullptr) return 0;
 
-    debug(ev, TEVENT_DEBUG_TRACE, "Run immediate event \"%s\": %p\n", im->handler_name, static_cast<void *>(im));
+    if (debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
+        debug(ev, TEVENT_DEBUG_TRACE, "Run immediate event \"%s\": %p\n", im->handler_name,
+              static_cast<void *>(im));
+    }
 
     // Take what the run needs, then unqueue: the handler may schedule the
     // immediate again.
-    tevent_immediate_handler_t handler = im->handler;
-    void *private_data = im->private_data;
+    struct Call {
+        tevent_immediate *im;
+        tevent_immediate_handler_t handler;
+        void *private_data;
+        const char *handler_name;
+        const char *location;
+        void hook(const WrapperGlue &glue, Hook when) const {
+            hook_immediate(glue, when, im, handler_name, location);
+        }
+        void trace(tevent_context *main_ev) const {
+            trace_immediate(main_ev, im, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+        }
+        void operator()(tevent_context *handler_ev) const { handler(handler_ev, im, private_data); }
+    };
+    const Call call{im, im->handler, im->private_data, im->handler_name, im->schedule_location};
     WrapperGlue *glue = im->wrapper;
     im->busy = true;
     im->handler_name = nullptr;  // marks "unqueued to run" for immediate_cancel()
-    immediate_cancel(im);
+    cancel(im);
 
-    // Wrapper contexts (next issue): before/after hooks around the call.
-    tevent_context *handler_ev = glue != nullptr ? glue->wrap_ev : ev;
-    trace_immediate(ev, im, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
-    handler(handler_ev, im, private_data);
+    run_handler(ev, glue, call);
     im->busy = false;
 
     if (im->detach_ev_ctx != nullptr) {
@@ -148,10 +189,14 @@ int immediate_invoke(tevent_immediate *im, bool *removed) {
     return 0;
 }
 
+}  // namespace
+
+int immediate_invoke(tevent_immediate *im, bool *removed) { return invoke(im, removed); }
+
 bool immediate_loop_one(tevent_context *ev) {
     tevent_immediate *im = ev->immediates.head;
     if (im == nullptr) return false;
-    if (immediate_invoke(im, nullptr) != 0) abort(ev, "tevent_common_invoke_immediate_handler() failed");
+    if (invoke(im, nullptr) != 0) abort(ev, "tevent_common_invoke_immediate_handler() failed");
     return true;
 }
 

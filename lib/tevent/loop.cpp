@@ -16,9 +16,9 @@ void abort_nesting(tevent_context *ev, const char *location) {
     abort(ev, reason);
 }
 
-// Enters one (possibly nested) level; false if that is not allowed or the
-// nesting hook refused.  Pair with leave() only on success.
-bool enter(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
+// The nesting hook's side of enter()/leave(): kept out of line so that the
+// common iteration (no hook, not nested) pays two tests.
+__attribute__((noinline)) bool enter_slow(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
     if (ev->nesting.level > 0 && !ev->nesting.allowed) {
         abort_nesting(ev, location);
         errno = ELOOP;
@@ -38,17 +38,30 @@ bool enter(tevent_context *ev, void *stack_ptr, const char *location, int *ret) 
     return true;
 }
 
-void leave(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
-    if (ev->nesting.hook != nullptr) {
-        int r = ev->nesting.hook(ev, ev->nesting.hook_private, static_cast<uint32_t>(ev->nesting.level), false,
-                                 stack_ptr, location);
-        if (r != 0) *ret = r;
+__attribute__((noinline)) void leave_hook(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
+    int r = ev->nesting.hook(ev, ev->nesting.hook_private, static_cast<uint32_t>(ev->nesting.level), false,
+                             stack_ptr, location);
+    if (r != 0) *ret = r;
+}
+
+// Enters one (possibly nested) level; false if that is not allowed or the
+// nesting hook refused.  Pair with leave() only on success.
+inline bool enter(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
+    if (__builtin_expect(ev->nesting.level == 0 && ev->nesting.hook == nullptr, 1)) {
+        ev->nesting.level = 1;
+        return true;
     }
+    return enter_slow(ev, stack_ptr, location, ret);
+}
+
+inline void leave(tevent_context *ev, void *stack_ptr, const char *location, int *ret) {
+    // (A handler may have set a hook meanwhile: it sees the leaving too.)
+    if (ev->nesting.hook != nullptr) leave_hook(ev, stack_ptr, location, ret);
     // The context may have been re-initialised by a handler (level reset).
     if (ev->nesting.level > 0) ev->nesting.level--;
 }
 
-int one_iteration(tevent_context *ev, const char *location) {
+inline int one_iteration(tevent_context *ev, const char *location) {
     trace_point(ev, TEVENT_TRACE_BEFORE_LOOP_ONCE);
     int ret = ev->ops->loop_once(ev, location);
     trace_point(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
@@ -83,7 +96,8 @@ int loop_once(tevent_context *ev, const char *location) {
         errno = EINVAL;
         return -1;
     }
-    ev = main_context(ev);
+    // A wrapper has no loop of its own; its ops refuse (wrapper.cpp).
+    if (ev->wrapper.glue != nullptr) return ev->ops->loop_once(ev, location);
     Running running(ev);
     void *stack_marker = nullptr;
     int ret = 0;
@@ -98,7 +112,8 @@ int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data,
         errno = EINVAL;
         return -1;
     }
-    ev = main_context(ev);
+    // Refused like tevent_loop_once() on a wrapper, as in the reference.
+    if (ev->wrapper.glue != nullptr) return ev->ops->loop_once(ev, location);
     Running running(ev);
     void *stack_marker = nullptr;
     int ret = 0;
@@ -123,7 +138,7 @@ int loop_wait(tevent_context *ev, const char *location) {
         errno = EINVAL;
         return -1;
     }
-    ev = main_context(ev);
+    if (ev->wrapper.glue != nullptr) return ev->ops->loop_wait(ev, location);
     Running running(ev);
     // Through the public entry point: each iteration is nested, hooked and
     // traced like a tevent_loop_once() call.

@@ -206,20 +206,23 @@ uint64_t queue_entry_get_tag(const tevent_queue_entry *entry) { return entry != 
 
 // ---- the queue trace callback ----------------------------------------------
 //
-// Stored in the context next to the per-event trace callbacks (trace.cpp)
-// and, like them, kept by the main context when reached through a wrapper.
-// Reported when an entry is attached, before its trigger runs and when it
-// is detached.
+// Stored in the context next to the per-event trace callbacks, and like
+// them (trace.cpp) refused on a wrapper.  Reported when an entry is
+// attached, before its trigger runs and when it is detached, through the
+// context the entry was added with: entries added through a wrapper are
+// not traced, as in the reference.
 
 void queue_set_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t cb, void *private_data) {
-    ev = main_context(ev);
     if (ev == nullptr) return;
+    if (ev->wrapper.glue != nullptr) {
+        abort(ev, "tevent_set_trace_queue_callback() on wrapper");
+        return;
+    }
     ev->tracing.queue = cb;
     ev->tracing.queue_private = private_data;
 }
 
 void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *p_private_data) {
-    ev = main_context(ev);
     if (ev == nullptr) return;
     if (cb != nullptr) *cb = ev->tracing.queue;
     // Declared void * in the C API; it points to the caller's void *.
@@ -227,7 +230,6 @@ void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t 
 }
 
 void queue_trace(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp) {
-    ev = main_context(ev);
     if (ev != nullptr && ev->tracing.queue != nullptr) ev->tracing.queue(qe, tp, ev->tracing.queue_private);
 }
 

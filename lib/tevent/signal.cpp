@@ -30,6 +30,7 @@
 #include <new>
 
 #include "context.hpp"
+#include "wrapper.hpp"
 
 namespace tev::sig {
 
@@ -80,6 +81,9 @@ struct ContextSignals {
     // Another thread parked deliveries here.
     std::atomic<bool> parked;
     int registrations;
+    // Its signal events, newest first (the order the reference reports
+    // them in when the context goes): tevent_signal::ctx_prev/ctx_next.
+    tevent_signal *events;
     ContextSignals *next;  // in g_contexts
 };
 
@@ -112,6 +116,8 @@ struct tevent_signal {
     bool destroyed;  // freed while busy: finished when the handler returns
     bool counted;    // included in event_ctx->num_signal_events
     tev::sig::Registration reg;
+    tevent_signal *ctx_prev;  // in reg.ctx->events while hooked
+    tevent_signal *ctx_next;
 };
 
 namespace tev::sig {
@@ -290,11 +296,16 @@ bool publish_wake_table() {
 
 ContextSignals *context_for_locked(tevent_context *ev) {
     if (ev->signals != nullptr) return ev->signals;
+    // Without its wakeup descriptor (no memory for it) a signal could not
+    // wake the loop: tevent_add_signal fails instead (found by
+    // tests/faults/fault_tevent.c).
+    int wake_fd = wakeup_fd_of(ev);
+    if (wake_fd < 0) return nullptr;
     auto *c = static_cast<ContextSignals *>(calloc(1, sizeof(ContextSignals)));
     if (c == nullptr) return nullptr;
     new (c) ContextSignals{};
     c->ev = ev;
-    c->wake_fd = wakeup_fd_of(ev);
+    c->wake_fd = wake_fd;
     c->owner.store(pthread_self(), std::memory_order_relaxed);
     c->next = g_contexts;
     g_contexts = c;
@@ -322,6 +333,13 @@ bool install_action(int signum, int sa_flags) {
     struct sigaction act;
     memset(&act, 0, sizeof(act));
     act.sa_flags = sa_flags;
+    // Every signal is blocked while one of these handlers runs, so none
+    // interrupts another.  A handler that fills its siginfo ring blocks its
+    // signal in the mask the interrupted code resumes with; were that code
+    // another handler, its own return would restore the older mask, the
+    // block would be lost and further realtime signals dropped (found by
+    // tests/stress/stress_signal_storm.c; the reference has this hole).
+    sigfillset(&act.sa_mask);
     if ((sa_flags & SA_SIGINFO) != 0) {
         if (slot.ring.load(std::memory_order_acquire) == nullptr) {
             auto *ring = static_cast<InfoRing *>(calloc(1, sizeof(InfoRing)));
@@ -368,6 +386,13 @@ bool unhook_locked(Registration *r) {
         se->counted = false;
     }
     if (r->ctx != nullptr) {
+        if (se->ctx_prev != nullptr) {
+            se->ctx_prev->ctx_next = se->ctx_next;
+        } else {
+            r->ctx->events = se->ctx_next;
+        }
+        if (se->ctx_next != nullptr) se->ctx_next->ctx_prev = se->ctx_prev;
+        se->ctx_prev = se->ctx_next = nullptr;
         r->ctx->registrations--;
         drop_context_if_unused(r->ctx);
         r->ctx = nullptr;
@@ -482,7 +507,14 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
     }
     pthread_once(&g_atfork_once, register_atfork);
     WrapperGlue *wrapper = ev->wrapper.glue;
+    // As the reference: without a memory context the event belongs to the
+    // context it was added to, and goes when that is freed.
+    if (mem_ctx == nullptr) mem_ctx = ev;
     ev = main_context(ev);
+    if (ev == nullptr) {  // a wrapper whose main context is gone
+        errno = EINVAL;
+        return nullptr;
+    }
 
     void *mem = talloc_zero_size(mem_ctx, sizeof(tevent_signal));
     if (mem == nullptr) return nullptr;
@@ -513,6 +545,9 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
         Registration *r = &se->reg;
         r->ctx = c;
         c->registrations++;
+        se->ctx_next = c->events;
+        if (se->ctx_next != nullptr) se->ctx_next->ctx_prev = se;
+        c->events = se;
         r->next = g_handlers[signum];
         if (r->next != nullptr) r->next->prev = r;
         g_handlers[signum] = r;
@@ -535,9 +570,21 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
     if (removed != nullptr) *removed = false;
     tevent_context *ev = se->event_ctx;
     if (ev == nullptr) return 0;
+    struct Call {
+        tevent_signal *se;
+        int signum;
+        int count;
+        void *siginfo;
+        void hook(const WrapperGlue &glue, Hook when) const {
+            hook_signal(glue, when, se, signum, count, siginfo, se->handler_name, se->location);
+        }
+        void trace(tevent_context *main_ev) const { trace_signal(main_ev, se, TEVENT_EVENT_TRACE_BEFORE_HANDLER); }
+        void operator()(tevent_context *handler_ev) const {
+            se->handler(handler_ev, se, signum, count, siginfo, se->private_data);
+        }
+    };
     se->busy = true;
-    trace_signal(ev, se, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
-    se->handler(ev, se, signum, count, siginfo, se->private_data);
+    run_handler(ev, se->wrapper, Call{se, signum, count, siginfo});
     se->busy = false;
     if (se->destroyed) {
         // Freed from inside the handler: the destructor already unhooked it.
@@ -598,31 +645,62 @@ int check(tevent_context *ev) {
 
 void cleanup_pending(tevent_signal *se) {
     if (se == nullptr) return;
-    Locked lock;
-    bool changed = unhook_locked(&se->reg);
-    // No longer part of its context, which may now go first.
-    se->event_ctx = nullptr;
-    if (changed) publish_wake_table();
+    // As in the reference: what freeing it does (DETACH trace point
+    // included), except that the memory stays; freed from inside its own
+    // handler, it is freed when the handler returns.
+    signal_destructor(se);
+    talloc_set_destructor(se, nullptr);
 }
 
-void context_detach(tevent_context *ev) {
+void context_silence(tevent_context *ev) {
     Locked lock;
     ContextSignals *c = ev->signals;
     if (c == nullptr) return;
-    for (int s = 1; s < kNumSignals && ev->signals != nullptr; s++) {
-        Registration *r = g_handlers[s];
-        while (r != nullptr) {
-            Registration *next = r->next;
-            if (r->ctx == c) {
-                unhook_locked(r);  // frees c with the last registration
-                r->se->event_ctx = nullptr;
-                if (ev->signals == nullptr) break;
-            }
-            r = next;
-        }
-    }
+    c->wake_fd = -1;
     publish_wake_table();
 }
+
+void context_detach(tevent_context *ev) {
+    // One event at a time: the DETACH trace point is reported unlocked,
+    // and unhooking the last one frees ev->signals.
+    for (;;) {
+        tevent_signal *se;
+        {
+            Locked lock;
+            ContextSignals *c = ev->signals;
+            if (c == nullptr || c->events == nullptr) break;
+            se = c->events;
+            unhook_locked(&se->reg);
+            se->event_ctx = nullptr;
+            se->wrapper = nullptr;
+        }
+        trace_signal(ev, se, TEVENT_EVENT_TRACE_DETACH);
+    }
+    Locked lock;
+    publish_wake_table();
+}
+
+void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
+    // Rescanned after each one: cleaning up may free ev->signals.
+    for (;;) {
+        tevent_signal *found = nullptr;
+        {
+            Locked lock;
+            ContextSignals *c = ev->signals;
+            for (tevent_signal *se = c != nullptr ? c->events : nullptr; se != nullptr; se = se->ctx_next) {
+                if (se->wrapper == glue) {
+                    found = se;
+                    break;
+                }
+            }
+        }
+        if (found == nullptr) return;
+        found->wrapper = nullptr;
+        cleanup_pending(found);
+    }
+}
+
+void set_wrapper(tevent_signal *se, WrapperGlue *glue) { se->wrapper = glue; }
 
 void context_wakeup_changed(tevent_context *ev) {
     Locked lock;

@@ -21,6 +21,10 @@
 
 #include "tevent.h"
 
+namespace tev {
+struct WrapperGlue;
+}
+
 namespace tev::sig {
 
 // The reference sizes its table as twice SIGRTMIN as seen when it was
@@ -49,9 +53,19 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
 // handler of its signal).  se itself stays allocated.
 void cleanup_pending(tevent_signal *se);
 
-// Unhooks every signal event of ev and forgets its wakeup descriptor; once
-// this returns no signal handler touches that descriptor any more.
+// Forgets ev's wakeup descriptor; once this returns no signal handler
+// touches it any more.  Its signal events still count what is caught.
+void context_silence(tevent_context *ev);
+
+// Unhooks every signal event of ev, newest first, each with its DETACH
+// trace point, and forgets its wakeup descriptor.
 void context_detach(tevent_context *ev);
+
+// Every signal event of ev created through the wrapper `glue` is cleaned
+// up as by cleanup_pending() (the wrapper is being freed).
+void wrapper_gone(tevent_context *ev, WrapperGlue *glue);
+// Marks se as created through a wrapper (its handler runs with the hooks).
+void set_wrapper(tevent_signal *se, WrapperGlue *glue);
 
 // ev's wakeup descriptor was replaced (after fork).
 void context_wakeup_changed(tevent_context *ev);

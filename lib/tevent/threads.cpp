@@ -48,6 +48,9 @@ struct tevent_threaded_context {
     pthread_mutex_t lock;          // guards event_ctx against the context going away
     tevent_context *event_ctx;     // nullptr once the context is gone
     tev::thr::ContextThreads *ct;  // owner thread only
+    // Created on a wrapper: its immediates run with the wrapper's hooks.
+    // Set once; read under `lock` while event_ctx is set.
+    tev::WrapperGlue *wrapper;
     tevent_threaded_context *prev;
     tevent_threaded_context *next;
 };
@@ -131,20 +134,25 @@ ContextThreads *context_threads(tevent_context *ev) {
 
 // immediate_cancel() of an immediate still waiting in a FIFO (its owner
 // freed or rescheduled it after all).
+// Takes im out of ct's FIFO; ct->lock is held.
+void unlink_waiting_locked(ContextThreads *ct, tevent_immediate *im) {
+    if (im->prev != nullptr) {
+        im->prev->next = im->next;
+    } else {
+        ct->head = im->next;
+    }
+    if (im->next != nullptr) {
+        im->next->prev = im->prev;
+    } else {
+        ct->tail = im->prev;
+    }
+}
+
 void cancel_waiting(tevent_immediate *im) {
     auto *ct = static_cast<ContextThreads *>(im->additional_data);
     if (ct != nullptr) {
         pthread_mutex_lock(&ct->lock);
-        if (im->prev != nullptr) {
-            im->prev->next = im->next;
-        } else {
-            ct->head = im->next;
-        }
-        if (im->next != nullptr) {
-            im->next->prev = im->prev;
-        } else {
-            ct->tail = im->prev;
-        }
+        unlink_waiting_locked(ct, im);
         pthread_mutex_unlock(&ct->lock);
     }
     im->prev = im->next = nullptr;
@@ -215,7 +223,12 @@ tevent_threaded_context *threaded_context_create(TALLOC_CTX *mem_ctx, tevent_con
         errno = EINVAL;
         return nullptr;
     }
+    tev::WrapperGlue *wrapper = ev->wrapper.glue;
     ev = main_context(ev);
+    if (ev == nullptr) {  // a wrapper whose main context is gone
+        errno = EINVAL;
+        return nullptr;
+    }
     ContextThreads *ct = context_threads(ev);
     if (ct == nullptr) return nullptr;
     auto *tctx = static_cast<tevent_threaded_context *>(talloc_zero_size(mem_ctx, sizeof(tevent_threaded_context)));
@@ -227,6 +240,7 @@ tevent_threaded_context *threaded_context_create(TALLOC_CTX *mem_ctx, tevent_con
     pthread_mutex_init(&tctx->lock, nullptr);
     tctx->event_ctx = ev;
     tctx->ct = ct;
+    tctx->wrapper = wrapper;
     list_push_front(ct->threaded, tctx);
     talloc_set_destructor(tctx, threaded_context_destructor);
     return tctx;
@@ -254,7 +268,13 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     im->schedule_location = location;
     im->cancel_fn = cancel_waiting;
     im->additional_data = ct;
+    // Kept by immediate_schedule() when activate() queues it.
+    im->wrapper = tctx->wrapper;
     pthread_mutex_lock(&ct->lock);
+    // activate() empties the FIFO before the loop can wait, so only the
+    // first immediate after it needs to wake the loop; the rest find the
+    // poke still pending (or the loop not asleep yet) and save a syscall.
+    bool was_empty = ct->head == nullptr;
     im->next = nullptr;
     im->prev = ct->tail;
     if (ct->tail != nullptr) {
@@ -265,7 +285,7 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     ct->tail = im;
     ct->immediates_waiting.store(true, std::memory_order_release);
     pthread_mutex_unlock(&ct->lock);
-    poke(ev);
+    if (was_empty) poke(ev);
     pthread_mutex_unlock(&tctx->lock);
 }
 
@@ -274,7 +294,13 @@ tevent_thread_proxy *proxy_create(tevent_context *dest_ev_ctx) {
         errno = EINVAL;
         return nullptr;
     }
-    tevent_context *ev = main_context(dest_ev_ctx);
+    if (dest_ev_ctx->wrapper.glue != nullptr) {
+        // As in the reference: a proxy's handlers get no wrapper hooks.
+        debug(dest_ev_ctx, TEVENT_DEBUG_FATAL, "%s() not allowed on a wrapper context\n", "tevent_thread_proxy_create");
+        errno = EINVAL;
+        return nullptr;
+    }
+    tevent_context *ev = dest_ev_ctx;
     ContextThreads *ct = context_threads(ev);
     if (ct == nullptr) return nullptr;
     auto *tp = static_cast<tevent_thread_proxy *>(talloc_zero_size(dest_ev_ctx, sizeof(tevent_thread_proxy)));
@@ -318,9 +344,12 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     if (pp_private_data != nullptr && *pp_private_data != nullptr) {
         m->private_data = talloc_steal(m, *pp_private_data);
     }
+    // As with threaded immediates: activate() empties the inbox before the
+    // loop can wait, so only a message into an empty inbox wakes it.
+    bool was_empty = tp->inbox == nullptr;
     list_push_front(tp->inbox, m);
     tp->ct->messages_waiting.store(true, std::memory_order_release);
-    poke(tp->dest);
+    if (was_empty) poke(tp->dest);
     pthread_mutex_unlock(&tp->lock);
 
     *pp_im = nullptr;
@@ -360,6 +389,32 @@ void activate(tevent_context *ev) {
             }
         }
     }
+}
+
+void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
+    ContextThreads *ct = ev->threads;
+    // Its threaded contexts drop what is sent from now on...
+    for (tevent_threaded_context *tctx = ct->threaded; tctx != nullptr; tctx = tctx->next) {
+        if (tctx->wrapper != glue) continue;
+        pthread_mutex_lock(&tctx->lock);  // waits for a sender still appending
+        tctx->event_ctx = nullptr;
+        pthread_mutex_unlock(&tctx->lock);
+    }
+    // ...and what was sent but not queued yet never runs, like the
+    // wrapper's other events.
+    pthread_mutex_lock(&ct->lock);
+    for (tevent_immediate *im = ct->head; im != nullptr;) {
+        tevent_immediate *next = im->next;
+        if (im->wrapper == glue) {
+            unlink_waiting_locked(ct, im);
+            im->prev = im->next = nullptr;
+            im->cancel_fn = nullptr;
+            im->additional_data = nullptr;
+            im->wrapper = nullptr;
+        }
+        im = next;
+    }
+    pthread_mutex_unlock(&ct->lock);
 }
 
 void context_detach(tevent_context *ev) {

@@ -16,6 +16,10 @@
 
 #include "tevent.h"
 
+namespace tev {
+struct WrapperGlue;
+}
+
 namespace tev::thr {
 
 struct ContextThreads;
@@ -30,5 +34,8 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
 
 void activate(tevent_context *ev);
 void context_detach(tevent_context *ev);
+// The wrapper `glue` of ev is being freed: its threaded contexts stop
+// delivering, and immediates they sent that are not queued yet are dropped.
+void wrapper_gone(tevent_context *ev, WrapperGlue *glue);
 
 }  // namespace tev::thr

@@ -11,6 +11,7 @@
 
 #include "context.hpp"
 #include "timeval.hpp"
+#include "wrapper.hpp"
 
 namespace tev {
 namespace {
@@ -127,7 +128,14 @@ tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval 
         return nullptr;
     }
     WrapperGlue *glue = ev->wrapper.glue;
+    // As the reference: without a memory context the event belongs to the
+    // context it was added to, and goes when that is freed.
+    if (mem_ctx == nullptr) mem_ctx = ev;
     ev = main_context(ev);
+    if (ev == nullptr) {  // a wrapper whose main context is gone
+        errno = EINVAL;
+        return nullptr;
+    }
 
     void *mem = talloc_named_const(mem_ctx, sizeof(tevent_timer), "struct tevent_timer");
     if (mem == nullptr) return nullptr;
@@ -156,7 +164,9 @@ void timer_update(tevent_timer *te, struct timeval next_event) {
     tevent_context *ev = te->event_ctx;
     if (ev == nullptr) return;
     // Also legal from the timer's own handler (it is off the heap then):
-    // the timer is queued again and survives the handler.
+    // the timer is queued again and survives the handler.  Traced as the
+    // reference does: detached, then attached again.
+    trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
     ev->timers.erase(te);
     te->next_event = next_event;
     // A new sequence number: it goes behind timers that already have the
@@ -166,6 +176,28 @@ void timer_update(tevent_timer *te, struct timeval next_event) {
         // a slot): it is then freed after the handler like a fired timer.
         debug(ev, TEVENT_DEBUG_ERROR, "tevent_update_timer: out of memory, timer %p dropped\n",
               static_cast<void *>(te));
+        return;
+    }
+    trace_timer(ev, te, TEVENT_EVENT_TRACE_ATTACH);
+}
+
+void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
+    // Erasing moves other timers around the heap, possibly into slots
+    // already looked at; so scan until a pass finds none of the wrapper's.
+    TimerHeap &heap = ev->timers;
+    for (bool erased = true; erased;) {
+        erased = false;
+        for (size_t i = 0; i < heap.count;) {
+            tevent_timer *te = heap.items[i];
+            if (te->wrapper != glue) {
+                i++;
+                continue;
+            }
+            heap.erase(te);  // slot i now holds another timer: look again
+            te->event_ctx = nullptr;
+            te->wrapper = nullptr;
+            erased = true;
+        }
     }
 }
 
@@ -181,12 +213,17 @@ int timer_invoke(tevent_timer *te, struct timeval current_time, bool *removed) {
 
     debug(ev, TEVENT_DEBUG_TRACE, "Running timer event %p \"%s\"\n", static_cast<void *>(te), te->handler_name);
 
-    // Wrapper contexts (next issue): before/after hooks around the call.
-    tevent_context *handler_ev = te->wrapper != nullptr ? te->wrapper->wrap_ev : ev;
-
+    struct Call {
+        tevent_timer *te;
+        struct timeval current_time;
+        void hook(const WrapperGlue &glue, Hook when) const { hook_timer(glue, when, te, current_time); }
+        void trace(tevent_context *main_ev) const { trace_timer(main_ev, te, TEVENT_EVENT_TRACE_BEFORE_HANDLER); }
+        void operator()(tevent_context *handler_ev) const {
+            te->handler(handler_ev, te, current_time, te->private_data);
+        }
+    };
     te->busy = true;
-    trace_timer(ev, te, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
-    te->handler(handler_ev, te, current_time, te->private_data);
+    run_handler(ev, te->wrapper, Call{te, current_time});
     te->busy = false;
 
     debug(ev, TEVENT_DEBUG_TRACE, "Ending timer event %p \"%s\"\n", static_cast<void *>(te), te->handler_name);

@@ -17,12 +17,14 @@ namespace tev {
 namespace {
 
 void drain(tevent_context *, tevent_fd *fde, uint16_t, void *) {
-    // An eventfd is emptied by one read; looping also covers a pipe.
+    // An eventfd is emptied by one read (of 8 bytes); only a full buffer
+    // from a pipe may leave more behind.  Reading until EAGAIN would cost
+    // every wakeup a second system call.
     uint64_t buf[8];
     ssize_t n;
     do {
         n = read(fde->fd, buf, sizeof(buf));
-    } while (n > 0 || (n < 0 && errno == EINTR));
+    } while (n == static_cast<ssize_t>(sizeof(buf)) || (n < 0 && errno == EINTR));
 }
 
 }  // namespace

@@ -258,12 +258,12 @@ TEST_CASE("a million-deep chain is counted, reported and freed on a 64 KiB stack
 namespace {
 
 void *churn_and_exit(void *) {
-    // Fill this thread's cache: every freed block below 512 bytes stays
-    // with the thread until it exits.
+    // Fill this thread's cache: freed blocks below 512 bytes stay with the
+    // thread (a bounded number per size class) until it exits.
     void *top = talloc_named_const(nullptr, 0, "churn");
-    for (int i = 0; i < 4000; i++) talloc_size(top, 100);
+    for (int i = 0; i < 4000; i++) talloc_size(top, 100 + i % 300);
     talloc_free(top);
-    return t_cache != nullptr && t_cache->bytes > 100 * 1024 ? top : nullptr;
+    return t_cache != nullptr && cache_held_bytes(t_cache) > 12 * 1024 ? top : nullptr;
 }
 
 }  // namespace
@@ -276,8 +276,51 @@ TEST_CASE("a thread's block cache goes back to malloc when the thread exits") {
     pthread_join(thread, &filled);
     REQUIRE(filled != nullptr);  // the cache really held memory
     struct mallinfo2 after = mallinfo2();
-    // What the cache held (over 100 KiB) is free again; allow for malloc's
+    // What the cache held (over 12 KiB) is free again; allow for malloc's
     // own per-thread bookkeeping.
     long kept = static_cast<long>(after.uordblks) - static_cast<long>(before.uordblks);
-    REQUIRE(kept < 16 * 1024);
+    REQUIRE(kept < 8 * 1024);
+}
+
+namespace {
+
+void *free_one_class_only(void *) {
+    // Blocks of one size class freed over and over, never allocated from
+    // the cache again (as strings grown by realloc are): the class keeps at
+    // most kCacheClassBytes, the rest goes back to malloc.
+    void *top = talloc_named_const(nullptr, 0, "top");
+    for (int i = 0; i < 1000; i++) talloc_size(top, 200);
+    talloc_free(top);
+    size_t held = t_cache != nullptr ? cache_held_bytes(t_cache) : 0;
+    return reinterpret_cast<void *>(held);
+}
+
+}  // namespace
+
+TEST_CASE("each size class of the block cache is bounded on its own") {
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, nullptr, free_one_class_only, nullptr) == 0);
+    void *held = nullptr;
+    pthread_join(thread, &held);
+    REQUIRE(reinterpret_cast<size_t>(held) > 0);
+    REQUIRE(reinterpret_cast<size_t>(held) <= kCacheClassBytes + block_bytes(0));
+}
+
+TEST_CASE("a chunk grown by realloc twice keeps its contents, size and parent") {
+    void *top = talloc_named_const(nullptr, 0, "top");
+    int *a = nullptr;
+    for (int len = 1; len <= 3000; len++) {
+        a = talloc_realloc(top, a, int, len);
+        REQUIRE(a != nullptr);
+        a[len - 1] = len;
+        REQUIRE(talloc_get_size(a) == sizeof(int) * size_t(len));
+        REQUIRE(talloc_parent(a) == top);
+    }
+    for (int i = 0; i < 3000; i++) REQUIRE(a[i] == i + 1);
+    // Shrinking after the slack and growing again.
+    a = talloc_realloc(top, a, int, 10);
+    REQUIRE(talloc_get_size(a) == 10 * sizeof(int));
+    a = talloc_realloc(top, a, int, 20);
+    REQUIRE(talloc_total_size(top) == 20 * sizeof(int));
+    talloc_free(top);
 }

@@ -1,6 +1,7 @@
 /*
- * Backends by name: the registered list, a mixed workload on each, and
- * contexts surviving fork (with and without tevent_re_initialise).
+ * Backends by name: the registered list, a mixed workload on each, a
+ * custom backend built on the tevent_common_* helpers, and contexts
+ * surviving fork (with and without tevent_re_initialise).
  */
 #include "common.h"
 
@@ -373,6 +374,376 @@ static void test_reinitialise_drops_events(void **state)
 	close(p[1]);
 }
 
+/* ---- a custom backend on the exported tevent_common_* helpers ---------- */
+
+/*
+ * Written as a C program has to write one: only tevent.h and the helpers
+ * libtevent exports (declared here; their header is not installed).  It
+ * polls the descriptors handed to its add_fd, keeping a record per fd
+ * event as a talloc child of the event so it disappears with it.
+ */
+struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
+				       tevent_fd_handler_t handler, void *private_data, const char *handler_name,
+				       const char *location);
+void tevent_common_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn);
+uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde);
+void tevent_common_fd_set_flags(struct tevent_fd *fde, uint16_t flags);
+int tevent_common_invoke_fd_handler(struct tevent_fd *fde, uint16_t flags, bool *removed);
+struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
+						struct timeval next_event, tevent_timer_handler_t handler,
+						void *private_data, const char *handler_name, const char *location);
+struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev);
+void tevent_common_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ev,
+				      tevent_immediate_handler_t handler, void *private_data,
+				      const char *handler_name, const char *location);
+bool tevent_common_loop_immediate(struct tevent_context *ev);
+struct tevent_signal *tevent_common_add_signal(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int signum,
+					       int sa_flags, tevent_signal_handler_t handler, void *private_data,
+					       const char *handler_name, const char *location);
+int tevent_common_loop_wait(struct tevent_context *ev, const char *location);
+
+#include <poll.h>
+
+#define CB_MAX 16
+struct cb_rec {
+	struct tevent_fd *fde;
+	int fd;
+};
+static struct cb_rec *cb_recs[CB_MAX];	/* one custom context at a time */
+static struct tevent_context *cb_ev;
+static int cb_inits, cb_fail_init, cb_add_fd, cb_set_flags, cb_get_flags, cb_close_fn, cb_removed;
+
+static int cb_rec_destructor(struct cb_rec *r)
+{
+	for (int i = 0; i < CB_MAX; i++) {
+		if (cb_recs[i] == r) {
+			cb_recs[i] = NULL;
+		}
+	}
+	return 0;
+}
+
+static int cb_context_init(struct tevent_context *ev)
+{
+	cb_inits++;
+	if (cb_fail_init) {
+		return -1;
+	}
+	cb_ev = ev;
+	return 0;
+}
+
+static struct tevent_fd *cb_add_fd_fn(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
+				      tevent_fd_handler_t handler, void *private_data, const char *handler_name,
+				      const char *location)
+{
+	cb_add_fd++;
+	struct tevent_fd *fde =
+	    tevent_common_add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
+	if (fde == NULL) {
+		return NULL;
+	}
+	for (int i = 0; i < CB_MAX; i++) {
+		if (cb_recs[i] == NULL) {
+			struct cb_rec *r = talloc(fde, struct cb_rec);
+			assert_non_null(r);
+			r->fde = fde;
+			r->fd = fd;
+			talloc_set_destructor(r, cb_rec_destructor);
+			cb_recs[i] = r;
+			return fde;
+		}
+	}
+	talloc_free(fde);
+	return NULL;
+}
+
+static void cb_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn)
+{
+	cb_close_fn++;
+	tevent_common_fd_set_close_fn(fde, close_fn);
+}
+
+static uint16_t cb_get_flags_fn(struct tevent_fd *fde)
+{
+	cb_get_flags++;
+	return tevent_common_fd_get_flags(fde);
+}
+
+static void cb_set_flags_fn(struct tevent_fd *fde, uint16_t flags)
+{
+	cb_set_flags++;
+	tevent_common_fd_set_flags(fde, flags);
+}
+
+static struct tevent_timer *cb_add_timer(struct tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval when,
+					 tevent_timer_handler_t handler, void *private_data,
+					 const char *handler_name, const char *location)
+{
+	return tevent_common_add_timer_v2(ev, mem_ctx, when, handler, private_data, handler_name, location);
+}
+
+static int cb_loop_once(struct tevent_context *ev, const char *location)
+{
+	(void)location;
+	if (tevent_common_check_signal(ev)) {
+		return 0;
+	}
+	if (tevent_common_loop_immediate(ev)) {
+		return 0;
+	}
+	struct timeval tv = tevent_common_loop_timer_delay(ev);
+	if (tevent_timeval_is_zero(&tv)) {
+		return 0;
+	}
+	struct pollfd pfds[CB_MAX];
+	struct cb_rec *recs[CB_MAX];
+	nfds_t n = 0;
+	for (int i = 0; i < CB_MAX; i++) {
+		if (cb_recs[i] == NULL) {
+			continue;
+		}
+		uint16_t want = tevent_common_fd_get_flags(cb_recs[i]->fde);
+		pfds[n].fd = cb_recs[i]->fd;
+		pfds[n].events = (short)(((want & TEVENT_FD_READ) ? POLLIN : 0) | ((want & TEVENT_FD_WRITE) ? POLLOUT : 0));
+		pfds[n].revents = 0;
+		recs[n++] = cb_recs[i];
+	}
+	int ret = poll(pfds, n, (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000));
+	if (ret < 0) {
+		return errno == EINTR ? 0 : -1;
+	}
+	if (ret == 0) {
+		tevent_common_loop_timer_delay(ev);
+		return 0;
+	}
+	for (nfds_t i = 0; i < n; i++) {
+		uint16_t flags = 0;
+		if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			flags |= TEVENT_FD_READ;
+		}
+		if (pfds[i].revents & POLLOUT) {
+			flags |= TEVENT_FD_WRITE;
+		}
+		flags &= tevent_common_fd_get_flags(recs[i]->fde);
+		if (flags != 0) {
+			bool removed = false;
+			int r = tevent_common_invoke_fd_handler(recs[i]->fde, flags, &removed);
+			cb_removed += removed;
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int cb_loop_wait(struct tevent_context *ev, const char *location)
+{
+	return tevent_common_loop_wait(ev, location);
+}
+
+static const struct tevent_ops cb_ops = {
+	.context_init = cb_context_init,
+	.add_fd = cb_add_fd_fn,
+	.set_fd_close_fn = cb_set_close_fn,
+	.get_fd_flags = cb_get_flags_fn,
+	.set_fd_flags = cb_set_flags_fn,
+	.add_timer = cb_add_timer,
+	.schedule_immediate = tevent_common_schedule_immediate,
+	.add_signal = tevent_common_add_signal,
+	.loop_once = cb_loop_once,
+	.loop_wait = cb_loop_wait,
+};
+
+struct cb_work {
+	int reads, timer_calls, im_calls, sig_total, read_fd;
+};
+
+static void cb_fd(struct tevent_context *ev, struct tevent_fd *fde, uint16_t flags, void *p)
+{
+	(void)ev;
+	struct cb_work *w = p;
+	assert_int_equal(flags, TEVENT_FD_READ);
+	tt_read_byte(w->read_fd);
+	if (++w->reads == 3) {
+		talloc_free(fde);	/* from its own handler: "removed" */
+	}
+}
+
+static void cb_timer(struct tevent_context *ev, struct tevent_timer *te, struct timeval now, void *p)
+{
+	(void)ev;
+	(void)te;
+	(void)now;
+	((struct cb_work *)p)->timer_calls++;
+}
+
+static void cb_im(struct tevent_context *ev, struct tevent_immediate *im, void *p)
+{
+	struct cb_work *w = p;
+	if (++w->im_calls < 3) {
+		tevent_schedule_immediate(im, ev, cb_im, w);
+	}
+}
+
+static void cb_sig(struct tevent_context *ev, struct tevent_signal *se, int signum, int count, void *info, void *p)
+{
+	(void)ev;
+	(void)info;
+	assert_int_equal(signum, SIGUSR1);
+	((struct cb_work *)p)->sig_total += count;
+	talloc_free(se);
+}
+
+static void test_custom_backend(void **state)
+{
+	(void)state;
+	assert_null(tevent_find_ops_byname("cmocka_custom"));
+	assert_true(tevent_register_backend("cmocka_custom", &cb_ops));
+	assert_ptr_equal(tevent_find_ops_byname("cmocka_custom"), &cb_ops);
+	/* A name keeps its first ops. */
+	static const struct tevent_ops other;
+	assert_true(tevent_register_backend("cmocka_custom", &other));
+	assert_ptr_equal(tevent_find_ops_byname("cmocka_custom"), &cb_ops);
+	assert_non_null(tevent_find_ops_byname("epoll"));
+	const char **list = tevent_backend_list(NULL);
+	bool listed = false;
+	for (int i = 0; list[i] != NULL; i++) {
+		listed |= strcmp(list[i], "cmocka_custom") == 0;
+	}
+	assert_true(listed);
+	talloc_free(list);
+
+	/* A failing context_init fails the context. */
+	cb_inits = 0;
+	cb_fail_init = 1;
+	assert_null(tevent_context_init_byname(NULL, "cmocka_custom"));
+	assert_null(tevent_context_init_ops(NULL, &cb_ops, NULL));
+	assert_int_equal(cb_inits, 2);
+	cb_fail_init = 0;
+
+	/* The default backend may be a custom one. */
+	tevent_set_default_backend("cmocka_custom");
+	struct tevent_context *ev = tevent_context_init(NULL);
+	tevent_set_default_backend(NULL);
+	assert_non_null(ev);
+	assert_int_equal(cb_inits, 3);
+	assert_ptr_equal(cb_ev, ev);
+
+	/* The public API goes through the ops. */
+	struct cb_work w = {0};
+	int p[2];
+	tt_pipe(p);
+	w.read_fd = p[0];
+	cb_add_fd = cb_set_flags = cb_get_flags = cb_close_fn = cb_removed = 0;
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_WRITE, cb_fd, &w);
+	assert_non_null(fde);
+	tevent_fd_set_flags(fde, TEVENT_FD_READ);
+	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
+	tevent_fd_set_auto_close(fde);
+	assert_int_equal(cb_add_fd, 1);
+	assert_int_equal(cb_set_flags, 1);
+	assert_int_equal(cb_get_flags, 1);
+	assert_int_equal(cb_close_fn, 1);
+
+	/* A workload run by the custom loop to completion. */
+	for (int i = 0; i < 3; i++) {
+		tt_write_byte(p[1]);
+	}
+	assert_non_null(tevent_add_timer(ev, ev, tevent_timeval_current_ofs(0, 1000), cb_timer, &w));
+	assert_non_null(tevent_add_timer(ev, ev, tevent_timeval_zero(), cb_timer, &w));
+	struct tevent_immediate *im = tevent_create_immediate(ev);
+	tevent_schedule_immediate(im, ev, cb_im, &w);
+	set_disposition(SIGUSR1, SIG_IGN);
+	assert_non_null(tevent_add_signal(ev, ev, SIGUSR1, 0, cb_sig, &w));
+	raise(SIGUSR1);
+	raise(SIGUSR1);
+	assert_int_equal(tevent_loop_wait(ev), 0);
+	assert_int_equal(w.reads, 3);
+	assert_int_equal(cb_removed, 1);
+	assert_int_equal(w.timer_calls, 2);
+	assert_int_equal(w.im_calls, 3);
+	assert_int_equal(w.sig_total, 2);
+	/* Auto-close closed p[0] when the handler freed the event. */
+	assert_int_equal(fcntl(p[0], F_GETFD), -1);
+	close(p[1]);
+	set_disposition(SIGUSR1, SIG_DFL);
+
+	/* tevent_context_init_ops() with the same ops. */
+	struct tevent_context *ev2 = tevent_context_init_ops(NULL, &cb_ops, &w);
+	assert_non_null(ev2);
+	assert_int_equal(cb_inits, 4);
+	talloc_free(ev2);
+	talloc_free(ev);
+}
+
+struct count_fd {
+	int calls;
+	uint16_t flags;
+	int drain_fd;
+};
+
+static void count_fd_handler(struct tevent_context *ev, struct tevent_fd *fde, uint16_t flags, void *p)
+{
+	(void)ev;
+	struct count_fd *c = p;
+	c->calls++;
+	c->flags = flags;
+	if (c->drain_fd >= 0) {
+		tt_read_byte(c->drain_fd);
+	} else {
+		tevent_fd_set_flags(fde, 0);
+	}
+}
+
+/*
+ * "standard" is epoll falling back to poll when epoll cannot do the job:
+ * epoll refuses regular files (EPERM), poll reports them readable.  The
+ * descriptors watched before the switch keep working.
+ */
+static void test_standard_falls_back_to_poll(void **state)
+{
+	(void)state;
+	struct tevent_context *ev = tevent_context_init_byname(NULL, "standard");
+	assert_non_null(ev);
+	int p[2];
+	tt_pipe(p);
+	struct count_fd on_pipe = {.drain_fd = p[0]};
+	assert_non_null(tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, count_fd_handler, &on_pipe));
+	tt_write_byte(p[1]);
+	tt_loop_until_count(ev, &on_pipe.calls, 1);
+
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	struct count_fd on_file = {.drain_fd = -1};
+	assert_non_null(tevent_add_fd(ev, ev, fileno(f), TEVENT_FD_READ, count_fd_handler, &on_file));
+	tt_loop_until_count(ev, &on_file.calls, 1);
+	assert_int_equal(on_file.flags, TEVENT_FD_READ);
+
+	tt_write_byte(p[1]);
+	tt_loop_until_count(ev, &on_pipe.calls, 2);
+	talloc_free(ev);
+	fclose(f);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_cached_getpid(void **state)
+{
+	(void)state;
+	assert_int_equal(tevent_cached_getpid(), getpid());
+	fflush(stdout);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		_exit(tevent_cached_getpid() == getpid() ? 0 : 1);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(tevent_cached_getpid(), getpid());
+}
+
 int main(void)
 {
 	alarm(300);
@@ -380,6 +751,9 @@ int main(void)
 		cmocka_unit_test(test_backend_list),
 		cmocka_unit_test(test_unknown_backend),
 		cmocka_unit_test(test_default_backend),
+		cmocka_unit_test(test_custom_backend),
+		cmocka_unit_test(test_cached_getpid),
+		cmocka_unit_test(test_standard_falls_back_to_poll),
 		PER_BACKEND(test_workload),
 		PER_BACKEND(test_fork_reinitialise),
 		PER_BACKEND(test_fork_without_reinitialise),

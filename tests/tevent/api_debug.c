@@ -150,6 +150,42 @@ static void test_abort_fn(void **state)
 	talloc_free(ev);
 }
 
+/* Exported by every libtevent, declared only in tevent_internal.h. */
+void tevent_abort(struct tevent_context *ev, const char *reason);
+
+/* tevent_abort(): the reason goes to the debug function as a fatal
+ * message and to the abort function, which may return. */
+static void test_tevent_abort(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	struct debug_log d = {.n = 0};
+	assert_int_equal(tevent_set_debug(ev, debug_fn, &d), 0);
+	abort_calls = 0;
+	tevent_set_abort_fn(record_abort);
+	tevent_abort(ev, "the reason 42");
+	tevent_set_abort_fn(NULL);
+	assert_int_equal(abort_calls, 1);
+	assert_string_equal(abort_reason, "the reason 42");
+	int i = find_msg(&d, "the reason 42");
+	assert_true(i >= 0);
+	assert_int_equal(d.level[i], TEVENT_DEBUG_FATAL);
+	talloc_free(ev);
+}
+
+static void abort_without_fn(void *arg)
+{
+	(void)arg;
+	struct tevent_context *ev = tevent_context_init(NULL);
+	tevent_abort(ev, "no abort function");
+}
+
+/* Without an abort function, tevent_abort() ends the process. */
+static void test_tevent_abort_default(void **state)
+{
+	(void)state;
+	tt_assert_aborted(tt_run_in_child(abort_without_fn, NULL));
+}
+
 #define MAX_POINTS 32
 struct points {
 	int p[MAX_POINTS];
@@ -319,6 +355,8 @@ int main(void)
 		PER_BACKEND(test_library_messages_reach_callback),
 		cmocka_unit_test(test_debug_stderr),
 		PER_BACKEND(test_abort_fn),
+		cmocka_unit_test_prestate(test_tevent_abort, (void *)"epoll"),
+		cmocka_unit_test(test_tevent_abort_default),
 		/*
 		 * Not on poll_mt: the reference's poll_mt watches an internal
 		 * wakeup pipe with an ordinary fd event, which shows up in the

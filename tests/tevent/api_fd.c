@@ -1,6 +1,8 @@
 /*
  * fd events on every backend: readiness flags, flag changes, freeing from
- * handlers, close functions, many descriptors, and (0.17) TEVENT_FD_ERROR.
+ * handlers, close functions, many descriptors, several events on one
+ * descriptor, descriptors closed behind the loop's back, the parent of
+ * events added without a memory context, and (0.17) TEVENT_FD_ERROR.
  */
 #include "common.h"
 
@@ -290,6 +292,239 @@ static void test_invalid_fd(void **state)
 	talloc_free(ev);
 }
 
+static bool is_epoll(void **state)
+{
+	const char *name = (const char *)*state;
+	return strcmp(name, "epoll") == 0 || strcmp(name, "standard") == 0;
+}
+
+/* Runs the loop until `total` handler calls happened (at most 5 seconds). */
+static void loop_until_total(struct tevent_context *ev, int *total, int target)
+{
+	tt_loop_until_count(ev, total, target);
+}
+
+/*
+ * Two fd events on one descriptor, one reading and one writing.  Each is
+ * only told about what it asked for.  Which one runs while both could:
+ * the reference's epoll backend always serves the writer while the socket
+ * is writable; its poll backends alternate.
+ */
+static void test_two_events_one_descriptor(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int s[2];
+	tt_socketpair(s);
+	int total = 0;
+	struct fd_rec r = {.drain_fd = -1, .shared_calls = &total};
+	struct fd_rec w = {.drain_fd = -1, .shared_calls = &total};
+	struct tevent_fd *fr = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ, fd_handler, &r);
+	struct tevent_fd *fw = tevent_add_fd(ev, ev, s[0], TEVENT_FD_WRITE, fd_handler, &w);
+	assert_non_null(fr);
+	assert_non_null(fw);
+
+	/* Only writable: only the writer. */
+	loop_until_total(ev, &total, 2);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(w.calls, 2);
+
+	/* Readable and writable. */
+	tt_write_byte(s[1]);
+	loop_until_total(ev, &total, 6);
+	assert_int_equal(r.all_flags & ~TEVENT_FD_READ, 0);
+	assert_int_equal(w.all_flags, TEVENT_FD_WRITE);
+	if (is_epoll(state)) {
+		assert_int_equal(r.calls, 0);
+		assert_int_equal(w.calls, 6);
+	} else {
+		assert_int_equal(r.calls, 2);
+		assert_int_equal(w.calls, 4);
+	}
+
+	/* The writer stops: the reader is served, and drains. */
+	tevent_fd_set_flags(fw, 0);
+	r.drain_fd = s[0];
+	int before = r.calls;
+	tt_loop_until_count(ev, &r.calls, before + 1);
+	assert_int_equal(r.last_flags, TEVENT_FD_READ);
+
+	/* The writer freed: the reader carries on alone. */
+	talloc_free(fw);
+	tt_write_byte(s[1]);
+	tt_loop_until_count(ev, &r.calls, before + 2);
+	talloc_free(ev);
+	close(s[0]);
+	close(s[1]);
+}
+
+/* Two readers on one descriptor: epoll serves the first one added (or the
+ * one whose flags changed last) every time; poll alternates. */
+static void test_two_readers_one_descriptor(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int s[2];
+	tt_socketpair(s);
+	int total = 0;
+	struct fd_rec a = {.drain_fd = -1, .shared_calls = &total};
+	struct fd_rec b = {.drain_fd = -1, .shared_calls = &total};
+	struct tevent_fd *fa = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ, fd_handler, &a);
+	struct tevent_fd *fb = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ, fd_handler, &b);
+	assert_non_null(fa);
+	assert_non_null(fb);
+	tt_write_byte(s[1]);
+	loop_until_total(ev, &total, 4);
+	if (is_epoll(state)) {
+		assert_int_equal(a.calls, 4);
+		assert_int_equal(b.calls, 0);
+		/* Changing b's flags makes it the one served. */
+		tevent_fd_set_flags(fb, 0);
+		tevent_fd_set_flags(fb, TEVENT_FD_READ);
+		loop_until_total(ev, &total, 6);
+		assert_int_equal(a.calls, 4);
+		assert_int_equal(b.calls, 2);
+	} else {
+		assert_int_equal(a.calls, 2);
+		assert_int_equal(b.calls, 2);
+	}
+	talloc_free(ev);
+	close(s[0]);
+	close(s[1]);
+}
+
+struct debug_seen {
+	int disabling;
+};
+
+static void debug_fn(void *context, enum tevent_debug_level level, const char *fmt, va_list ap)
+{
+	struct debug_seen *d = context;
+	char buf[512];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (level <= TEVENT_DEBUG_ERROR && strstr(buf, "disabling") != NULL) {
+		d->disabling++;
+	}
+}
+
+static void count_iteration(enum tevent_trace_point point, void *private_data)
+{
+	if (point == TEVENT_TRACE_AFTER_LOOP_ONCE) {
+		(*(int *)private_data)++;
+	}
+}
+
+/*
+ * A descriptor closed behind the loop's back while its fd event is
+ * registered: its handler never runs and the loop does not spin on it;
+ * other events carry on.
+ */
+static void test_closed_behind_the_loop(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
+	assert_non_null(fde);
+	close(p[0]);
+	close(p[1]);
+	int iterations = 0;
+	tevent_set_trace_callback(ev, count_iteration, &iterations);
+	bool fired = false;
+	assert_non_null(tevent_add_timer(ev, ev, tevent_timeval_current_ofs(0, 20 * 1000), tt_deadline_handler,
+					 &fired));
+	while (!fired && iterations < 1000) {
+		assert_int_equal(tevent_loop_once(ev), 0);
+	}
+	assert_true(fired);
+	assert_int_equal(r.calls, 0);
+	/* A spinning loop would have gone round hundreds of times. */
+	assert_true(iterations < 20);
+	tevent_set_trace_callback(ev, NULL, NULL);
+	talloc_free(fde);
+	talloc_free(ev);
+}
+
+/* An fd event for a descriptor that is not open: reported through the
+ * debug function and dropped, so tevent_loop_wait() returns. */
+static void test_descriptor_not_open(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	struct debug_seen d = {0};
+	assert_int_equal(tevent_set_debug(ev, debug_fn, &d), 0);
+	int p[2];
+	tt_pipe(p);
+	close(p[0]);
+	close(p[1]);
+	struct fd_rec r = {.drain_fd = -1};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
+	assert_non_null(fde);
+	assert_int_equal(tevent_loop_wait(ev), 0);
+	assert_int_equal(r.calls, 0);
+	assert_true(d.disabling >= 1);
+	talloc_free(fde);
+	talloc_free(ev);
+}
+
+static void sig_nop(struct tevent_context *ev, struct tevent_signal *se, int signum, int count, void *info,
+		    void *private_data)
+{
+	(void)ev;
+	(void)se;
+	(void)signum;
+	(void)count;
+	(void)info;
+	(void)private_data;
+}
+
+/* Without a memory context, events belong to their context. */
+static void test_null_mem_ctx(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1};
+	bool fired = false;
+	struct tevent_fd *fde = tevent_add_fd(ev, NULL, p[0], TEVENT_FD_READ, fd_handler, &r);
+	struct tevent_timer *te =
+	    tevent_add_timer(ev, NULL, tevent_timeval_current_ofs(100, 0), tt_deadline_handler, &fired);
+	struct tevent_signal *se = tevent_add_signal(ev, NULL, SIGUSR2, 0, sig_nop, NULL);
+	assert_ptr_equal(talloc_parent(fde), ev);
+	assert_ptr_equal(talloc_parent(te), ev);
+	assert_ptr_equal(talloc_parent(se), ev);
+	/* And go with it (a leak would show under valgrind). */
+	talloc_free(ev);
+	signal(SIGUSR2, SIG_DFL);
+	close(p[0]);
+	close(p[1]);
+}
+
+#ifndef TEVENT_TEST_REFERENCE
+/*
+ * A descriptor epoll refuses (a regular file) on the "epoll" backend: the
+ * reference aborts the process; ours reports it through the debug
+ * function and drops the event.
+ */
+static void test_epoll_refused_descriptor(void **state)
+{
+	(void)state;
+	struct tevent_context *ev = tevent_context_init_byname(NULL, "epoll");
+	assert_non_null(ev);
+	struct debug_seen d = {0};
+	assert_int_equal(tevent_set_debug(ev, debug_fn, &d), 0);
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	struct fd_rec r = {.drain_fd = -1};
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, fileno(f), TEVENT_FD_READ, fd_handler, &r);
+	assert_non_null(fde);
+	assert_int_equal(tevent_loop_wait(ev), 0);
+	assert_int_equal(r.calls, 0);
+	assert_true(d.disabling >= 1);
+	talloc_free(fde);
+	talloc_free(ev);
+	fclose(f);
+}
+#endif
+
 #ifndef TEVENT_TEST_REFERENCE
 /* TEVENT_FD_ERROR is tevent 0.17 API: reported on hang-up even unasked. */
 static void test_error_only(void **state)
@@ -347,7 +582,13 @@ int main(void)
 		PER_BACKEND(test_close_fn_and_auto_close),
 		PER_BACKEND(test_many_descriptors),
 		PER_BACKEND(test_invalid_fd),
+		PER_BACKEND(test_two_events_one_descriptor),
+		PER_BACKEND(test_two_readers_one_descriptor),
+		PER_BACKEND(test_closed_behind_the_loop),
+		PER_BACKEND(test_descriptor_not_open),
+		PER_BACKEND(test_null_mem_ctx),
 #ifndef TEVENT_TEST_REFERENCE
+		cmocka_unit_test(test_epoll_refused_descriptor),
 		PER_BACKEND(test_error_only),
 		PER_BACKEND(test_read_error_on_peer_close),
 #endif

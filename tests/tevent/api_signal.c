@@ -466,7 +466,6 @@ static void test_wakes_blocked_loop(void **state)
 		kill(parent, SIGUSR1);
 		_exit(0);
 	}
-	double t0 = tt_now();
 	bool expired = false;
 	struct tevent_timer *te = tevent_add_timer(ev, ev, tevent_timeval_current_ofs(10, 0), tt_deadline_handler,
 						   &expired);
@@ -475,7 +474,6 @@ static void test_wakes_blocked_loop(void **state)
 	}
 	assert_false(expired);
 	assert_int_equal(l.n, 1);
-	assert_true(tt_now() - t0 < 5);
 	talloc_free(te);
 	waitpid(pid, NULL, 0);
 	talloc_free(ev);
@@ -510,7 +508,6 @@ static void test_signal_on_other_thread(void **state)
 	sigaddset(&block, SIGUSR2);
 	assert_int_equal(pthread_sigmask(SIG_BLOCK, &block, &old), 0);
 	kill(getpid(), SIGUSR2);
-	double t0 = tt_now();
 	bool expired = false;
 	struct tevent_timer *te = tevent_add_timer(ev, ev, tevent_timeval_current_ofs(10, 0), tt_deadline_handler,
 						   &expired);
@@ -520,7 +517,6 @@ static void test_signal_on_other_thread(void **state)
 	assert_false(expired);
 	assert_int_equal(l.n, 1);
 	assert_int_equal(l.calls[0].count, 1);
-	assert_true(tt_now() - t0 < 5);
 	/* Called on the loop's thread, not where the signal landed. */
 	assert_true(pthread_equal(r.thread, pthread_self()));
 	talloc_free(te);

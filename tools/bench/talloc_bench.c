@@ -50,8 +50,26 @@ static void *thread_alloc_free(void *arg)
 	return NULL;
 }
 
+/* "threads K [SCALE]": K threads, each running alloc_free on its own
+ * hierarchy; prints the wall time (for the scaling curve). */
+static int threads_mode(int k, double scale)
+{
+	pthread_t th[64];
+	long n = (long)(1000000 * scale);
+	if (k < 1 || k > 64) return 2;
+	double t = now();
+	for (int i = 0; i < k; i++) pthread_create(&th[i], NULL, thread_alloc_free, (void *)n);
+	for (int i = 0; i < k; i++) pthread_join(th[i], NULL);
+	printf("threads_%d %.6f s\n", k, now() - t);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && strcmp(argv[1], "threads") == 0) {
+		talloc_disable_null_tracking();
+		return threads_mode(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0);
+	}
 	double scale = argc > 1 ? atof(argv[1]) : 1.0;
 	long n = (long)(1000000 * scale);
 	double t;

@@ -1,16 +1,42 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harness for talloc with clang (AddressSanitizer and
-# UBSan on the whole library) and runs it.
-#   tools/fuzz/run.sh [SECONDS]    default 60; CI runs a short smoke run
-# The corpus lives in build-fuzz/corpus and grows across runs.
+# Builds a libFuzzer harness with clang (AddressSanitizer and UBSan on the
+# whole library, compiled from source into the harness) and runs it.
+#   tools/fuzz/run.sh talloc|tevent [SECONDS]    default 60
+# CI runs each for a few seconds; a longer run is e.g.
+#   tools/fuzz/run.sh tevent 3600
+# The corpus lives in $FUZZ_DIR/corpus-TARGET (default build-fuzz/) and grows
+# across runs; a crash leaves crash-* files there, replayed with
+#   build-fuzz/TARGET_fuzz build-fuzz/crash-...
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
-seconds=${1:-60}
+target=${1:-talloc}
+seconds=${2:-60}
 out=${FUZZ_DIR:-$root/build-fuzz}
-mkdir -p "$out/corpus"
+mkdir -p "$out/corpus-$target"
+# -fno-sanitize=function: destructors are set the talloc way, as functions
+# taking the object's own type called through int (*)(void *), which every
+# talloc user does (talloc_set_destructor casts); only the C++ check sees it.
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -D_GNU_SOURCE -I"$root/compat" -I"$root/lib")
-clang++ "${flags[@]}" -o "$out/talloc_fuzz" "$root/tools/fuzz/talloc_fuzz.cpp" \
-    "$root"/lib/talloc/*.cpp "$root/compat/talloc_exports.cpp" -lpthread
-"$out/talloc_fuzz" -max_total_time="$seconds" -max_len=4096 \
-    -print_final_stats=1 "$out/corpus"
+       -fno-sanitize=function -fno-exceptions -fno-rtti -D_GNU_SOURCE -I"$root/compat" -I"$root/lib")
+talloc_src=("$root"/lib/talloc/*.cpp "$root/compat/talloc_exports.cpp")
+case "$target" in
+talloc) src=("${talloc_src[@]}") ;;
+tevent) src=("${talloc_src[@]}" "$root"/lib/tevent/*.cpp "$root"/compat/tevent*_exports.cpp) ;;
+*) echo "usage: $0 talloc|tevent [SECONDS]" >&2; exit 2 ;;
+esac
+# Objects are compiled in parallel and kept: reruns only relink what changed.
+objs=()
+mkdir -p "$out/obj-$target"
+for f in "${src[@]}" "$root/tools/fuzz/${target}_fuzz.cpp"; do
+    o="$out/obj-$target/$(basename "$f").o"
+    objs+=("$o")
+    if [ ! -f "$o" ] || [ "$f" -nt "$o" ]; then
+        clang++ "${flags[@]}" -c -o "$o" "$f" &
+    fi
+done
+wait
+for o in "${objs[@]}"; do [ -f "$o" ] || { echo "compile failed: $o" >&2; exit 1; }; done
+clang++ "${flags[@]}" -o "$out/${target}_fuzz" "${objs[@]}" -lpthread
+cd "$out"
+"$out/${target}_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=20 \
+    -print_final_stats=1 "$out/corpus-$target"

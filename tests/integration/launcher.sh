@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# tools/launch itself: the other integration tests trust its --require, so
+# check here that it both passes and fails when it should, in both ways of
+# putting our libraries in place, and that it leaves the command's exit
+# status and output alone.
+# shellcheck source=tests/integration/common.sh
+. "$(dirname "$0")/common.sh"
+py=/usr/bin/python3
+[ -x $py ] || fail "$py is missing (Debian package python3)"
+ours_talloc=$(readlink -f "$BUILD_ROOT/lib/talloc/libtalloc.so.2")
+ours_tevent=$(readlink -f "$BUILD_ROOT/lib/tevent/libtevent.so.0")
+L=("$launcher" -b "$BUILD_ROOT")
+
+# expect STATUS COMMAND...: the launcher run must end with STATUS.
+expect() {
+    local want=$1 st=0
+    shift
+    "$@" >"$work/out" 2>"$work/err" </dev/null || st=$?
+    [ $st -eq "$want" ] || { cat "$work/out" "$work/err" >&2; fail "exit status $st, not $want: $*"; }
+}
+
+# Both ways, python3 with ldb maps our two libraries and the report says so.
+for how in --library-path --preload; do
+    expect 0 "${L[@]}" $how --require talloc,tevent --show-to "$work/maps" $py -c 'import ldb; ldb.Ldb()'
+    grep -qF "mapped $ours_talloc [ours]" "$work/maps" || fail "$how: report lacks our libtalloc: $(cat "$work/maps")"
+    grep -qF "mapped $ours_tevent [ours]" "$work/maps" || fail "$how: report lacks our libtevent: $(cat "$work/maps")"
+    grep -q 'not ours' "$work/maps" && fail "$how: something else was mapped too: $(cat "$work/maps")"
+done
+# In preload mode even a program that never asks for libtevent maps ours.
+expect 0 "${L[@]}" --preload --require talloc,tevent /bin/true
+
+# --require fails (125) when the named library is not mapped at all, or
+# mapped from the system: a reference run checked against ours, and the
+# other way round.
+expect 125 "${L[@]}" --require talloc /bin/true
+grep -q 'no process mapped libtalloc' "$work/err" || fail "unclear message: $(cat "$work/err")"
+# A program that loads the other copy by its full path gets caught.
+system_talloc=$(readlink -f /usr/lib/"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"/libtalloc.so.2)
+expect 125 "${L[@]}" --require talloc $py -c "import ctypes; ctypes.CDLL('$system_talloc')"
+grep -qF "mapped $system_talloc, not ours" "$work/err" || fail "unclear message: $(cat "$work/err")"
+expect 125 "${L[@]}" --system --require talloc $py -c "import ctypes; ctypes.CDLL('$ours_talloc')"
+grep -qF "mapped our $ours_talloc, which was not to be replaced" "$work/err" || fail "unclear message: $(cat "$work/err")"
+# --talloc-only: our libtalloc under the system's libtevent.
+expect 0 "${L[@]}" --talloc-only --require talloc,tevent --show $py -c 'import ldb; ldb.Ldb()'
+system_tevent=$(readlink -f /usr/lib/"$(dpkg-architecture -qDEB_HOST_MULTIARCH)"/libtevent.so.0)
+grep -qF "mapped $ours_talloc [ours]" "$work/err" && grep -qF "mapped $system_tevent [not ours]" "$work/err" ||
+    fail "--talloc-only report: $(cat "$work/err")"
+expect 0 "${L[@]}" --system --require talloc,tevent $py -c 'import ldb; ldb.Ldb()'
+
+# The command's status and output are its own, a crash included; the
+# report still comes (the loader wrote it before main()).
+expect 7 "${L[@]}" --require talloc $py -c 'import talloc, sys; print("out"); sys.exit(7)'
+[ "$(cat "$work/out")" = out ] || fail "stdout changed: $(cat "$work/out")"
+expect 134 "${L[@]}" --show --require talloc $py -c 'import talloc, os; os.abort()'
+grep -qF "mapped $ours_talloc [ours]" "$work/err" || fail "no report after a crash: $(cat "$work/err")"
+expect 127 "${L[@]}" /nonexistent/program
+expect 125 "${L[@]}" --require nothing /bin/true
+note "launcher: both modes, --require passing and failing, statuses kept"
