@@ -11,6 +11,7 @@
 #include "ext.hpp"
 #include "memlimit.hpp"
 #include "pool.hpp"
+#include "release.hpp"
 #include "tree.hpp"
 
 namespace tal {
@@ -207,36 +208,27 @@ Begin begin_free(Chunk *tc, const char *location) {
     return Begin::Proceed;
 }
 
-// The common case: a chunk with no destructor, references, limits, pool
-// or children of its own is simply taken out and its memory recycled.
-constexpr uint32_t kPlainFlagsMask = kFlagExt | kFlagLoop | kFlagPool | kFlagDying;
-
-inline bool is_plain_but_children(const Chunk *tc) {
-    return (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr && !limits_active();
-}
-
-inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
-
-inline void release_plain(Chunk *tc, const char *location) {
-    fill_freed(tc->payload(), tc->size);
-    if (tc->has(kFlagPoolMem)) {
-        pool_release_member(tc, location);
-        return;
-    }
-    tc->flags |= kFlagFree;
-    tc->name_or_ext = location;
-    cache_free(tc, block_bytes(tc->size));
-}
-
-inline void free_plain_leaf(Chunk *tc, const char *location) {
-    unlink_keep_parent(tc);
-    release_plain(tc, location);
-}
-
 // Releases tc's leading run of plain-leaf children; true when that was all
 // of them.  Plain leaves run no code, so the list is mended once at the end.
-inline bool release_plain_children(Chunk *tc, const char *location) {
+__attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, const char *location) {
     Chunk *c = tc->child;
+    if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) {
+        // The same loop with the process-wide tests done once: freeing
+        // plain leaves cannot change them, but the compiler must assume
+        // that free() can.
+        while (c != nullptr && c->child == nullptr && (c->flags & kPlainFlagsMask) == 0 &&
+               c->destructor == nullptr) {
+            Chunk *next = c->next;
+            if (c->has(kFlagPoolMem)) {
+                pool_release_member(c, location);
+            } else {
+                c->flags |= kFlagFree;
+                c->name_or_ext = location;
+                cache_free(c, block_bytes(c->size));
+            }
+            c = next;
+        }
+    }
     while (c != nullptr && is_plain_leaf(c)) {
         Chunk *next = c->next;
         release_plain(c, location);
@@ -327,16 +319,6 @@ int free_chunk(Chunk *tc, const char *location) {
     if (release_plain_children(tc, location)) finish_free(tc, location);
     else free_subtree(tc, location, true);
     return 0;
-}
-
-bool free_leaf_with_internal_destructor(Chunk *tc, Destructor d, const char *location) {
-    if (tc->destructor != d || tc->child != nullptr || (tc->flags & kPlainFlagsMask) != 0 || limits_active()) {
-        return false;
-    }
-    tc->destructor = nullptr;
-    d(tc->payload());
-    free_plain_leaf(tc, location);
-    return true;
 }
 
 void free_children(void *ptr) {

@@ -36,10 +36,6 @@ bool array_bytes(size_t el_size, size_t count, size_t *out);
 int free_ptr(void *ptr, const char *location);       // talloc_free
 int free_chunk(Chunk *tc, const char *location);     // the internal free
 void free_children(void *ptr);
-// Frees tc in one step when it is a leaf whose only trait is the library's
-// own destructor d (one that never refuses and never touches the tree);
-// false, with nothing done, otherwise.
-bool free_leaf_with_internal_destructor(Chunk *tc, Destructor d, const char *location);
 void set_destructor(const void *ptr, Destructor d);
 
 // Reparenting and references.

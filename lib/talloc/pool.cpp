@@ -25,7 +25,7 @@ void release_block(PoolHeader *hdr) { free(hdr); }
 
 }  // namespace
 
-void pool_release_member(Chunk *tc, const char *location) {
+void pool_release_member_slow(Chunk *tc, const char *location) {
     PoolHeader *hdr = owner_slot(tc);
     char *end_of_tc = member_end(tc);
     tc->flags |= kFlagFree;

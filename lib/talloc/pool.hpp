@@ -60,8 +60,24 @@ inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
 // Creates an unlinked pool chunk whose pool area has `poolsize` bytes.
 Chunk *pool_create(size_t poolsize);
 
+// pool_release_member() when tc may be one of the last two objects of its
+// pool (the pool area is reset or the block freed).
+void pool_release_member_slow(Chunk *tc, const char *location);
+
 // Releases a member's memory back to its pool (the chunk is already dead).
-void pool_release_member(Chunk *tc, const char *location);
+// Inline: freeing a pooled parent releases each of its members in turn.
+inline void pool_release_member(Chunk *tc, const char *location) {
+    PoolHeader *hdr = owner_slot(tc);
+    if (__builtin_expect(hdr->object_count <= 2, 0)) {
+        pool_release_member_slow(tc, location);
+        return;
+    }
+    char *end_of_tc = member_end(tc);
+    tc->flags |= kFlagFree;
+    tc->name_or_ext = location;
+    hdr->object_count--;
+    if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
+}
 
 // Drops the pool chunk's own count; frees the block when nothing is left.
 void pool_release_pool_chunk(Chunk *tc);

@@ -179,8 +179,20 @@ bool mask_has(const uint64_t mask[2], int signum) { return ((mask[signum / 64] >
 void mask_set(uint64_t mask[2], int signum) { mask[signum / 64] |= uint64_t{1} << (signum % 64); }
 
 void wake_listeners(int signum) {
-    uint32_t epoch = g_epoch.load() & 1u;
+    // The epoch must not move between reading it and counting in it: a
+    // writer that flipped it meanwhile waits on the other counter, and the
+    // next writer would free the table this handler then reads.  Once the
+    // count is in and the epoch unchanged, the writer that next flips it
+    // waits for this handler, and writers run one at a time (g_lock).
+    uint32_t seen = g_epoch.load();
+    uint32_t epoch = seen & 1u;
     g_in_handler[epoch].fetch_add(1);
+    while (g_epoch.load() != seen) {
+        g_in_handler[epoch].fetch_sub(1);
+        seen = g_epoch.load();
+        epoch = seen & 1u;
+        g_in_handler[epoch].fetch_add(1);
+    }
     const WakeTable *table = g_wake.load();
     if (table != nullptr) {
         for (size_t i = 0; i < table->n; i++) {

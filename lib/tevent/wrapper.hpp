@@ -43,13 +43,23 @@ void hook_signal(const WrapperGlue &glue, Hook when, tevent_signal *se, int sign
 // The order is the reference's: push, before hook, trace point, handler,
 // after hook, pop.  glue is taken by the caller before the handler runs:
 // the handler may free its event, and the after hook still runs.
+// The wrapper case is out of line, so that the plain call is inlined into
+// every dispatcher.
 template <typename Call>
-void run_handler(tevent_context *ev, WrapperGlue *glue, const Call &call) {
-    if (glue == nullptr) {
+__attribute__((noinline)) void run_wrapped_handler(tevent_context *ev, WrapperGlue *glue, const Call &call);
+
+template <typename Call>
+__attribute__((always_inline)) inline void run_handler(tevent_context *ev, WrapperGlue *glue, const Call &call) {
+    if (__builtin_expect(glue == nullptr, 1)) {
         call.trace(ev);
         call(ev);
         return;
     }
+    run_wrapped_handler(ev, glue, call);
+}
+
+template <typename Call>
+void run_wrapped_handler(tevent_context *ev, WrapperGlue *glue, const Call &call) {
     tevent_context *wrap_ev = glue->wrap_ev;
     use_push(wrap_ev, glue);
     call.hook(*glue, Hook::before);

@@ -573,11 +573,4 @@ static const struct fault_case cases[] = {
     {"talloc_report_full/show_parents", sc_report_full},
 };
 
-static void *make_ctx(void) { return talloc_named_const(NULL, 0, "fault ctx"); }
-static void free_ctx(void *ctx) { talloc_free(ctx); }
-
-int main(void) {
-    int failures = fault_run_cases(cases, sizeof(cases) / sizeof(cases[0]), make_ctx, free_ctx);
-    printf("%d failed checks\n", failures);
-    return failures == 0 ? 0 : 1;
-}
+int main(void) { return fault_main(cases, sizeof(cases) / sizeof(cases[0])); }

@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <time.h>
 
+#include <talloc.h>
+
 /* glibc's own entry points: the definitions below replace malloc & co. for
  * the whole process (libtalloc and libtevent included) and forward here. */
 extern void *__libc_malloc(size_t size);
@@ -275,4 +277,15 @@ int fault_run_cases(const struct fault_case *cases, size_t ncases,
         fflush(stdout);
     }
     return g_failures;
+}
+
+/* Both fault programs give each run a fresh named talloc context: what the
+ * scenario allocates hangs off it and goes with it. */
+static void *make_talloc_ctx(void) { return talloc_named_const(NULL, 0, "fault ctx"); }
+static void free_talloc_ctx(void *ctx) { talloc_free(ctx); }
+
+int fault_main(const struct fault_case *cases, size_t ncases) {
+    int failures = fault_run_cases(cases, ncases, make_talloc_ctx, free_talloc_ctx);
+    printf("%d failed checks\n", failures);
+    return failures == 0 ? 0 : 1;
 }

@@ -49,6 +49,11 @@ struct fault_case {
 int fault_run_cases(const struct fault_case *cases, size_t ncases,
                     void *(*make_ctx)(void), void (*free_ctx)(void *));
 
+/* The whole of a fault program's main(): fault_run_cases() on a fresh
+ * talloc context per run, prints the number of failed checks, returns the
+ * exit status (0 when none failed). */
+int fault_main(const struct fault_case *cases, size_t ncases);
+
 /* Records a failed check (printed with the case name and n). */
 #define fault_check(cond) fault_check_at((cond), #cond, __FILE__, __LINE__)
 void fault_check_at(bool ok, const char *what, const char *file, int line);

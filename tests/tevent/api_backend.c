@@ -378,31 +378,12 @@ static void test_reinitialise_drops_events(void **state)
 
 /*
  * Written as a C program has to write one: only tevent.h and the helpers
- * libtevent exports (declared here; their header is not installed).  It
- * polls the descriptors handed to its add_fd, keeping a record per fd
- * event as a talloc child of the event so it disappears with it.
+ * libtevent exports.  custom_backend.h (shared with the core differential
+ * test) declares them and holds the poll loop and the pass-through ops;
+ * this one keeps a record per fd event as a talloc child of the event so
+ * it disappears with it.
  */
-struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
-				       tevent_fd_handler_t handler, void *private_data, const char *handler_name,
-				       const char *location);
-void tevent_common_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn);
-uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde);
-void tevent_common_fd_set_flags(struct tevent_fd *fde, uint16_t flags);
-int tevent_common_invoke_fd_handler(struct tevent_fd *fde, uint16_t flags, bool *removed);
-struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
-						struct timeval next_event, tevent_timer_handler_t handler,
-						void *private_data, const char *handler_name, const char *location);
-struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev);
-void tevent_common_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ev,
-				      tevent_immediate_handler_t handler, void *private_data,
-				      const char *handler_name, const char *location);
-bool tevent_common_loop_immediate(struct tevent_context *ev);
-struct tevent_signal *tevent_common_add_signal(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int signum,
-					       int sa_flags, tevent_signal_handler_t handler, void *private_data,
-					       const char *handler_name, const char *location);
-int tevent_common_loop_wait(struct tevent_context *ev, const char *location);
-
-#include <poll.h>
+#include "custom_backend.h"
 
 #define CB_MAX 16
 struct cb_rec {
@@ -411,7 +392,7 @@ struct cb_rec {
 };
 static struct cb_rec *cb_recs[CB_MAX];	/* one custom context at a time */
 static struct tevent_context *cb_ev;
-static int cb_inits, cb_fail_init, cb_add_fd, cb_set_flags, cb_get_flags, cb_close_fn, cb_removed;
+static int cb_removed;
 
 static int cb_rec_destructor(struct cb_rec *r)
 {
@@ -425,8 +406,8 @@ static int cb_rec_destructor(struct cb_rec *r)
 
 static int cb_context_init(struct tevent_context *ev)
 {
-	cb_inits++;
-	if (cb_fail_init) {
+	cbk_calls.inits++;
+	if (cbk_calls.fail_init) {
 		return -1;
 	}
 	cb_ev = ev;
@@ -437,7 +418,7 @@ static struct tevent_fd *cb_add_fd_fn(struct tevent_context *ev, TALLOC_CTX *mem
 				      tevent_fd_handler_t handler, void *private_data, const char *handler_name,
 				      const char *location)
 {
-	cb_add_fd++;
+	cbk_calls.add_fd++;
 	struct tevent_fd *fde =
 	    tevent_common_add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
 	if (fde == NULL) {
@@ -458,101 +439,33 @@ static struct tevent_fd *cb_add_fd_fn(struct tevent_context *ev, TALLOC_CTX *mem
 	return NULL;
 }
 
-static void cb_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn)
+/* Every registered descriptor, asked for something or not. */
+static nfds_t cb_collect(struct tevent_context *ev, struct pollfd *pfds, struct tevent_fd **fdes, nfds_t max)
 {
-	cb_close_fn++;
-	tevent_common_fd_set_close_fn(fde, close_fn);
-}
-
-static uint16_t cb_get_flags_fn(struct tevent_fd *fde)
-{
-	cb_get_flags++;
-	return tevent_common_fd_get_flags(fde);
-}
-
-static void cb_set_flags_fn(struct tevent_fd *fde, uint16_t flags)
-{
-	cb_set_flags++;
-	tevent_common_fd_set_flags(fde, flags);
-}
-
-static struct tevent_timer *cb_add_timer(struct tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval when,
-					 tevent_timer_handler_t handler, void *private_data,
-					 const char *handler_name, const char *location)
-{
-	return tevent_common_add_timer_v2(ev, mem_ctx, when, handler, private_data, handler_name, location);
+	(void)ev;
+	nfds_t n = 0;
+	for (int i = 0; i < CB_MAX && n < max; i++) {
+		if (cb_recs[i] == NULL) {
+			continue;
+		}
+		pfds[n].fd = cb_recs[i]->fd;
+		pfds[n].events = cbk_poll_events(tevent_common_fd_get_flags(cb_recs[i]->fde));
+		pfds[n].revents = 0;
+		fdes[n++] = cb_recs[i]->fde;
+	}
+	return n;
 }
 
 static int cb_loop_once(struct tevent_context *ev, const char *location)
 {
 	(void)location;
-	if (tevent_common_check_signal(ev)) {
-		return 0;
-	}
-	if (tevent_common_loop_immediate(ev)) {
-		return 0;
-	}
-	struct timeval tv = tevent_common_loop_timer_delay(ev);
-	if (tevent_timeval_is_zero(&tv)) {
-		return 0;
-	}
-	struct pollfd pfds[CB_MAX];
-	struct cb_rec *recs[CB_MAX];
-	nfds_t n = 0;
-	for (int i = 0; i < CB_MAX; i++) {
-		if (cb_recs[i] == NULL) {
-			continue;
-		}
-		uint16_t want = tevent_common_fd_get_flags(cb_recs[i]->fde);
-		pfds[n].fd = cb_recs[i]->fd;
-		pfds[n].events = (short)(((want & TEVENT_FD_READ) ? POLLIN : 0) | ((want & TEVENT_FD_WRITE) ? POLLOUT : 0));
-		pfds[n].revents = 0;
-		recs[n++] = cb_recs[i];
-	}
-	int ret = poll(pfds, n, (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000));
-	if (ret < 0) {
-		return errno == EINTR ? 0 : -1;
-	}
-	if (ret == 0) {
-		tevent_common_loop_timer_delay(ev);
-		return 0;
-	}
-	for (nfds_t i = 0; i < n; i++) {
-		uint16_t flags = 0;
-		if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-			flags |= TEVENT_FD_READ;
-		}
-		if (pfds[i].revents & POLLOUT) {
-			flags |= TEVENT_FD_WRITE;
-		}
-		flags &= tevent_common_fd_get_flags(recs[i]->fde);
-		if (flags != 0) {
-			bool removed = false;
-			int r = tevent_common_invoke_fd_handler(recs[i]->fde, flags, &removed);
-			cb_removed += removed;
-			return r;
-		}
-	}
-	return 0;
+	bool removed;
+	int ret = cbk_loop_once(ev, cb_collect, &removed);
+	cb_removed += removed;
+	return ret;
 }
 
-static int cb_loop_wait(struct tevent_context *ev, const char *location)
-{
-	return tevent_common_loop_wait(ev, location);
-}
-
-static const struct tevent_ops cb_ops = {
-	.context_init = cb_context_init,
-	.add_fd = cb_add_fd_fn,
-	.set_fd_close_fn = cb_set_close_fn,
-	.get_fd_flags = cb_get_flags_fn,
-	.set_fd_flags = cb_set_flags_fn,
-	.add_timer = cb_add_timer,
-	.schedule_immediate = tevent_common_schedule_immediate,
-	.add_signal = tevent_common_add_signal,
-	.loop_once = cb_loop_once,
-	.loop_wait = cb_loop_wait,
-};
+static const struct tevent_ops cb_ops = CBK_OPS(cb_context_init, cb_add_fd_fn, cb_loop_once);
 
 struct cb_work {
 	int reads, timer_calls, im_calls, sig_total, read_fd;
@@ -614,19 +527,19 @@ static void test_custom_backend(void **state)
 	talloc_free(list);
 
 	/* A failing context_init fails the context. */
-	cb_inits = 0;
-	cb_fail_init = 1;
+	cbk_calls.inits = 0;
+	cbk_calls.fail_init = 1;
 	assert_null(tevent_context_init_byname(NULL, "cmocka_custom"));
 	assert_null(tevent_context_init_ops(NULL, &cb_ops, NULL));
-	assert_int_equal(cb_inits, 2);
-	cb_fail_init = 0;
+	assert_int_equal(cbk_calls.inits, 2);
+	cbk_calls.fail_init = 0;
 
 	/* The default backend may be a custom one. */
 	tevent_set_default_backend("cmocka_custom");
 	struct tevent_context *ev = tevent_context_init(NULL);
 	tevent_set_default_backend(NULL);
 	assert_non_null(ev);
-	assert_int_equal(cb_inits, 3);
+	assert_int_equal(cbk_calls.inits, 3);
 	assert_ptr_equal(cb_ev, ev);
 
 	/* The public API goes through the ops. */
@@ -634,16 +547,16 @@ static void test_custom_backend(void **state)
 	int p[2];
 	tt_pipe(p);
 	w.read_fd = p[0];
-	cb_add_fd = cb_set_flags = cb_get_flags = cb_close_fn = cb_removed = 0;
+	cbk_calls.add_fd = cbk_calls.set_flags = cbk_calls.get_flags = cbk_calls.set_close_fn = cb_removed = 0;
 	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_WRITE, cb_fd, &w);
 	assert_non_null(fde);
 	tevent_fd_set_flags(fde, TEVENT_FD_READ);
 	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
 	tevent_fd_set_auto_close(fde);
-	assert_int_equal(cb_add_fd, 1);
-	assert_int_equal(cb_set_flags, 1);
-	assert_int_equal(cb_get_flags, 1);
-	assert_int_equal(cb_close_fn, 1);
+	assert_int_equal(cbk_calls.add_fd, 1);
+	assert_int_equal(cbk_calls.set_flags, 1);
+	assert_int_equal(cbk_calls.get_flags, 1);
+	assert_int_equal(cbk_calls.set_close_fn, 1);
 
 	/* A workload run by the custom loop to completion. */
 	for (int i = 0; i < 3; i++) {
@@ -671,7 +584,7 @@ static void test_custom_backend(void **state)
 	/* tevent_context_init_ops() with the same ops. */
 	struct tevent_context *ev2 = tevent_context_init_ops(NULL, &cb_ops, &w);
 	assert_non_null(ev2);
-	assert_int_equal(cb_inits, 4);
+	assert_int_equal(cbk_calls.inits, 4);
 	talloc_free(ev2);
 	talloc_free(ev);
 }

@@ -42,6 +42,14 @@ static void fd_handler(struct tevent_context *ev, struct tevent_fd *fde, uint16_
 	}
 }
 
+/* An fd event owned by the context, reporting to r; creating it must work. */
+static struct tevent_fd *add_rec(struct tevent_context *ev, int fd, uint16_t flags, struct fd_rec *r)
+{
+	struct tevent_fd *fde = tevent_add_fd(ev, ev, fd, flags, fd_handler, r);
+	assert_non_null(fde);
+	return fde;
+}
+
 /* Runs one iteration that is guaranteed to end: a short timer bounds it. */
 static void loop_once_bounded(struct tevent_context *ev)
 {
@@ -61,8 +69,7 @@ static void test_read_ready(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = p[0]};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[0], TEVENT_FD_READ, &r);
 	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
 
 	loop_once_bounded(ev);	/* nothing written: only the timer runs */
@@ -92,8 +99,7 @@ static void test_write_ready(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = -1, .clear_after = 3};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[1], TEVENT_FD_WRITE, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[1], TEVENT_FD_WRITE, &r);
 	tt_loop_until_count(ev, &r.calls, 3);
 	assert_int_equal(r.all_flags, TEVENT_FD_WRITE);
 	/* The handler cleared the flags on its third call. */
@@ -112,8 +118,7 @@ static void test_read_write_flags(void **state)
 	int s[2];
 	tt_socketpair(s);
 	struct fd_rec r = {.drain_fd = -1};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ | TEVENT_FD_WRITE, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, s[0], TEVENT_FD_READ | TEVENT_FD_WRITE, &r);
 
 	tt_loop_until_count(ev, &r.calls, 1);
 	assert_int_equal(r.last_flags, TEVENT_FD_WRITE);
@@ -145,8 +150,7 @@ static void test_flags_zero_then_back(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = p[0]};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], 0, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[0], 0, &r);
 	assert_int_equal(tevent_fd_get_flags(fde), 0);
 	tt_write_byte(p[1]);
 	loop_once_bounded(ev);
@@ -171,7 +175,7 @@ static void test_free_self_in_handler(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = -1, .free_self = true};
-	assert_non_null(tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r));
+	add_rec(ev, p[0], TEVENT_FD_READ, &r);
 	tt_write_byte(p[1]);
 	tt_loop_until_count(ev, &r.calls, 1);
 	loop_once_bounded(ev);
@@ -229,8 +233,7 @@ static void test_close_fn_and_auto_close(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = -1};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[0], TEVENT_FD_READ, &r);
 	close_fn_calls = 0;
 	tevent_fd_set_close_fn(fde, record_close);
 	talloc_free(fde);
@@ -305,6 +308,36 @@ static void loop_until_total(struct tevent_context *ev, int *total, int target)
 }
 
 /*
+ * Two fd events on the first descriptor of a socket pair, their handler
+ * calls also counted together in `total': the set-up that the tests of one
+ * descriptor watched twice share.
+ */
+struct twice_watched {
+	int s[2];
+	int total;
+	struct fd_rec a, b;
+	struct tevent_fd *fa, *fb;
+};
+
+static void watch_twice(struct tevent_context *ev, struct twice_watched *t, uint16_t flags_a, uint16_t flags_b)
+{
+	tt_socketpair(t->s);
+	t->total = 0;
+	t->a = (struct fd_rec){.drain_fd = -1, .shared_calls = &t->total};
+	t->b = (struct fd_rec){.drain_fd = -1, .shared_calls = &t->total};
+	t->fa = add_rec(ev, t->s[0], flags_a, &t->a);
+	t->fb = add_rec(ev, t->s[0], flags_b, &t->b);
+}
+
+/* Frees the context (and with it the events still there), closes the pair. */
+static void unwatch_twice(struct tevent_context *ev, struct twice_watched *t)
+{
+	talloc_free(ev);
+	close(t->s[0]);
+	close(t->s[1]);
+}
+
+/*
  * Two fd events on one descriptor, one reading and one writing.  Each is
  * only told about what it asked for.  Which one runs while both could:
  * the reference's epoll backend always serves the writer while the socket
@@ -313,48 +346,41 @@ static void loop_until_total(struct tevent_context *ev, int *total, int target)
 static void test_two_events_one_descriptor(void **state)
 {
 	struct tevent_context *ev = tt_context(state);
-	int s[2];
-	tt_socketpair(s);
-	int total = 0;
-	struct fd_rec r = {.drain_fd = -1, .shared_calls = &total};
-	struct fd_rec w = {.drain_fd = -1, .shared_calls = &total};
-	struct tevent_fd *fr = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ, fd_handler, &r);
-	struct tevent_fd *fw = tevent_add_fd(ev, ev, s[0], TEVENT_FD_WRITE, fd_handler, &w);
-	assert_non_null(fr);
-	assert_non_null(fw);
+	struct twice_watched t;
+	watch_twice(ev, &t, TEVENT_FD_READ, TEVENT_FD_WRITE);
+	struct fd_rec *r = &t.a, *w = &t.b;
+	struct tevent_fd *fw = t.fb;
 
 	/* Only writable: only the writer. */
-	loop_until_total(ev, &total, 2);
-	assert_int_equal(r.calls, 0);
-	assert_int_equal(w.calls, 2);
+	loop_until_total(ev, &t.total, 2);
+	assert_int_equal(r->calls, 0);
+	assert_int_equal(w->calls, 2);
 
 	/* Readable and writable. */
-	tt_write_byte(s[1]);
-	loop_until_total(ev, &total, 6);
-	assert_int_equal(r.all_flags & ~TEVENT_FD_READ, 0);
-	assert_int_equal(w.all_flags, TEVENT_FD_WRITE);
+	tt_write_byte(t.s[1]);
+	loop_until_total(ev, &t.total, 6);
+	assert_int_equal(r->all_flags & ~TEVENT_FD_READ, 0);
+	assert_int_equal(w->all_flags, TEVENT_FD_WRITE);
 	if (is_epoll(state)) {
-		assert_int_equal(r.calls, 0);
-		assert_int_equal(w.calls, 6);
+		assert_int_equal(r->calls, 0);
+		assert_int_equal(w->calls, 6);
 	} else {
-		assert_int_equal(r.calls, 2);
-		assert_int_equal(w.calls, 4);
+		assert_int_equal(r->calls, 2);
+		assert_int_equal(w->calls, 4);
 	}
 
 	/* The writer stops: the reader is served, and drains. */
 	tevent_fd_set_flags(fw, 0);
-	r.drain_fd = s[0];
-	int before = r.calls;
-	tt_loop_until_count(ev, &r.calls, before + 1);
-	assert_int_equal(r.last_flags, TEVENT_FD_READ);
+	r->drain_fd = t.s[0];
+	int before = r->calls;
+	tt_loop_until_count(ev, &r->calls, before + 1);
+	assert_int_equal(r->last_flags, TEVENT_FD_READ);
 
 	/* The writer freed: the reader carries on alone. */
 	talloc_free(fw);
-	tt_write_byte(s[1]);
-	tt_loop_until_count(ev, &r.calls, before + 2);
-	talloc_free(ev);
-	close(s[0]);
-	close(s[1]);
+	tt_write_byte(t.s[1]);
+	tt_loop_until_count(ev, &r->calls, before + 2);
+	unwatch_twice(ev, &t);
 }
 
 /* Two readers on one descriptor: epoll serves the first one added (or the
@@ -362,33 +388,26 @@ static void test_two_events_one_descriptor(void **state)
 static void test_two_readers_one_descriptor(void **state)
 {
 	struct tevent_context *ev = tt_context(state);
-	int s[2];
-	tt_socketpair(s);
-	int total = 0;
-	struct fd_rec a = {.drain_fd = -1, .shared_calls = &total};
-	struct fd_rec b = {.drain_fd = -1, .shared_calls = &total};
-	struct tevent_fd *fa = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ, fd_handler, &a);
-	struct tevent_fd *fb = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ, fd_handler, &b);
-	assert_non_null(fa);
-	assert_non_null(fb);
-	tt_write_byte(s[1]);
-	loop_until_total(ev, &total, 4);
+	struct twice_watched t;
+	watch_twice(ev, &t, TEVENT_FD_READ, TEVENT_FD_READ);
+	struct fd_rec *a = &t.a, *b = &t.b;
+	struct tevent_fd *fb = t.fb;
+	tt_write_byte(t.s[1]);
+	loop_until_total(ev, &t.total, 4);
 	if (is_epoll(state)) {
-		assert_int_equal(a.calls, 4);
-		assert_int_equal(b.calls, 0);
+		assert_int_equal(a->calls, 4);
+		assert_int_equal(b->calls, 0);
 		/* Changing b's flags makes it the one served. */
 		tevent_fd_set_flags(fb, 0);
 		tevent_fd_set_flags(fb, TEVENT_FD_READ);
-		loop_until_total(ev, &total, 6);
-		assert_int_equal(a.calls, 4);
-		assert_int_equal(b.calls, 2);
+		loop_until_total(ev, &t.total, 6);
+		assert_int_equal(a->calls, 4);
+		assert_int_equal(b->calls, 2);
 	} else {
-		assert_int_equal(a.calls, 2);
-		assert_int_equal(b.calls, 2);
+		assert_int_equal(a->calls, 2);
+		assert_int_equal(b->calls, 2);
 	}
-	talloc_free(ev);
-	close(s[0]);
-	close(s[1]);
+	unwatch_twice(ev, &t);
 }
 
 struct debug_seen {
@@ -423,8 +442,7 @@ static void test_closed_behind_the_loop(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = -1};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[0], TEVENT_FD_READ, &r);
 	close(p[0]);
 	close(p[1]);
 	int iterations = 0;
@@ -456,8 +474,7 @@ static void test_descriptor_not_open(void **state)
 	close(p[0]);
 	close(p[1]);
 	struct fd_rec r = {.drain_fd = -1};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[0], TEVENT_FD_READ, &r);
 	assert_int_equal(tevent_loop_wait(ev), 0);
 	assert_int_equal(r.calls, 0);
 	assert_true(d.disabling >= 1);
@@ -514,8 +531,7 @@ static void test_epoll_refused_descriptor(void **state)
 	FILE *f = tmpfile();
 	assert_non_null(f);
 	struct fd_rec r = {.drain_fd = -1};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, fileno(f), TEVENT_FD_READ, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, fileno(f), TEVENT_FD_READ, &r);
 	assert_int_equal(tevent_loop_wait(ev), 0);
 	assert_int_equal(r.calls, 0);
 	assert_true(d.disabling >= 1);
@@ -533,8 +549,7 @@ static void test_error_only(void **state)
 	int p[2];
 	tt_pipe(p);
 	struct fd_rec r = {.drain_fd = -1, .free_self = true};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_ERROR, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, p[0], TEVENT_FD_ERROR, &r);
 	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_ERROR);
 
 	tt_write_byte(p[1]);	/* readable, but READ was not asked for */
@@ -555,8 +570,7 @@ static void test_read_error_on_peer_close(void **state)
 	int s[2];
 	tt_socketpair(s);
 	struct fd_rec r = {.drain_fd = -1, .free_self = true};
-	struct tevent_fd *fde = tevent_add_fd(ev, ev, s[0], TEVENT_FD_READ | TEVENT_FD_ERROR, fd_handler, &r);
-	assert_non_null(fde);
+	struct tevent_fd *fde = add_rec(ev, s[0], TEVENT_FD_READ | TEVENT_FD_ERROR, &r);
 	TEVENT_FD_NOT_WANTERROR(fde);
 	assert_int_equal(tevent_fd_get_flags(fde), TEVENT_FD_READ);
 	TEVENT_FD_WANTERROR(fde);

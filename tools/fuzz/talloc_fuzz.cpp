@@ -5,13 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define MODEL_REQUIRE(cond)                                                   \
-    do {                                                                      \
-        if (!(cond)) {                                                        \
-            fprintf(stderr, "model mismatch: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                          \
-        }                                                                     \
-    } while (0)
+#include "fuzz_require.hpp"
+// talloc_model.hpp checks itself with MODEL_REQUIRE (the Catch2 test maps it
+// to REQUIRE); here a failed check is a crash.
+#define MODEL_REQUIRE(cond) FUZZ_REQUIRE(cond)
 #include "../../tests/internal/talloc_model.hpp"
 
 namespace {

@@ -21,13 +21,7 @@
 #include "talloc.h"
 #include "tevent.h"
 
-#define REQUIRE(cond)                                                                 \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            fprintf(stderr, "model mismatch: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            abort();                                                                  \
-        }                                                                             \
-    } while (0)
+#include "fuzz_require.hpp"
 
 namespace {
 
@@ -71,7 +65,7 @@ public:
     explicit Fuzz(Input in) : in_(in) {
         mem_ = talloc_new(nullptr);
         ev_ = tevent_context_init_byname(mem_, kBackends[in_.pick(4)]);
-        REQUIRE(ev_ != nullptr);
+        FUZZ_REQUIRE(ev_ != nullptr);
     }
 
     ~Fuzz() {
@@ -138,20 +132,20 @@ private:
         }
         fired_ = nullptr;
         int rc = tevent_loop_once(ev_);
-        REQUIRE(rc == 0);
-        REQUIRE(fired_ != nullptr);  // exactly one handler per iteration
+        FUZZ_REQUIRE(rc == 0);
+        FUZZ_REQUIRE(fired_ != nullptr);  // exactly one handler per iteration
     }
 
     // ---- handlers -----------------------------------------------------------
 
     void fired(Event *e) {
-        REQUIRE(e->live);
-        REQUIRE(fired_ == nullptr);  // one handler per iteration
+        FUZZ_REQUIRE(e->live);
+        FUZZ_REQUIRE(fired_ == nullptr);  // one handler per iteration
         fired_ = e;
         if (expect_fd_) {
-            REQUIRE(e->kind == Kind::Fd && e->reading);
+            FUZZ_REQUIRE(e->kind == Kind::Fd && e->reading);
         } else {
-            REQUIRE(e == expected_);
+            FUZZ_REQUIRE(e == expected_);
         }
         e->fired++;
     }
@@ -170,7 +164,7 @@ private:
         auto *e = static_cast<Event *>(priv);
         Fuzz *f = e->owner;
         f->fired(e);
-        REQUIRE(!f->imm_queue_.empty() && f->imm_queue_.front() == e);
+        FUZZ_REQUIRE(!f->imm_queue_.empty() && f->imm_queue_.front() == e);
         f->imm_queue_.erase(f->imm_queue_.begin());
         e->scheduled = false;
         f->act_in_handler(e);
@@ -179,7 +173,7 @@ private:
     static void on_fd(tevent_context *, tevent_fd *, uint16_t flags, void *priv) {
         auto *e = static_cast<Event *>(priv);
         Fuzz *f = e->owner;
-        REQUIRE(flags == TEVENT_FD_READ);
+        FUZZ_REQUIRE(flags == TEVENT_FD_READ);
         f->fired(e);
         f->act_in_handler(e);
     }
@@ -219,7 +213,7 @@ private:
         e->when = when;
         e->order = ++clock_;
         e->te = tevent_add_timer(ev_, mem_, time_of(due, when), on_timer, e);
-        REQUIRE(e->te != nullptr);
+        FUZZ_REQUIRE(e->te != nullptr);
     }
 
     void act(Event *self) {
@@ -251,7 +245,7 @@ private:
         case 3: {
             Event *e = new_event(Kind::Immediate);
             e->im = tevent_create_immediate(mem_);
-            REQUIRE(e->im != nullptr);
+            FUZZ_REQUIRE(e->im != nullptr);
             schedule(e);
             break;
         }
@@ -277,13 +271,13 @@ private:
         case 6: {
             Event *e = new_event(Kind::Fd);
             int p[2];
-            REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+            FUZZ_REQUIRE(pipe2(p, O_CLOEXEC) == 0);
             e->rfd = p[0];
             e->wfd = p[1];
             e->reading = in_.pick(2) == 0;
-            REQUIRE(write(e->wfd, "x", 1) == 1);  // never read: stays readable
+            FUZZ_REQUIRE(write(e->wfd, "x", 1) == 1);  // never read: stays readable
             e->fde = tevent_add_fd(ev_, mem_, e->rfd, e->reading ? TEVENT_FD_READ : 0, on_fd, e);
-            REQUIRE(e->fde != nullptr);
+            FUZZ_REQUIRE(e->fde != nullptr);
             break;
         }
         case 7: {
@@ -292,7 +286,7 @@ private:
             if (e == nullptr) break;
             e->reading = !e->reading;
             tevent_fd_set_flags(e->fde, e->reading ? TEVENT_FD_READ : 0);
-            REQUIRE(tevent_fd_get_flags(e->fde) == (e->reading ? TEVENT_FD_READ : 0));
+            FUZZ_REQUIRE(tevent_fd_get_flags(e->fde) == (e->reading ? TEVENT_FD_READ : 0));
             break;
         }
         case 8: {

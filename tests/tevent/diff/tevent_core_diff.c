@@ -43,67 +43,18 @@
 #define TEVENT_DEPRECATED 1
 #include <tevent.h>
 
+#define TRANSCRIPT_NAME "core_diff"
+#include "transcript.h"
+
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
 
-/* Exported by libtevent (every version since 0.9.x) but declared only in
- * tevent_internal.h, which is not installed: a custom backend declares
- * them itself, as here. */
-struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
-				       tevent_fd_handler_t handler, void *private_data, const char *handler_name,
-				       const char *location);
-void tevent_common_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn);
-uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde);
-void tevent_common_fd_set_flags(struct tevent_fd *fde, uint16_t flags);
-int tevent_common_invoke_fd_handler(struct tevent_fd *fde, uint16_t flags, bool *removed);
-struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
-						struct timeval next_event, tevent_timer_handler_t handler,
-						void *private_data, const char *handler_name, const char *location);
-struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev);
-void tevent_common_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ev,
-				      tevent_immediate_handler_t handler, void *private_data,
-				      const char *handler_name, const char *location);
-bool tevent_common_loop_immediate(struct tevent_context *ev);
-struct tevent_signal *tevent_common_add_signal(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int signum,
-					       int sa_flags, tevent_signal_handler_t handler, void *private_data,
-					       const char *handler_name, const char *location);
-int tevent_common_check_signal(struct tevent_context *ev);
-int tevent_common_loop_wait(struct tevent_context *ev, const char *location);
-bool tevent_common_have_events(struct tevent_context *ev);
-void tevent_common_threaded_activate_immediate(struct tevent_context *ev);
+/* The tevent_common_* declarations and the poll loop of the custom
+ * backend, shared with api_backend.c. */
+#include "../custom_backend.h"
 
 /* ---- plumbing ------------------------------------------------------------ */
-
-static void die(const char *what)
-{
-	fflush(stdout);
-	fprintf(stderr, "core_diff: %s (errno %d)\n", what, errno);
-	exit(4);
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-/* What handlers did during one iteration. */
-static char line[4096];
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	size_t used = strlen(line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line + used, sizeof(line) - used, fmt, ap);
-	va_end(ap);
-}
 
 /*
  * The reference's poll_mt watches a pipe of its own, and spends an
@@ -196,8 +147,6 @@ struct dp_fd {
 };
 
 static struct dp_state *dp_states;
-static int dp_inits, dp_add_fd_calls, dp_set_flags_calls, dp_get_flags_calls, dp_close_fn_calls;
-static int dp_fail_init;
 
 static int dp_state_destructor(struct dp_state *s)
 {
@@ -226,8 +175,8 @@ static struct dp_state *dp_find(struct tevent_context *ev)
 
 static int dp_context_init(struct tevent_context *ev)
 {
-	dp_inits++;
-	if (dp_fail_init) {
+	cbk_calls.inits++;
+	if (cbk_calls.fail_init) {
 		return -1;
 	}
 	struct dp_state *s = dp_find(ev);
@@ -266,7 +215,7 @@ static struct tevent_fd *dp_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ct
 				   tevent_fd_handler_t handler, void *private_data, const char *handler_name,
 				   const char *location)
 {
-	dp_add_fd_calls++;
+	cbk_calls.add_fd++;
 	struct dp_state *s = dp_find(ev);
 	if (s == NULL) {
 		return NULL;
@@ -293,132 +242,41 @@ static struct tevent_fd *dp_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ct
 	return fde;
 }
 
-static void dp_set_fd_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn)
+/* The context's fd events that ask for something, for cbk_loop_once(). */
+static nfds_t dp_collect(struct tevent_context *ev, struct pollfd *pfds, struct tevent_fd **fdes, nfds_t max)
 {
-	dp_close_fn_calls++;
-	tevent_common_fd_set_close_fn(fde, close_fn);
-}
-
-static uint16_t dp_get_fd_flags(struct tevent_fd *fde)
-{
-	dp_get_flags_calls++;
-	return tevent_common_fd_get_flags(fde);
-}
-
-static void dp_set_fd_flags(struct tevent_fd *fde, uint16_t flags)
-{
-	dp_set_flags_calls++;
-	tevent_common_fd_set_flags(fde, flags);
-}
-
-static struct tevent_timer *dp_add_timer(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
-					 struct timeval next_event, tevent_timer_handler_t handler,
-					 void *private_data, const char *handler_name, const char *location)
-{
-	return tevent_common_add_timer_v2(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
-}
-
-static int dp_loop_once(struct tevent_context *ev, const char *location)
-{
-	(void)location;
 	struct dp_state *s = dp_find(ev);
-	if (s == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (tevent_common_check_signal(ev)) {
-		return 0;
-	}
-	tevent_common_threaded_activate_immediate(ev);
-	if (tevent_common_loop_immediate(ev)) {
-		return 0;
-	}
-	struct timeval tv = tevent_common_loop_timer_delay(ev);
-	if (tevent_timeval_is_zero(&tv)) {
-		return 0; /* a timer ran */
-	}
-
-	struct pollfd pfds[64];
-	struct dp_fd *recs[64];
 	nfds_t n = 0;
-	for (struct dp_fd *r = s->fds; r != NULL && n < 64; r = r->next) {
-		uint16_t want = tevent_common_fd_get_flags(r->fde);
-		short events = 0;
-		if (want & TEVENT_FD_READ) {
-			events |= POLLIN;
-		}
-		if (want & TEVENT_FD_WRITE) {
-			events |= POLLOUT;
-		}
+	for (struct dp_fd *r = s->fds; r != NULL && n < max; r = r->next) {
+		short events = cbk_poll_events(tevent_common_fd_get_flags(r->fde));
 		if (events == 0) {
 			continue;
 		}
 		pfds[n].fd = r->fd;
 		pfds[n].events = events;
 		pfds[n].revents = 0;
-		recs[n] = r;
+		fdes[n] = r->fde;
 		n++;
 	}
-	int timeout = (int)(tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000);
-	int ret = poll(pfds, n, timeout);
-	if (ret < 0) {
-		if (errno == EINTR) {
-			tevent_common_check_signal(ev);
-			return 0;
-		}
+	return n;
+}
+
+static int dp_loop_once(struct tevent_context *ev, const char *location)
+{
+	(void)location;
+	if (dp_find(ev) == NULL) {
+		errno = EINVAL;
 		return -1;
 	}
-	if (ret == 0) {
-		tevent_common_loop_timer_delay(ev);
-		return 0;
+	bool removed;
+	int ret = cbk_loop_once(ev, dp_collect, &removed);
+	if (removed) {
+		note(" (removed)");
 	}
-	for (nfds_t i = 0; i < n; i++) {
-		uint16_t flags = 0;
-		if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-			flags |= TEVENT_FD_READ;
-		}
-		if (pfds[i].revents & POLLOUT) {
-			flags |= TEVENT_FD_WRITE;
-		}
-		flags &= tevent_common_fd_get_flags(recs[i]->fde);
-		if (flags != 0) {
-			bool removed = false;
-			int r = tevent_common_invoke_fd_handler(recs[i]->fde, flags, &removed);
-			if (removed) {
-				note(" (removed)");
-			}
-			return r;
-		}
-	}
-	return 0;
+	return ret;
 }
 
-static int dp_loop_wait(struct tevent_context *ev, const char *location)
-{
-	return tevent_common_loop_wait(ev, location);
-}
-
-static const struct tevent_ops dp_ops = {
-	.context_init = dp_context_init,
-	.add_fd = dp_add_fd,
-	.set_fd_close_fn = dp_set_fd_close_fn,
-	.get_fd_flags = dp_get_fd_flags,
-	.set_fd_flags = dp_set_fd_flags,
-	.add_timer = dp_add_timer,
-	.schedule_immediate = tevent_common_schedule_immediate,
-	.add_signal = tevent_common_add_signal,
-	.loop_once = dp_loop_once,
-	.loop_wait = dp_loop_wait,
-};
-
-static struct tevent_context *context(const char *backend)
-{
-	struct tevent_context *ev = tevent_context_init_byname(NULL, backend);
-	if (ev == NULL) {
-		die("no context");
-	}
-	return ev;
-}
+static const struct tevent_ops dp_ops = CBK_OPS(dp_context_init, dp_add_fd, dp_loop_once);
 
 /* ---- handlers -------------------------------------------------------------- */
 
@@ -957,27 +815,27 @@ static void section_custom_registry(void)
 	say("\n");
 	talloc_free(list);
 
-	dp_inits = 0;
+	cbk_calls.inits = 0;
 	struct tevent_context *ev = tevent_context_init_ops(NULL, &dp_ops, NULL);
-	say("  init_ops=%d inits=%d\n", ev != NULL, dp_inits);
-	dp_fail_init = 1;
+	say("  init_ops=%d inits=%d\n", ev != NULL, cbk_calls.inits);
+	cbk_calls.fail_init = 1;
 	struct tevent_context *bad = tevent_context_init_byname(NULL, "diffpoll");
-	say("  failing init: ctx=%d inits=%d\n", bad != NULL, dp_inits);
-	dp_fail_init = 0;
+	say("  failing init: ctx=%d inits=%d\n", bad != NULL, cbk_calls.inits);
+	cbk_calls.fail_init = 0;
 
 	/* The public API goes through the context's ops. */
 	int p[2];
 	if (pipe(p) != 0) {
 		die("pipe");
 	}
-	dp_add_fd_calls = dp_set_flags_calls = dp_get_flags_calls = dp_close_fn_calls = 0;
+	cbk_calls.add_fd = cbk_calls.set_flags = cbk_calls.get_flags = cbk_calls.set_close_fn = 0;
 	struct fdrec r = {"x", p[0], 0, 1};
 	struct tevent_fd *fde = tevent_add_fd(ev, ev, p[0], TEVENT_FD_READ, fd_handler, &r);
 	tevent_fd_set_flags(fde, TEVENT_FD_READ | TEVENT_FD_WRITE);
 	uint16_t flags = tevent_fd_get_flags(fde);
 	tevent_fd_set_auto_close(fde);
-	say("  add_fd=%d set_flags=%d get_flags=%d (flags=%u) close_fn=%d\n", dp_add_fd_calls, dp_set_flags_calls,
-	    dp_get_flags_calls, (unsigned)flags, dp_close_fn_calls);
+	say("  add_fd=%d set_flags=%d get_flags=%d (flags=%u) close_fn=%d\n", cbk_calls.add_fd, cbk_calls.set_flags,
+	    cbk_calls.get_flags, (unsigned)flags, cbk_calls.set_close_fn);
 	talloc_free(fde);
 	/* Auto-close closed p[0]: writing to the pipe now fails. */
 	signal(SIGPIPE, SIG_IGN);
@@ -987,14 +845,14 @@ static void section_custom_registry(void)
 
 	/* The default backend can be a custom one. */
 	tevent_set_default_backend("diffpoll");
-	dp_inits = 0;
+	cbk_calls.inits = 0;
 	struct tevent_context *def = tevent_context_init(NULL);
-	say("  default=diffpoll: ctx=%d inits=%d\n", def != NULL, dp_inits);
+	say("  default=diffpoll: ctx=%d inits=%d\n", def != NULL, cbk_calls.inits);
 	talloc_free(def);
 	tevent_set_default_backend(NULL);
-	dp_inits = 0;
+	cbk_calls.inits = 0;
 	def = tevent_context_init(NULL);
-	say("  default reset: ctx=%d inits=%d\n", def != NULL, dp_inits);
+	say("  default reset: ctx=%d inits=%d\n", def != NULL, cbk_calls.inits);
 	talloc_free(def);
 
 	/* A signal through the custom backend. */

@@ -34,6 +34,9 @@
 #define TEVENT_DEPRECATED 1
 #include <tevent.h>
 
+#define TRANSCRIPT_NAME "transcript"
+#include "transcript.h"
+
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
@@ -43,69 +46,11 @@ void tevent_cleanup_pending_signal_handlers(struct tevent_signal *se);
 
 /* ---- plumbing ------------------------------------------------------------ */
 
-static void check_mapped(const void *symbol, const char *what, const char *env)
-{
-	const char *expect = getenv(env);
-	Dl_info info;
-	char got[PATH_MAX], want[PATH_MAX];
-	if (dladdr(symbol, &info) == 0 || info.dli_fname == NULL) {
-		fprintf(stderr, "transcript: dladdr failed for %s\n", what);
-		exit(3);
-	}
-	if (expect == NULL) {
-		fprintf(stderr, "transcript: %s mapped from %s\n", what, info.dli_fname);
-		return;
-	}
-	if (realpath(info.dli_fname, got) == NULL || realpath(expect, want) == NULL || strcmp(got, want) != 0) {
-		fprintf(stderr, "transcript: expected %s %s, but %s is mapped\n", what, expect, info.dli_fname);
-		exit(3);
-	}
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-static void die(const char *what)
-{
-	fflush(stdout);
-	fprintf(stderr, "transcript: %s\n", what);
-	exit(4);
-}
-
-/* What handlers did during one iteration, printed after it. */
-static char line[4096];
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-	size_t used = strlen(line);
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line + used, sizeof(line) - used, fmt, ap);
-	va_end(ap);
-}
-
 static void iterate(struct tevent_context *ev, const char *label, int i)
 {
 	line[0] = '\0';
 	int ret = tevent_loop_once(ev);
 	say("%s %d: ret=%d ran=[%s]\n", label, i, ret, line);
-}
-
-static struct tevent_context *context(const char *backend)
-{
-	struct tevent_context *ev = tevent_context_init_byname(NULL, backend);
-	if (ev == NULL) {
-		die("no context");
-	}
-	return ev;
 }
 
 /* ---- immediates ---------------------------------------------------------- */
@@ -416,19 +361,6 @@ static const char *point_name(enum tevent_trace_point p)
 		return "before_loop_once";
 	case TEVENT_TRACE_AFTER_LOOP_ONCE:
 		return "after_loop_once";
-	}
-	return "?";
-}
-
-static const char *event_point_name(enum tevent_event_trace_point p)
-{
-	switch (p) {
-	case TEVENT_EVENT_TRACE_ATTACH:
-		return "attach";
-	case TEVENT_EVENT_TRACE_DETACH:
-		return "detach";
-	case TEVENT_EVENT_TRACE_BEFORE_HANDLER:
-		return "before_handler";
 	}
 	return "?";
 }

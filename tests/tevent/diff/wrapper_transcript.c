@@ -52,6 +52,9 @@
 #define TEVENT_DEPRECATED 1
 #include <tevent.h>
 
+#define TRANSCRIPT_NAME "wrapper_transcript"
+#include "transcript.h"
+
 #if defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
@@ -59,43 +62,6 @@
 int tevent_common_context_destructor(struct tevent_context *ev);
 
 /* ---- plumbing ------------------------------------------------------------ */
-
-static void check_mapped(const void *symbol, const char *what, const char *env)
-{
-	const char *expect = getenv(env);
-	Dl_info info;
-	char got[PATH_MAX], want[PATH_MAX];
-	if (dladdr(symbol, &info) == 0 || info.dli_fname == NULL) {
-		fprintf(stderr, "wrapper_transcript: dladdr failed for %s\n", what);
-		exit(3);
-	}
-	if (expect == NULL) {
-		fprintf(stderr, "wrapper_transcript: %s mapped from %s\n", what, info.dli_fname);
-		return;
-	}
-	if (realpath(info.dli_fname, got) == NULL || realpath(expect, want) == NULL || strcmp(got, want) != 0) {
-		fprintf(stderr, "wrapper_transcript: expected %s %s, but %s is mapped\n", what, expect,
-			info.dli_fname);
-		exit(3);
-	}
-}
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	fflush(stdout);
-}
-
-static void die(const char *what)
-{
-	fflush(stdout);
-	fprintf(stderr, "wrapper_transcript: %s\n", what);
-	exit(4);
-}
 
 static bool is_hex(char c)
 {
@@ -260,19 +226,6 @@ static void debug_fn(void *p, enum tevent_debug_level level, const char *fmt, va
 
 /* ---- trace callbacks -------------------------------------------------------- */
 
-static const char *point_name(enum tevent_event_trace_point p)
-{
-	switch (p) {
-	case TEVENT_EVENT_TRACE_ATTACH:
-		return "attach";
-	case TEVENT_EVENT_TRACE_DETACH:
-		return "detach";
-	case TEVENT_EVENT_TRACE_BEFORE_HANDLER:
-		return "before_handler";
-	}
-	return "?";
-}
-
 static void trace_fd(struct tevent_fd *fde, enum tevent_event_trace_point p, void *priv)
 {
 	(void)priv;
@@ -280,7 +233,7 @@ static void trace_fd(struct tevent_fd *fde, enum tevent_event_trace_point p, voi
 	if (n == NULL) {
 		return; /* an implementation's own descriptor, see the top */
 	}
-	say("  trace fd %s %s tag=%llu\n", n, point_name(p), (unsigned long long)tevent_fd_get_tag(fde));
+	say("  trace fd %s %s tag=%llu\n", n, event_point_name(p), (unsigned long long)tevent_fd_get_tag(fde));
 }
 
 /* The timer whose handler ran last: its DETACH trace point is its last
@@ -291,7 +244,7 @@ static void trace_timer(struct tevent_timer *te, enum tevent_event_trace_point p
 {
 	(void)priv;
 	adopt(te, p, TIMER);
-	say("  trace timer %s %s tag=%llu\n", lib_or_name(te), point_name(p),
+	say("  trace timer %s %s tag=%llu\n", lib_or_name(te), event_point_name(p),
 	    (unsigned long long)tevent_timer_get_tag(te));
 	if (p == TEVENT_EVENT_TRACE_DETACH && te == g_fired) {
 		zombie(te); /* a fired timer is freed by the library */
@@ -302,7 +255,7 @@ static void trace_timer(struct tevent_timer *te, enum tevent_event_trace_point p
 static void trace_immediate(struct tevent_immediate *im, enum tevent_event_trace_point p, void *priv)
 {
 	(void)priv;
-	say("  trace immediate %s %s tag=%llu\n", lib_or_name(im), point_name(p),
+	say("  trace immediate %s %s tag=%llu\n", lib_or_name(im), event_point_name(p),
 	    (unsigned long long)tevent_immediate_get_tag(im));
 }
 
@@ -310,7 +263,7 @@ static void trace_signal(struct tevent_signal *se, enum tevent_event_trace_point
 {
 	(void)priv;
 	adopt(se, p, SIGNAL);
-	say("  trace signal %s %s tag=%llu\n", lib_or_name(se), point_name(p),
+	say("  trace signal %s %s tag=%llu\n", lib_or_name(se), event_point_name(p),
 	    (unsigned long long)tevent_signal_get_tag(se));
 }
 
@@ -318,7 +271,7 @@ static void trace_queue(struct tevent_queue_entry *qe, enum tevent_event_trace_p
 {
 	(void)priv;
 	adopt(qe, p, QUEUE_ENTRY);
-	say("  trace queue %s %s tag=%llu\n", lib_or_name(qe), point_name(p),
+	say("  trace queue %s %s tag=%llu\n", lib_or_name(qe), event_point_name(p),
 	    (unsigned long long)tevent_queue_entry_get_tag(qe));
 }
 

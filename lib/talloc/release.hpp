@@ -1,0 +1,39 @@
+// Freeing "plain" chunks: no destructor, references, limits or pool of
+// their own, nothing the free has to wait for.  Shared by alloc.cpp's free
+// paths and reference.cpp, which frees reference handles without going
+// through the general free.
+#pragma once
+
+#include "cache.hpp"
+#include "diagnostics.hpp"
+#include "memlimit.hpp"
+#include "pool.hpp"
+
+namespace tal {
+
+constexpr uint32_t kPlainFlagsMask = kFlagExt | kFlagLoop | kFlagPool | kFlagDying;
+
+inline bool is_plain_but_children(const Chunk *tc) {
+    return (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr && !limits_active();
+}
+
+inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
+
+// Marks a dead plain chunk freed and recycles its memory.
+inline void release_plain(Chunk *tc, const char *location) {
+    fill_freed(tc->payload(), tc->size);
+    if (tc->has(kFlagPoolMem)) {
+        pool_release_member(tc, location);
+        return;
+    }
+    tc->flags |= kFlagFree;
+    tc->name_or_ext = location;
+    cache_free(tc, block_bytes(tc->size));
+}
+
+inline void free_plain_leaf(Chunk *tc, const char *location) {
+    unlink_keep_parent(tc);
+    release_plain(tc, location);
+}
+
+}  // namespace tal
