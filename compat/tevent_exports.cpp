@@ -154,7 +154,10 @@ TEVENT_API void tevent_update_timer(struct tevent_timer *te, struct timeval next
 }
 
 TEVENT_API struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev) {
-    return timer_delay_tv(main_context(ev));
+    // A wrapper whose main context is gone has no timers to look at; its
+    // own (empty) lists answer, as the reference's wrapper would.
+    tevent_context *main = main_context(ev);
+    return timer_delay_tv(main != nullptr ? main : ev);
 }
 
 TEVENT_API int tevent_common_invoke_timer_handler(struct tevent_timer *te, struct timeval current_time,

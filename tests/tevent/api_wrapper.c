@@ -12,6 +12,9 @@
  */
 #include "common.h"
 
+/* Exported for backends, declared only in upstream's internal header. */
+struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev);
+
 /* Exported, declared only in tevent_internal.h. */
 int tevent_common_context_destructor(struct tevent_context *ev);
 
@@ -928,6 +931,10 @@ static void test_free_main_first(void **state)
 	assert_null(tevent_add_signal(g_wrap, mem, SIGUSR1, 0, signal_handler, NULL));
 	assert_int_equal(errno, EINVAL);
 	log_expect(NULL);
+	/* A custom backend's question still has an answer: no timers, the default tick. */
+	struct timeval delay = tevent_common_loop_timer_delay(g_wrap);
+	assert_int_equal(delay.tv_sec, 30);
+	assert_int_equal(delay.tv_usec, 0);
 #ifndef TEVENT_TEST_REFERENCE
 	/* The reference crashes formatting this report. */
 	tevent_schedule_immediate(im, g_wrap, im_handler, NULL);
