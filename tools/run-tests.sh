@@ -68,6 +68,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
                 tevent-api-signal-threads
                 tevent-seed-001-epoll tevent-seed-001-poll tevent-seed-001-poll_mt tevent-seed-001-standard
                 tevent-seed-003-epoll tevent-seed-003-poll tevent-seed-003-poll_mt tevent-seed-003-standard
+                tevent-seed-003-own-immediate-x100
                 stress-threaded-immediates-epoll stress-threaded-immediates-poll
                 stress-seed-003-64x1000 stress-seed-000-x5)
     if configure "$tsan" -Dsanitize_thread=true -Dreference_tests=false && ninja -C "$tsan" "${tsan_targets[@]}"; then
