@@ -7,6 +7,8 @@
 // built against earlier headers still call.  The header maps the old names
 // to the new functions with macros, so those are undefined here first.
 #include "tevent/req.hpp"
+#include "tevent/context.hpp"
+#include "tevent/trace.hpp"
 
 #define TEVR_API extern "C" __attribute__((visibility("default")))
 
@@ -217,15 +219,15 @@ TEVR_API uint64_t tevent_queue_entry_get_tag(const struct tevent_queue_entry *qe
 
 TEVR_API void tevent_set_trace_queue_callback(struct tevent_context *ev, tevent_trace_queue_callback_t cb,
                                               void *private_data) {
-    queue_set_trace_callback(ev, cb, private_data);
+    set_trace_queue(ev, cb, private_data);
 }
 TEVR_API void tevent_get_trace_queue_callback(struct tevent_context *ev, tevent_trace_queue_callback_t *cb,
                                               void *p_private_data) {
-    queue_get_trace_callback(ev, cb, p_private_data);
+    get_trace_queue(ev, cb, p_private_data);
 }
 TEVR_API void tevent_trace_queue_callback(struct tevent_context *ev, struct tevent_queue_entry *qe,
                                           enum tevent_event_trace_point tp) {
-    queue_trace(ev, qe, tp);
+    trace_queue(ev, qe, tp);
 }
 
 TEVR_API struct tevent_req *tevent_queue_wait_send(TALLOC_CTX *mem_ctx, struct tevent_context *ev,

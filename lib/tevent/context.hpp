@@ -48,6 +48,7 @@
 
 #include <atomic>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -292,6 +293,23 @@ inline tevent_context *main_context(tevent_context *ev) {
     return (ev != nullptr && ev->wrapper.glue != nullptr) ? ev->wrapper.glue->main_ev : ev;
 }
 
+// Where an fd, timer or signal event added through `ev` (not null) lives:
+// the loop that runs it, the wrapper whose hooks surround its handler (or
+// none), and its talloc parent; without a memory context the event belongs
+// to the context it was added to and goes when that is freed, as in the
+// reference.  `main` is null, with errno EINVAL, for a wrapper whose main
+// context is gone.
+struct EventHome {
+    tevent_context *main;
+    WrapperGlue *wrapper;
+    TALLOC_CTX *mem_ctx;
+};
+inline EventHome event_home(tevent_context *ev, TALLOC_CTX *mem_ctx) {
+    EventHome home{main_context(ev), ev->wrapper.glue, mem_ctx != nullptr ? mem_ctx : ev};
+    if (home.main == nullptr) errno = EINVAL;
+    return home;
+}
+
 // ---- diagnostics (debug.cpp) ---------------------------------------------
 void debug(tevent_context *ev, enum tevent_debug_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -330,6 +348,9 @@ inline void trace_immediate(tevent_context *ev, tevent_immediate *im, enum teven
 }
 inline void trace_signal(tevent_context *ev, tevent_signal *se, enum tevent_event_trace_point tp) {
     if (ev != nullptr && ev->tracing.signal != nullptr) ev->tracing.signal(se, tp, ev->tracing.signal_private);
+}
+inline void trace_queue(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp) {
+    if (ev != nullptr && ev->tracing.queue != nullptr) ev->tracing.queue(qe, tp, ev->tracing.queue_private);
 }
 
 // ---- wakeup descriptor (wakeup_fd.cpp) ------------------------------------

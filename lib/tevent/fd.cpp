@@ -32,21 +32,15 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
         errno = EINVAL;
         return nullptr;
     }
-    WrapperGlue *glue = ev->wrapper.glue;
-    // As the reference: without a memory context the event belongs to the
-    // context it was added to, and goes when that is freed.
-    if (mem_ctx == nullptr) mem_ctx = ev;
-    ev = main_context(ev);
-    if (ev == nullptr) {  // a wrapper whose main context is gone
-        errno = EINVAL;
-        return nullptr;
-    }
+    EventHome home = event_home(ev, mem_ctx);
+    if (home.main == nullptr) return nullptr;
+    ev = home.main;
 
-    void *mem = talloc_named_const(mem_ctx, sizeof(tevent_fd), "struct tevent_fd");
+    void *mem = talloc_named_const(home.mem_ctx, sizeof(tevent_fd), "struct tevent_fd");
     if (mem == nullptr) return nullptr;
     auto *fde = new (mem) tevent_fd{};
     fde->event_ctx = ev;
-    fde->wrapper = glue;
+    fde->wrapper = home.wrapper;
     fde->fd = fd;
     fde->flags = flags;
     fde->handler = handler;

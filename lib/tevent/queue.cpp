@@ -45,7 +45,7 @@ void schedule_head(tevent_queue *q) {
 
 void run_head(tevent_queue *q, tevent_context *ev) {
     tevent_queue_entry *e = q->head;
-    queue_trace(ev, e, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+    trace_queue(ev, e, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_TRIGGER, e->req, e->req->call_depth, e->trigger_name);
     e->triggered = true;
     e->trigger(e->req, e->private_data);
@@ -78,7 +78,7 @@ int entry_destructor(void *ptr) {
     tevent_queue *q = e->queue;
     if (q == nullptr) return 0;
 
-    queue_trace(e->ev, e, TEVENT_EVENT_TRACE_DETACH);
+    trace_queue(e->ev, e, TEVENT_EVENT_TRACE_DETACH);
     // The request is still readable: talloc frees children before parents.
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_LEAVE, e->req, e->req->call_depth, e->trigger_name);
     unlink_entry(q, e);
@@ -153,7 +153,7 @@ tevent_queue_entry *queue_add(tevent_queue *queue, tevent_context *ev, tevent_re
     queue->length++;
     _talloc_set_destructor(e, entry_destructor);
 
-    queue_trace(ev, e, TEVENT_EVENT_TRACE_ATTACH);
+    trace_queue(ev, e, TEVENT_EVENT_TRACE_ATTACH);
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_ENTER, req, req->call_depth, trigger_name);
 
     if (!queue->running || queue->head->triggered) return e;
@@ -204,34 +204,11 @@ void queue_entry_set_tag(tevent_queue_entry *entry, uint64_t tag) {
 
 uint64_t queue_entry_get_tag(const tevent_queue_entry *entry) { return entry != nullptr ? entry->tag : 0; }
 
-// ---- the queue trace callback ----------------------------------------------
-//
-// Stored in the context next to the per-event trace callbacks, and like
-// them (trace.cpp) refused on a wrapper.  Reported when an entry is
-// attached, before its trigger runs and when it is detached, through the
-// context the entry was added with: entries added through a wrapper are
-// not traced, as in the reference.
-
-void queue_set_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t cb, void *private_data) {
-    if (ev == nullptr) return;
-    if (ev->wrapper.glue != nullptr) {
-        abort(ev, "tevent_set_trace_queue_callback() on wrapper");
-        return;
-    }
-    ev->tracing.queue = cb;
-    ev->tracing.queue_private = private_data;
-}
-
-void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *p_private_data) {
-    if (ev == nullptr) return;
-    if (cb != nullptr) *cb = ev->tracing.queue;
-    // Declared void * in the C API; it points to the caller's void *.
-    if (p_private_data != nullptr) *static_cast<void **>(p_private_data) = ev->tracing.queue_private;
-}
-
-void queue_trace(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp) {
-    if (ev != nullptr && ev->tracing.queue != nullptr) ev->tracing.queue(qe, tp, ev->tracing.queue_private);
-}
+// The queue trace callback lives with the per-event ones (trace.cpp,
+// trace_queue() in context.hpp).  An entry is reported when attached,
+// before its trigger runs and when detached, through the context it was
+// added with: entries added through a wrapper are not traced, as in the
+// reference.
 
 // ---- tevent_queue_wait_send/recv -----------------------------------------
 //

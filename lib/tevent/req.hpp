@@ -193,9 +193,6 @@ size_t queue_length(tevent_queue *queue);
 bool queue_running(tevent_queue *queue);
 void queue_entry_set_tag(tevent_queue_entry *entry, uint64_t tag);
 uint64_t queue_entry_get_tag(const tevent_queue_entry *entry);
-void queue_set_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t cb, void *private_data);
-void queue_get_trace_callback(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *p_private_data);
-void queue_trace(tevent_context *ev, tevent_queue_entry *qe, enum tevent_event_trace_point tp);
 tevent_req *queue_wait_send(TALLOC_CTX *mem_ctx, tevent_context *ev, tevent_queue *queue);
 bool queue_wait_recv(tevent_req *req);
 

@@ -518,22 +518,16 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
         return nullptr;
     }
     pthread_once(&g_atfork_once, register_atfork);
-    WrapperGlue *wrapper = ev->wrapper.glue;
-    // As the reference: without a memory context the event belongs to the
-    // context it was added to, and goes when that is freed.
-    if (mem_ctx == nullptr) mem_ctx = ev;
-    ev = main_context(ev);
-    if (ev == nullptr) {  // a wrapper whose main context is gone
-        errno = EINVAL;
-        return nullptr;
-    }
+    EventHome home = event_home(ev, mem_ctx);
+    if (home.main == nullptr) return nullptr;
+    ev = home.main;
 
-    void *mem = talloc_zero_size(mem_ctx, sizeof(tevent_signal));
+    void *mem = talloc_zero_size(home.mem_ctx, sizeof(tevent_signal));
     if (mem == nullptr) return nullptr;
     talloc_set_name_const(mem, "struct tevent_signal");
     auto *se = new (mem) tevent_signal{};
     se->event_ctx = ev;
-    se->wrapper = wrapper;
+    se->wrapper = home.wrapper;
     se->handler = handler;
     se->private_data = private_data;
     se->handler_name = handler_name;

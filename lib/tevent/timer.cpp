@@ -127,21 +127,15 @@ tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval 
         errno = EINVAL;
         return nullptr;
     }
-    WrapperGlue *glue = ev->wrapper.glue;
-    // As the reference: without a memory context the event belongs to the
-    // context it was added to, and goes when that is freed.
-    if (mem_ctx == nullptr) mem_ctx = ev;
-    ev = main_context(ev);
-    if (ev == nullptr) {  // a wrapper whose main context is gone
-        errno = EINVAL;
-        return nullptr;
-    }
+    EventHome home = event_home(ev, mem_ctx);
+    if (home.main == nullptr) return nullptr;
+    ev = home.main;
 
-    void *mem = talloc_named_const(mem_ctx, sizeof(tevent_timer), "struct tevent_timer");
+    void *mem = talloc_named_const(home.mem_ctx, sizeof(tevent_timer), "struct tevent_timer");
     if (mem == nullptr) return nullptr;
     auto *te = new (mem) tevent_timer{};
     te->event_ctx = ev;
-    te->wrapper = glue;
+    te->wrapper = home.wrapper;
     te->next_event = next_event;
     te->handler = handler;
     te->private_data = private_data;

@@ -74,4 +74,11 @@ void set_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t cb, voi
 void get_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t *cb, void *pp) {
     load(ev, &tevent_context::Tracing::signal, &tevent_context::Tracing::signal_private, cb, pp);
 }
+void set_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t cb, void *p) {
+    store(ev, &tevent_context::Tracing::queue, &tevent_context::Tracing::queue_private, cb, p,
+          "tevent_set_trace_queue_callback() on wrapper");
+}
+void get_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *pp) {
+    load(ev, &tevent_context::Tracing::queue, &tevent_context::Tracing::queue_private, cb, pp);
+}
 }  // namespace tev

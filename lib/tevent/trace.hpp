@@ -16,5 +16,7 @@ void set_trace_immediate(tevent_context *ev, tevent_trace_immediate_callback_t c
 void get_trace_immediate(tevent_context *ev, tevent_trace_immediate_callback_t *cb, void *pp);
 void set_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t cb, void *p);
 void get_trace_signal(tevent_context *ev, tevent_trace_signal_callback_t *cb, void *pp);
+void set_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t cb, void *p);
+void get_trace_queue(tevent_context *ev, tevent_trace_queue_callback_t *cb, void *pp);
 
 }  // namespace tev
