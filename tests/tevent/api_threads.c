@@ -359,11 +359,7 @@ static void test_proxy_claimed_data_survives(void **state)
 	tt_loop_until_count(ev, &log.calls, 3);
 	/* The reference hands a batch over newest first: no order is promised. */
 	assert_int_equal(log.seen, 7);
-	bool expired = false;
-	tevent_add_timer(ev, ev, tevent_timeval_current_ofs(0, 50000), tt_deadline_handler, &expired);
-	while (!expired) {
-		tevent_loop_once(ev);
-	}
+	tt_loop_for(ev, 50000);
 	/* Only the three immediates went; the stolen data lives on the context. */
 	assert_int_equal(atomic_load(&freed_markers), 3);
 	talloc_free(ev);
@@ -404,11 +400,7 @@ static void test_proxy_null_immediate_is_ignored(void **state)
 	char *text = talloc_strdup(NULL, "kept");
 	tevent_thread_proxy_schedule(tp, &im, proxy_handler, &text);
 	assert_non_null(text);	/* nothing was taken */
-	bool expired = false;
-	tevent_add_timer(ev, ev, tevent_timeval_current_ofs(0, 50000), tt_deadline_handler, &expired);
-	while (!expired) {
-		tevent_loop_once(ev);
-	}
+	tt_loop_for(ev, 50000);
 	assert_int_equal(log.calls, 0);
 	talloc_free(text);
 	talloc_free(ev);
@@ -447,11 +439,7 @@ static void test_proxy_freed_with_pending(void **state)
 	run_sender(&s);
 	talloc_free(tp);
 	assert_int_equal(atomic_load(&freed_markers), 20);
-	bool expired = false;
-	tevent_add_timer(ev, ev, tevent_timeval_current_ofs(0, 50000), tt_deadline_handler, &expired);
-	while (!expired) {
-		tevent_loop_once(ev);
-	}
+	tt_loop_for(ev, 50000);
 	assert_int_equal(log.calls, 0);
 
 	tp = tevent_thread_proxy_create(ev);

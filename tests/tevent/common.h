@@ -143,6 +143,23 @@ static inline void tt_loop_until_count(struct tevent_context *ev, const int *cou
 }
 
 /*
+ * Runs the loop for `usec` microseconds; for checking that nothing (more)
+ * happens in that time.
+ */
+static inline void tt_loop_for(struct tevent_context *ev, uint32_t usec)
+{
+	bool expired = false;
+	TALLOC_CTX *guard = talloc_new(NULL);
+	struct tevent_timer *te = tevent_add_timer(ev, guard, tevent_timeval_current_ofs(0, usec),
+						   tt_deadline_handler, &expired);
+	assert_non_null(te);
+	while (!expired) {
+		assert_int_equal(tevent_loop_once(ev), 0);
+	}
+	talloc_free(guard);
+}
+
+/*
  * Runs fn(arg) in a forked child and returns its wait status; for the
  * behaviour that must end the process (tevent_abort, fatal misuse).
  */
