@@ -109,7 +109,7 @@ void *allocate(const void *ctx, size_t size, const char *name) {
     }
     Chunk *tc;
     if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
-        tc = pool_carve(pool_for_parent(parent), size);
+        tc = pool_carve(owner_slot(parent), size);
     } else {
         tc = static_cast<Chunk *>(cache_pop(block_bytes(size)));
         if (tc != nullptr) mark_valid(tc, 0);
@@ -213,22 +213,55 @@ Begin begin_free(Chunk *tc, const char *location) {
 __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, const char *location) {
     Chunk *c = tc->child;
     if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) {
-        // The same loop with the process-wide tests done once: freeing
+        // The same loops with the process-wide tests done once: freeing
         // plain leaves cannot change them, but the compiler must assume
         // that free() can.
-        while (c != nullptr && c->child == nullptr && (c->flags & kPlainFlagsMask) == 0 &&
-               c->destructor == nullptr) {
-            Chunk *next = c->next;
-            if (c->has(kFlagPoolMem)) {
-                pool_release_member(c, location);
-            } else {
+        auto plain_leaf = [](const Chunk *x) {
+            return x->child == nullptr && (x->flags & kPlainFlagsMask) == 0 && x->destructor == nullptr;
+        };
+        while (c != nullptr && plain_leaf(c)) {
+            // A run of malloc'd children, as long and as lean as it gets.
+            // free() does not touch the thread's cache, so the pointer to
+            // it is loaded again only after the cache was just created.
+            ThreadCache *cache = t_cache;
+            while (!c->has(kFlagPoolMem)) {
+                Chunk *next = c->next;
                 c->flags |= kFlagFree;
                 c->name_or_ext = location;
-                cache_free(c, block_bytes(c->size));
+                if (TAL_LIKELY(cache != nullptr)) {
+                    cache_free_to(cache, c, block_bytes(c->size));
+                } else {
+                    cache_free_slow(c, block_bytes(c->size));
+                    cache = t_cache;
+                }
+                c = next;
+                if (c == nullptr || !plain_leaf(c)) goto done;
             }
-            c = next;
+            // A run of members of one pool.  Its count and end stay in
+            // registers meanwhile: stored per member, each would be loaded
+            // again by the next one, a chain through memory per child.
+            PoolHeader *pool = owner_slot(c);
+            char *end = pool->end;
+            uint32_t count = pool->object_count;
+            do {
+                if (TAL_UNLIKELY(count <= 2)) break;  // may reset or free the pool: below
+                Chunk *next = c->next;
+                c->flags |= kFlagFree;
+                c->name_or_ext = location;
+                count--;
+                if (end == member_end(c)) end = member_start(c);  // was the newest member
+                c = next;
+            } while (c != nullptr && plain_leaf(c) && c->has(kFlagPoolMem) && owner_slot(c) == pool);
+            pool->end = end;
+            pool->object_count = count;
+            if (count <= 2 && c != nullptr && plain_leaf(c) && c->has(kFlagPoolMem) && owner_slot(c) == pool) {
+                Chunk *next = c->next;
+                pool_release_member_slow(c, location);
+                c = next;
+            }
         }
     }
+done:
     while (c != nullptr && is_plain_leaf(c)) {
         Chunk *next = c->next;
         release_plain(c, location);
@@ -355,7 +388,12 @@ int free_ptr(void *ptr, const char *location) {
         // limits to look at.
         unlink_keep_parent(tc);
         if (release_plain_children(tc, location)) {
-            release_plain(tc, location);
+            if (tc->has(kFlagPoolMem)) {
+                fill_freed(tc->payload(), tc->size);
+                pool_release_member_reset(tc, location);
+            } else {
+                release_plain(tc, location);
+            }
             return 0;
         }
         tc->flags |= kFlagLoop | kFlagDying;

@@ -68,13 +68,10 @@ inline void *cache_alloc(size_t bytes) {
 // Slow path of cache_free: creates the cache or hands the block to free().
 void cache_free_slow(void *block, size_t bytes);
 
-// `bytes` must not exceed the block's real capacity.
-inline void cache_free(void *block, size_t bytes) {
+// cache_free() into the thread's cache c, already looked up (not nullptr).
+inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
     size_t cls = bytes / kAlign;
-    ThreadCache *c = t_cache;
-    if (TAL_UNLIKELY(c == nullptr)) {
-        cache_free_slow(block, bytes);
-    } else if (cls < kCacheClasses && c->room[cls] >= bytes) {
+    if (cls < kCacheClasses && c->room[cls] >= bytes) {
         auto *b = static_cast<FreeBlock *>(block);
         b->next = c->heads[cls];
         c->heads[cls] = b;
@@ -82,6 +79,13 @@ inline void cache_free(void *block, size_t bytes) {
     } else {
         free(block);   // big, or its class is full (freeing many chunks at once)
     }
+}
+
+// `bytes` must not exceed the block's real capacity.
+inline void cache_free(void *block, size_t bytes) {
+    ThreadCache *c = t_cache;
+    if (TAL_UNLIKELY(c == nullptr)) cache_free_slow(block, bytes);
+    else cache_free_to(c, block, bytes);
 }
 
 }  // namespace tal

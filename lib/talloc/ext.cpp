@@ -6,8 +6,7 @@
 
 namespace tal {
 
-Ext *ensure_ext(Chunk *tc) {
-    if (Ext *e = tc->ext()) return e;
+Ext *create_ext(Chunk *tc) {
     auto *e = static_cast<Ext *>(malloc(sizeof(Ext)));
     if (e == nullptr) return nullptr;
     e->name = static_cast<const char *>(tc->name_or_ext);

@@ -16,6 +16,8 @@ Chunk *pool_create(size_t poolsize) {
     hdr->poolsize = static_cast<uint32_t>(poolsize);
     hdr->object_count = 1;
     hdr->end = static_cast<char *>(tc->payload());
+    hdr->self = hdr;
+    hdr->unused = nullptr;
     return tc;
 }
 

@@ -2,10 +2,14 @@
 //
 // Block layout:   [PoolHeader][pool Chunk][pool object payload?][members ...]
 // Member layout:  [owner PoolHeader* + padding][Chunk][payload]
+// The header ends with the same 16 bytes a member's prefix has, pointing at
+// itself, so the pool chunk has an owner slot like its members.
 //
 // The pool chunk counts itself in object_count; the block is released when
 // the count drops to zero (pool freed and every member gone).
 #pragma once
+
+#include <cstddef>
 
 #include "chunk.hpp"
 
@@ -15,10 +19,14 @@ struct PoolHeader {
     char *end;               // first unused byte of the pool area
     uint32_t object_count;   // live members + the pool chunk itself
     uint32_t poolsize;       // bytes of the pool area
+    PoolHeader *self;        // where a member keeps its owner (see owner_slot)
+    void *unused;
 };
-static_assert(sizeof(PoolHeader) == 16, "keeps the pool chunk 16-byte aligned");
+static_assert(sizeof(PoolHeader) == 32, "keeps the pool chunk 16-byte aligned");
 
 constexpr size_t kMemberPrefix = 16;
+static_assert(offsetof(PoolHeader, self) == sizeof(PoolHeader) - kMemberPrefix,
+              "the pool chunk's owner slot is the header's self pointer");
 
 inline PoolHeader *pool_of_pool_chunk(Chunk *tc) { return reinterpret_cast<PoolHeader *>(tc) - 1; }
 inline Chunk *pool_chunk_of(PoolHeader *hdr) { return reinterpret_cast<Chunk *>(hdr + 1); }
@@ -37,11 +45,11 @@ inline size_t member_footprint(size_t size) { return align16(kMemberPrefix + siz
 inline char *member_start(Chunk *tc) { return reinterpret_cast<char *>(tc) - kMemberPrefix; }
 inline char *member_end(Chunk *tc) { return member_start(tc) + member_footprint(tc->size); }
 
-// The pool a new child of `parent` should come from, if any.
+// The pool a new child of `parent` should come from, if any.  The pool
+// chunk and its members both find it in their owner slot, so allocating
+// under either takes one load.
 inline PoolHeader *pool_for_parent(Chunk *parent) {
-    if (parent->has(kFlagPool)) return pool_of_pool_chunk(parent);
-    if (parent->has(kFlagPoolMem)) return owner_slot(parent);
-    return nullptr;
+    return parent->has(kFlagPool | kFlagPoolMem) ? owner_slot(parent) : nullptr;
 }
 
 // Carves a member of `size` payload bytes, or nullptr when it does not fit.
@@ -77,6 +85,21 @@ inline void pool_release_member(Chunk *tc, const char *location) {
     tc->name_or_ext = location;
     hdr->object_count--;
     if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
+}
+
+// pool_release_member() for a member that is likely the last one besides
+// the pool chunk (a pooled parent freed after its children): the reset of
+// the pool area is inline as well.
+inline void pool_release_member_reset(Chunk *tc, const char *location) {
+    PoolHeader *hdr = owner_slot(tc);
+    if (hdr->object_count == 2 && !pool_chunk_of(hdr)->has(kFlagFree)) {
+        tc->flags |= kFlagFree;
+        tc->name_or_ext = location;
+        hdr->object_count = 1;
+        hdr->end = pool_first_member(hdr);
+        return;
+    }
+    pool_release_member(tc, location);
 }
 
 // Drops the pool chunk's own count; frees the block when nothing is left.

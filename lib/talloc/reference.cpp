@@ -27,9 +27,12 @@ int handle_destructor(void *payload) {
 }
 
 // Frees the reference to tc held by ctx (NULL: the null context / none).
-int unreference(const void *ctx, Chunk *tc) {
+// Inlined into unlink_ptr(), whose first step it is on every call.
+__attribute__((always_inline)) inline int unreference(const void *ctx, Chunk *tc) {
     ctx = effective_ctx(ctx);
-    RefHandle *h = tc->refs();
+    Ext *e = tc->ext();
+    if (e == nullptr) return -1;
+    RefHandle *h = e->refs;
     for (; h != nullptr; h = h->next) {
         Chunk *owner = parent_of(Chunk::from_payload(h));
         if (owner == nullptr ? ctx == nullptr : owner->payload() == ctx) break;
@@ -40,9 +43,12 @@ int unreference(const void *ctx, Chunk *tc) {
         !limits_active()) {
         // What free_chunk() does for such a handle, without its general
         // steps: the destructor never refuses and touches only the list of
-        // references, and the handle has nothing else to free.
+        // references (e's, known here), and the handle has nothing else to
+        // free.  Its own links die with it.
         hc->destructor = nullptr;
-        unhook_handle(h);
+        if (e->refs == h) e->refs = h->next;
+        if (h->prev != nullptr) h->prev->next = h->next;
+        if (h->next != nullptr) h->next->prev = h->prev;
         free_plain_leaf(hc, "talloc_unlink");
         return 0;
     }

@@ -145,6 +145,49 @@ TEST_CASE("pool members are carved in order, rewound and reset") {
     talloc_free(pool);
 }
 
+TEST_CASE("a pool chunk finds its pool through its owner slot like a member") {
+    void *pool = talloc_pool(nullptr, 1024);
+    void *member = talloc_size(pool, 16);
+    PoolHeader *hdr = pool_of_pool_chunk(chunk(pool));
+    REQUIRE(owner_slot(chunk(pool)) == hdr);
+    REQUIRE(owner_slot(chunk(member)) == hdr);
+    REQUIRE(pool_for_parent(chunk(pool)) == hdr);
+    REQUIRE(pool_for_parent(chunk(member)) == hdr);
+    talloc_free(pool);
+}
+
+TEST_CASE("freeing a parent releases children from several pools and from malloc") {
+    void *pool_a = talloc_pool(nullptr, 1024);
+    void *pool_b = talloc_pool(nullptr, 1024);
+    PoolHeader *a = pool_of_pool_chunk(chunk(pool_a));
+    PoolHeader *b = pool_of_pool_chunk(chunk(pool_b));
+    char *a_start = a->end, *b_start = b->end;
+    void *parent = talloc_named_const(pool_a, 0, "parent");
+    // Freed youngest first: c4 (pool b), c3 (malloc), c2 (b), then c1, c6,
+    // c5 (a), then the parent, which leaves pool a empty.
+    void *c1 = talloc_size(pool_a, 8);
+    void *c2 = talloc_size(pool_b, 8);
+    void *c3 = talloc_size(nullptr, 8);
+    void *c4 = talloc_size(pool_b, 8);
+    void *c5 = talloc_size(parent, 8);
+    void *c6 = talloc_size(parent, 8);
+    for (void *c : {c1, c2, c3, c4}) talloc_steal(parent, c);
+    REQUIRE(a->object_count == 5);
+    REQUIRE(b->object_count == 3);
+    void *keep = talloc_size(pool_b, 8);   // b's newest member stays
+    talloc_free(parent);
+    REQUIRE(a->object_count == 1);
+    REQUIRE(a->end == a_start);            // only the pool is left: reset
+    REQUIRE(b->object_count == 2);
+    REQUIRE(b->end == b_start + 3 * member_footprint(8));  // keep is still the newest
+    (void)c5;
+    (void)c6;
+    talloc_free(keep);
+    REQUIRE(b->end == b_start);
+    talloc_free(pool_a);
+    talloc_free(pool_b);
+}
+
 TEST_CASE("a pool outlives its free while a member lives elsewhere") {
     void *root = talloc_new(nullptr);
     void *pool = talloc_pool(root, 256);
