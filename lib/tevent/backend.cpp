@@ -19,6 +19,7 @@
 #include "backend.hpp"
 #include "context.hpp"
 #include "signal.hpp"
+#include "threads.hpp"
 
 namespace tev {
 
@@ -446,11 +447,23 @@ int backend_loop_once(tevent_context *ev, const char *) {
     if (step.ran) return 0;
     // Polling mode: nothing may be waited for.
     bool polling = step.timeout_us == 0 && ev->timers.top() == nullptr;
-    int timeout_ms = timeout_ms_from(step.timeout_us);
 
     trace_point(ev, TEVENT_TRACE_BEFORE_WAIT);
-    int n = b->poller->wait(b, timeout_ms);
+    // Other threads only poke a loop that announced its sleep (threads.cpp,
+    // "Sleeping and waking"), after a short spin when they are talkative.
+    // Work found then ends the wait at once, as a poke would have: the
+    // descriptors are still looked at, without blocking, so that a steady
+    // stream of messages cannot starve them; unless the wakeup descriptor
+    // is the only one (it would only be drained).
+    tevent_context::Wakeup &wk = ev->wakeup;
+    bool announced = ev->threads != nullptr && step.timeout_us != 0;
+    bool work_arrived = announced && thr::wait_begin(ev, &step.timeout_us);
+    int n = 0;
+    if (!work_arrived || ev->fd_events.count > (wk.fde != nullptr && wk.fde->event_ctx == ev ? 1u : 0u)) {
+        n = b->poller->wait(b, work_arrived ? 0 : timeout_ms_from(step.timeout_us));
+    }
     int err = errno;
+    if (announced) thr::wait_end(ev);
     trace_point(ev, TEVENT_TRACE_AFTER_WAIT);
 
     if (n < 0) {
@@ -469,6 +482,8 @@ int backend_loop_once(tevent_context *ev, const char *) {
     }
     if (n == 0) {
         b->nready = 0;
+        // Woken by other threads: their work runs in the next iteration.
+        if (work_arrived) return 0;
         if (polling) {
             errno = EAGAIN;
             return -1;

@@ -18,10 +18,53 @@
 //
 // Locks: one per context (its FIFO), one per threaded context (against its
 // context going away), one per proxy (its inbox).  None is global.
+//
+// Sleeping and waking.  A poke (an eventfd write, and on the loop's side
+// the wakeup from epoll_wait and the read that drains it) is most of the
+// cost of handing work to another thread, and it is only needed when the
+// receiving loop is blocked in the kernel.  So the built-in loop keeps
+// ContextThreads::wake in one of three states:
+//
+//   kUnknown   no sleep announced yet (or a custom backend, which never
+//              announces): senders always poke, as tevent does.
+//   kAwake     the loop is running and looks for pending work before it
+//              blocks again: senders do not poke.
+//   kSleeping  the loop may be blocked: the first sender to switch it back
+//              to kAwake pokes, the others need not (one poke per sleep).
+//
+// This is Dekker's pattern: a sender publishes its work (the *_waiting
+// flag, seq_cst) and then reads `wake` (seq_cst); the loop stores kSleeping
+// (seq_cst) and then reads the *_waiting flags (seq_cst).  In the single
+// order of seq_cst operations one of the two reads comes last and sees the
+// other side's store: either the sender sees kSleeping and pokes, or the
+// loop sees the work and does not block.  A sender that read kAwake read a
+// store that precedes the loop's next kSleeping store, so that
+// announcement's re-check sees its work.  Signal handlers and everything
+// else that uses the wakeup descriptor still always write it.
+//
+// Spinning.  When work came from other threads recently (the last
+// activate() moved some, and no spin has come up empty since), the loop
+// first watches the flags for up to kSpinNs before announcing the sleep,
+// still in state kAwake.  A peer that answers within that time neither
+// pokes nor is poked: a request/reply round trip then needs no system call
+// at all.  A spin that finds nothing turns spinning off until work arrives
+// again, so an idle loop spins at most once after its last message.  When
+// spins keep failing although work keeps coming (a loaded machine, where
+// the peer waits for a CPU; valgrind, which runs one thread at a time), the
+// loop backs off: after each failure it lets twice as many sleeps (up to
+// kMaxSpinBackoff) pass without spinning, and one success resets that.
+// The spin never outlasts the loop's own timeout, and it is skipped where
+// only one CPU is usable (the peer could not run meanwhile).  A descriptor
+// or signal that becomes ready during a spin is seen when the spin ends,
+// at most kSpinNs later; cross-thread work found by the spin only comes
+// earlier than a poke would have brought it.
 #include "threads.hpp"
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include <atomic>
 #include <new>
@@ -30,6 +73,8 @@
 
 namespace tev::thr {
 
+enum WakeState : uint32_t { kUnknown, kAwake, kSleeping };
+
 struct ContextThreads {
     tevent_context *ev;
     pthread_mutex_t lock;  // guards the FIFO
@@ -37,9 +82,14 @@ struct ContextThreads {
     tevent_immediate *tail;
     std::atomic<bool> immediates_waiting;
     std::atomic<bool> messages_waiting;
+    std::atomic<uint32_t> wake;  // WakeState; see "Sleeping and waking" above
     // Owner thread only.
     tevent_threaded_context *threaded;
     tevent_thread_proxy *proxies;
+    bool hot;      // cross-thread work arrived since the last fruitless spin
+    bool may_spin; // more than one CPU is usable
+    uint16_t spin_backoff;  // sleeps to skip after the next failed spin
+    uint16_t spin_skip;     // sleeps left to skip before spinning again
 };
 
 }  // namespace tev::thr
@@ -113,6 +163,73 @@ void poke(tevent_context *ev) {
     if (fd >= 0) wakeup_fd(fd);
 }
 
+// Called by a sender after it published work (its *_waiting store, seq_cst).
+void wake(ContextThreads *ct, tevent_context *ev) {
+    uint32_t state = ct->wake.load(std::memory_order_seq_cst);
+    if (state == kAwake) return;  // the loop re-checks before it sleeps
+    // Only the sender that ends the sleep pokes.  A failed exchange means
+    // the loop woke (or another sender poked) meanwhile; a later sleep is
+    // announced after our work was published and its re-check sees it.
+    if (state == kSleeping && !ct->wake.compare_exchange_strong(state, kAwake, std::memory_order_seq_cst)) return;
+    poke(ev);
+}
+
+bool work_waiting(ContextThreads *ct, std::memory_order order) {
+    return ct->immediates_waiting.load(order) || ct->messages_waiting.load(order);
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+}
+
+int64_t now_ns() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// Long enough for a peer thread to answer a message (a round trip takes a
+// few microseconds), short enough that a loop spinning in vain, under
+// valgrind (threads serialised) or on a loaded machine loses little.
+constexpr int64_t kSpinNs = 50 * 1000;
+// Iterations between clock reads (a read costs about as much as a few
+// iterations with the pause instruction).
+constexpr unsigned kSpinClockEvery = 32;
+// At most this many sleeps pass without spinning after failures: a loop
+// that could profit again finds out soon, one that cannot loses at most
+// kSpinNs per that many messages.
+constexpr uint16_t kMaxSpinBackoff = 256;
+
+// Watches ct's flags for up to limit_ns; whether work arrived.  *spent_ns
+// is the time spent.
+bool spin(ContextThreads *ct, int64_t limit_ns, int64_t *spent_ns) {
+    int64_t start = now_ns();
+    for (unsigned i = 1;; i++) {
+        if (work_waiting(ct, std::memory_order_relaxed)) {
+            *spent_ns = 0;  // not needed: the loop does not block
+            return true;
+        }
+        cpu_relax();
+        if (i % kSpinClockEvery == 0) {
+            int64_t spent = now_ns() - start;
+            if (spent >= limit_ns) {
+                *spent_ns = spent;
+                return false;
+            }
+        }
+    }
+}
+
+bool several_cpus() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return true;
+    return CPU_COUNT(&set) > 1;
+}
+
 ContextThreads *context_threads(tevent_context *ev) {
     if (ev->threads != nullptr) return ev->threads;
     int err = wakeup_init(ev);
@@ -127,6 +244,8 @@ ContextThreads *context_threads(tevent_context *ev) {
     }
     new (ct) ContextThreads{};
     ct->ev = ev;
+    ct->wake.store(kUnknown, std::memory_order_relaxed);
+    ct->may_spin = several_cpus();
     pthread_mutex_init(&ct->lock, nullptr);
     ev->threads = ct;
     return ct;
@@ -283,9 +402,9 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
         ct->head = im;
     }
     ct->tail = im;
-    ct->immediates_waiting.store(true, std::memory_order_release);
+    ct->immediates_waiting.store(true, std::memory_order_seq_cst);  // see wake()
     pthread_mutex_unlock(&ct->lock);
-    if (was_empty) poke(ev);
+    if (was_empty) wake(ct, ev);
     pthread_mutex_unlock(&tctx->lock);
 }
 
@@ -348,8 +467,8 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     // loop can wait, so only a message into an empty inbox wakes it.
     bool was_empty = tp->inbox == nullptr;
     list_push_front(tp->inbox, m);
-    tp->ct->messages_waiting.store(true, std::memory_order_release);
-    if (was_empty) poke(tp->dest);
+    tp->ct->messages_waiting.store(true, std::memory_order_seq_cst);  // see wake()
+    if (was_empty) wake(tp->ct, tp->dest);
     pthread_mutex_unlock(&tp->lock);
 
     *pp_im = nullptr;
@@ -365,6 +484,7 @@ void activate(tevent_context *ev) {
         ct->head = ct->tail = nullptr;
         ct->immediates_waiting.store(false, std::memory_order_relaxed);
         pthread_mutex_unlock(&ct->lock);
+        if (im != nullptr) ct->hot = true;
         while (im != nullptr) {
             tevent_immediate *next = im->next;
             im->prev = im->next = nullptr;
@@ -381,6 +501,7 @@ void activate(tevent_context *ev) {
             tp->inbox = nullptr;
             pthread_mutex_unlock(&tp->lock);
             // Newest first, as the reference hands a batch to its loop.
+            if (batch != nullptr) ct->hot = true;
             while (batch != nullptr) {
                 Message *m = batch;
                 batch = m->next;
@@ -389,6 +510,46 @@ void activate(tevent_context *ev) {
             }
         }
     }
+}
+
+bool wait_begin(tevent_context *ev, int64_t *timeout_us) {
+    ContextThreads *ct = ev->threads;
+    // From now on this loop re-checks before it sleeps: senders may stop
+    // poking it while it runs.
+    if (ct->wake.load(std::memory_order_relaxed) == kUnknown) ct->wake.store(kAwake, std::memory_order_relaxed);
+    if (ct->hot && ct->may_spin && ct->spin_skip != 0) {
+        ct->spin_skip--;
+    } else if (ct->hot && ct->may_spin) {
+        int64_t limit = kSpinNs;
+        if (*timeout_us >= 0 && *timeout_us * 1000 < limit) limit = *timeout_us * 1000;
+        int64_t spent = 0;
+        if (spin(ct, limit, &spent)) {
+            ct->spin_backoff = 0;
+            return true;
+        }
+        ct->hot = false;
+        ct->spin_skip = ct->spin_backoff;
+        ct->spin_backoff = ct->spin_backoff == 0 ? 1 : ct->spin_backoff * 2;
+        if (ct->spin_backoff > kMaxSpinBackoff) ct->spin_backoff = kMaxSpinBackoff;
+        if (*timeout_us >= 0) {
+            int64_t left = *timeout_us - spent / 1000;
+            *timeout_us = left > 0 ? left : 0;
+        }
+    }
+    ct->wake.store(kSleeping, std::memory_order_seq_cst);
+    if (work_waiting(ct, std::memory_order_seq_cst)) {
+        ct->wake.store(kAwake, std::memory_order_relaxed);
+        return true;
+    }
+    return false;
+}
+
+void wait_end(tevent_context *ev) {
+    ContextThreads *ct = ev->threads;
+    // A sender may have poked meanwhile although the poller returned for
+    // another reason: the descriptor stays readable and costs one spurious
+    // wakeup later, which is harmless.
+    ct->wake.store(kAwake, std::memory_order_relaxed);
 }
 
 void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {

@@ -8,9 +8,16 @@
 // iteration, which moves what arrived into the ordinary immediate queue.
 // activate() costs two atomic loads when nothing arrived.
 //
+// Senders poke only a loop that may be asleep.  The built-in backends'
+// loop announces its sleeps (wait_begin()/wait_end() around the poller's
+// wait); until a loop has announced one (custom backends never do) every
+// sender pokes as before.  See "Sleeping and waking" in threads.cpp.
+//
 // The core's side of the contract is in context.hpp (activate() while
 // ev->threads is set, context_detach() on teardown and re-initialisation).
 #pragma once
+
+#include <stdint.h>
 
 #include <talloc.h>
 
@@ -34,6 +41,18 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
 
 void activate(tevent_context *ev);
 void context_detach(tevent_context *ev);
+
+// The loop of ev (ev->threads set) is about to block for up to
+// *timeout_us microseconds (-1: no limit; not 0).  It may first spin for a
+// few microseconds when other threads sent work recently, and then
+// announces the sleep.  Returns true when cross-thread work is pending: the
+// loop must not block then (only look at descriptors without waiting), and
+// activate() picks the work up in the next iteration.  Returns false when
+// the loop may block; *timeout_us is reduced by the time spent spinning.
+// Always pair with wait_end() once the poller returns.
+bool wait_begin(tevent_context *ev, int64_t *timeout_us);
+void wait_end(tevent_context *ev);
+
 // The wrapper `glue` of ev is being freed: its threaded contexts stop
 // delivering, and immediates they sent that are not queued yet are dropped.
 void wrapper_gone(tevent_context *ev, WrapperGlue *glue);
