@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -181,6 +182,36 @@ static double fd_pingpong(long n, int idle)
 	return t;
 }
 
+/* The same ping-pong with no event library at all: epoll_wait for one event,
+ * then the handler's read and write.  These are the system calls any
+ * level-triggered loop needs per hop, so this time bounds how much faster
+ * than the reference any implementation can be. */
+static double fd_pingpong_floor(long n)
+{
+	struct pingpong pp = {.count = 0, .target = n};
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || pipe(pp.a) != 0 || pipe(pp.b) != 0) die("epoll/pipe");
+	struct epoll_event ea = {.events = EPOLLIN, .data.fd = pp.a[0]};
+	struct epoll_event eb = {.events = EPOLLIN, .data.fd = pp.b[0]};
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, pp.a[0], &ea) != 0 || epoll_ctl(ep, EPOLL_CTL_ADD, pp.b[0], &eb) != 0)
+		die("epoll_ctl");
+	double t = now();
+	if (write(pp.a[1], "x", 1) != 1) die("write");
+	while (pp.count < pp.target) {
+		struct epoll_event ready;
+		if (epoll_wait(ep, &ready, 1, -1) != 1) die("epoll_wait");
+		if (ready.data.fd == pp.a[0]) pp_a(NULL, NULL, 0, &pp);
+		else pp_b(NULL, NULL, 0, &pp);
+	}
+	t = now() - t;
+	close(ep);
+	for (int i = 0; i < 2; i++) {
+		close(pp.a[i]);
+		close(pp.b[i]);
+	}
+	return t;
+}
+
 /* ---- immediates scheduled from another thread ------------------------- */
 
 struct threaded_job {
@@ -345,6 +376,7 @@ int main(int argc, char **argv)
 
 	printf("fd_pingpong %.6f s\n", fd_pingpong(n / 10, 0));
 	printf("fd_pingpong_1000_idle %.6f s\n", fd_pingpong(n / 10, 1000));
+	printf("fd_pingpong_no_library %.6f s\n", fd_pingpong_floor(n / 10));
 	printf("threaded_immediates %.6f s\n", threaded_immediates(n / 5));
 	printf("proxy_roundtrips %.6f s\n", proxy_roundtrips(n / 20));
 	return 0;
