@@ -52,9 +52,8 @@ Chunk *malloc_chunk(Chunk *parent, size_t size, size_t charged) {
         errno = ENOMEM;
         return nullptr;
     }
-    auto *tc = static_cast<Chunk *>(cache_alloc(block_bytes(size)));
+    Chunk *tc = chunk_alloc(block_bytes(size));
     if (tc == nullptr) return nullptr;
-    mark_valid(tc, 0);
     if (parent != nullptr) memlimit_grow(parent, charged);
     return tc;
 }
@@ -111,8 +110,7 @@ void *allocate(const void *ctx, size_t size, const char *name) {
     if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
         tc = pool_carve(owner_slot(parent), size);
     } else {
-        tc = static_cast<Chunk *>(cache_pop(block_bytes(size)));
-        if (tc != nullptr) mark_valid(tc, 0);
+        tc = chunk_pop(block_bytes(size));
     }
     if (TAL_UNLIKELY(tc == nullptr)) return allocate_slow(parent, size, name);
     init_fields(tc, size, name);
@@ -220,9 +218,10 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
             return x->child == nullptr && (x->flags & kPlainFlagsMask) == 0 && x->destructor == nullptr;
         };
         while (c != nullptr && plain_leaf(c)) {
-            // A run of malloc'd children, as long and as lean as it gets.
-            // free() does not touch the thread's cache, so the pointer to
-            // it is loaded again only after the cache was just created.
+            // A run of slab cells and malloc'd children, as long and as
+            // lean as it gets.  free() does not touch the thread's cache, so
+            // the pointer to it is loaded again only after the cache was
+            // just created.
             ThreadCache *cache = t_cache;
             while (!c->has(kFlagPoolMem)) {
                 Chunk *next = c->next;
@@ -283,7 +282,7 @@ void finish_free(Chunk *tc, const char *location) {
     } else if (tc->has(kFlagPoolMem)) {
         pool_release_member(tc, location);
     } else {
-        cache_free(tc, block_bytes(tc->size));
+        chunk_free(tc, block_bytes(tc->size));
     }
 }
 
@@ -449,9 +448,13 @@ inline size_t growth_request(const Chunk *tc, size_t size) {
     return roomy;
 }
 
+// A slab cell holds the sizes of its class only (see slab.hpp).
 inline bool fits_block(Chunk *tc, size_t size) {
-    return block_bytes(size) <= block_bytes(tc->size) || block_bytes(size) <= block_capacity(tc);
+    return block_bytes(size) <= block_bytes(tc->size) || (!is_slab_cell(tc) && block_bytes(size) <= block_capacity(tc));
 }
+
+// State bits a chunk keeps when realloc moves it to another block.
+constexpr uint32_t kMovedState = kFlagMask & ~kIndexMask & ~(kFlagPool | kFlagPoolMem | kFlagFree);
 
 }  // namespace
 
@@ -488,7 +491,8 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
             if (newest) pool->end = member_end(tc);
             return ptr;
         }
-        if (tc->size - size < 1024) {   // not worth moving for less than 1k
+        // Not worth moving for less than 1k; a slab cell stays in its class.
+        if (tc->size - size < 1024 && (!is_slab_cell(tc) || block_bytes(size) == block_bytes(tc->size))) {
             tc->size = static_cast<uint32_t>(size);
             return ptr;
         }
@@ -533,19 +537,37 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
                 errno = ENOMEM;
                 return nullptr;
             }
-            moved = static_cast<Chunk *>(cache_alloc(block_bytes(size)));
+            moved = chunk_alloc(block_bytes(size));
             if (moved == nullptr) return nullptr;
             charge_added = size + kRefHeaderSize;
         }
         uint32_t carried = tc->flags & (kFlagLoop | kFlagExt | kFlagDying);
+        uint32_t where = from_malloc ? (moved->flags & kIndexMask) : kFlagPoolMem;
         memcpy(moved, tc, keep);
-        mark_valid(moved, carried | (from_malloc ? 0 : kFlagPoolMem));
+        mark_valid(moved, carried | where);
         fill_freed(tc->payload(), old_size);
         pool_release_member(tc, "talloc_realloc");
     } else if (size > old_size && fits_block(tc, size)) {
         // The block already has room for the growth.
         moved = tc;
         charge_added = size - old_size;
+    } else if (is_slab_cell(tc)) {
+        // Out of the cell's class: a block of the new size, by the normal path.
+        moved = chunk_alloc(block_bytes(size));
+        if (moved == nullptr) return nullptr;
+        uint32_t state = (tc->flags & kMovedState) | (moved->flags & kIndexMask);
+        memcpy(moved, tc, keep);
+        if (size > old_size) {
+            state |= kFlagGrown;
+            charge_added = size - old_size;
+        } else {
+            charge_removed = old_size - size;
+        }
+        mark_valid(moved, state);
+        fill_freed(tc->payload(), old_size);
+        tc->flags |= kFlagFree;   // users of the stale pointer are caught
+        tc->name_or_ext = "talloc_realloc";
+        slab_free(thread_slabs(), tc, block_bytes(old_size));
     } else {
         // Mark the old block so users of the stale pointer are caught.
         tc->flags |= kFlagFree;

@@ -20,13 +20,17 @@ void release_cache(void *arg) {
     auto *c = static_cast<ThreadCache *>(arg);
     t_cache = nullptr;
     t_cache_retired = true;
-    for (FreeBlock *head : c->heads) {
-        while (head != nullptr) {
-            FreeBlock *next = head->next;
-            free(head);
-            head = next;
+    // Cached slab cells first, while the thread still owns its slabs.
+    for (size_t cls = 0; cls < kCacheClasses; cls++) {
+        for (FreeBlock *b = c->heads[cls]; b != nullptr;) {
+            FreeBlock *next = b->next;
+            auto *tc = reinterpret_cast<Chunk *>(b);
+            if (is_slab_cell(tc)) slab_free(&c->slabs, tc, cls * kAlign);
+            else free(b);
+            b = next;
         }
     }
+    slab_heap_abandon(&c->slabs);
     free(c);
 }
 
@@ -49,12 +53,32 @@ ThreadCache *create_cache() {
 
 }  // namespace
 
+ThreadCache *cache_get() {
+    ThreadCache *c = t_cache;
+    return c != nullptr ? c : create_cache();
+}
+
+Chunk *chunk_alloc(size_t bytes) {
+    if (Chunk *tc = chunk_pop(bytes)) return tc;
+    if (bytes <= kSlabMaxBlock) {
+        if (ThreadCache *c = cache_get()) {
+            if (Chunk *tc = slab_pop(&c->slabs, bytes)) return tc;
+            if (Chunk *tc = slab_alloc(&c->slabs, bytes)) return tc;
+        }
+    }
+    auto *tc = static_cast<Chunk *>(malloc(bytes));
+    if (tc != nullptr) mark_valid(tc, 0);
+    return tc;
+}
+
+void chunk_free_cell(Chunk *tc, size_t bytes) { slab_free(thread_slabs(), tc, bytes); }
+
 void cache_free_slow(void *block, size_t bytes) {
     if (t_cache == nullptr && bytes / kAlign < kCacheClasses && create_cache() != nullptr) {
         cache_free(block, bytes);
         return;
     }
-    free(block);
+    block_release(block, bytes);
 }
 
 }  // namespace tal

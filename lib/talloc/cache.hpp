@@ -19,6 +19,7 @@
 
 #include "chunk.hpp"
 #include "diagnostics.hpp"
+#include "slab.hpp"
 
 namespace tal {
 
@@ -32,6 +33,7 @@ struct FreeBlock {
 struct ThreadCache {
     FreeBlock *heads[kCacheClasses];
     uint32_t room[kCacheClasses];   // bytes each class may still take
+    SlabHeap slabs;                 // the thread's slabs (slab.hpp)
 };
 
 // Bytes the cache holds (for tests).
@@ -65,8 +67,53 @@ inline void *cache_alloc(size_t bytes) {
     return b != nullptr ? b : malloc(bytes);
 }
 
-// Slow path of cache_free: creates the cache or hands the block to free().
+// The thread's cache, created if need be (nullptr when that fails or the
+// thread is exiting).
+ThreadCache *cache_get();
+
+inline SlabHeap *thread_slabs() {
+    ThreadCache *c = t_cache;
+    return c != nullptr ? &c->slabs : nullptr;
+}
+
+// A block of exactly `bytes` the thread has at hand, marked valid (state 0
+// plus its slab index), or nullptr: a malloc'd block from the cache (those
+// of slab sizes are few, from a class's warm-up), else a free cell of the
+// class's current slab.  allocate()'s fast path: no calls.
+inline Chunk *chunk_pop(size_t bytes) {
+    ThreadCache *c = t_cache;
+    if (c == nullptr) return nullptr;
+    size_t cls = bytes / kAlign;
+    if (cls < kCacheClasses) {
+        if (FreeBlock *b = c->heads[cls]) {
+            c->heads[cls] = b->next;
+            c->room[cls] += static_cast<uint32_t>(bytes);
+            auto *tc = reinterpret_cast<Chunk *>(b);
+            // The cache holds malloc'd blocks and slab cells alike; a dead
+            // chunk's flags word is untouched there, so it still tells which.
+            mark_valid(tc, tc->flags & kIndexMask);
+            return tc;
+        }
+    }
+    return bytes <= kSlabMaxBlock ? slab_pop_leaf(&c->slabs, bytes) : nullptr;
+}
+
+// chunk_pop(), else a slab cell or a new malloc'd block; marked valid.
+Chunk *chunk_alloc(size_t bytes);
+
+// Slow path of cache_free: creates the cache or hands the block back.
 void cache_free_slow(void *block, size_t bytes);
+
+// Gives a dead slab cell back to its slab (a call: inlined, it would keep
+// single frees from being inlined themselves).
+void chunk_free_cell(Chunk *tc, size_t bytes);
+
+// A dead chunk's block the cache does not keep: to its slab, or to free().
+inline void block_release(void *block, size_t bytes) {
+    auto *tc = static_cast<Chunk *>(block);
+    if (is_slab_cell(tc)) chunk_free_cell(tc, bytes);
+    else free(block);
+}
 
 // cache_free() into the thread's cache c, already looked up (not nullptr).
 inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
@@ -77,7 +124,7 @@ inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
         c->heads[cls] = b;
         c->room[cls] -= static_cast<uint32_t>(bytes);
     } else {
-        free(block);   // big, or its class is full (freeing many chunks at once)
+        block_release(block, bytes);   // big, or its class is full (freeing many chunks at once)
     }
 }
 
@@ -87,5 +134,11 @@ inline void cache_free(void *block, size_t bytes) {
     if (TAL_UNLIKELY(c == nullptr)) cache_free_slow(block, bytes);
     else cache_free_to(c, block, bytes);
 }
+
+// Gives back the block of a dead chunk of `bytes` (block_bytes of its size):
+// to the thread's cache while it has room, then to its slab or to free().
+// Slab cells go through the cache too: a loop that frees and allocates
+// small chunks then costs the same whichever kind its blocks are.
+inline void chunk_free(Chunk *tc, size_t bytes) { cache_free(tc, bytes); }
 
 }  // namespace tal

@@ -13,7 +13,9 @@
 //   destructor  user destructor; while a chunk is being freed it holds the
 //               link to the chunk that is freeing it (see alloc.cpp)
 //   size        payload size (MAX_TALLOC_SIZE keeps it below 2^28)
-//   flags       random magic in the upper 24 bits, state bits below
+//   flags       random magic in the upper 18 bits; below it the slab cell
+//               index (bits 8..13, 0 = not a slab cell, see slab.hpp) and the
+//               state bits (0..7)
 //
 // size/flags/name sit at offsets >= 24, out of reach of what glibc writes into
 // freed blocks, so a freed chunk is still recognised as freed afterwards.
@@ -39,7 +41,9 @@ constexpr uint32_t kFlagPoolMem = 0x08;  // chunk lives inside a pool
 constexpr uint32_t kFlagExt = 0x10;      // name_or_ext points at an Ext
 constexpr uint32_t kFlagDying = 0x20;    // destructor done, being freed
 constexpr uint32_t kFlagGrown = 0x40;    // moved to a larger block by realloc before
-constexpr uint32_t kFlagMask = 0xff;
+constexpr uint32_t kFlagMask = 0x3fff;  // everything that is not magic
+constexpr uint32_t kIndexShift = 8;      // slab cell index, 1..63 (slab.hpp)
+constexpr uint32_t kIndexMask = 0x3f00;
 
 constexpr uintptr_t kFirstTag = 1;
 
@@ -106,9 +110,10 @@ static_assert(sizeof(Chunk) % kAlign == 0, "user data alignment");
 
 constexpr size_t align16(size_t n) { return (n + (kAlign - 1)) & ~(kAlign - 1); }
 
-// The process-wide magic (randomised at load time, upper 24 bits).
+// The process-wide magic (randomised at load time, upper 18 bits).
 extern uint32_t g_magic;
 
+// `state` carries the slab cell index of the block, if it is a slab cell.
 inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
 
 // Parent of a chunk: walk back to the first sibling, which stores it.

@@ -14,9 +14,10 @@
 
 namespace tal {
 
-// Upper 24 bits of a live chunk's flags word; re-randomised at load time so
-// that stale bytes from another process run do not look valid.
-uint32_t g_magic = 0xe814ec00u;
+// Upper 18 bits of a live chunk's flags word (below them: slab cell index and
+// state bits, kFlagMask); re-randomised at load time so that stale bytes from
+// another process run do not look valid.
+uint32_t g_magic = 0xe814c000u;
 
 void *g_null_context = nullptr;
 FreeFill g_free_fill = {false, 0};
@@ -40,7 +41,7 @@ __attribute__((constructor)) void randomise_magic() {
     if (random == nullptr) return;
     uint32_t bits;
     memcpy(&bits, random + 8, sizeof(bits));
-    g_magic = (g_magic ^ (bits & 0x000fff00u)) & ~0xffu;
+    g_magic = (g_magic ^ (bits & 0x03ffc000u)) & ~kFlagMask;
 }
 
 void at_exit() {

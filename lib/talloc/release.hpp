@@ -28,7 +28,7 @@ inline void release_plain(Chunk *tc, const char *location) {
     }
     tc->flags |= kFlagFree;
     tc->name_or_ext = location;
-    cache_free(tc, block_bytes(tc->size));
+    chunk_free(tc, block_bytes(tc->size));
 }
 
 inline void free_plain_leaf(Chunk *tc, const char *location) {

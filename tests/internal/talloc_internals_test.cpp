@@ -6,6 +6,8 @@
 #include <malloc.h>
 #include <pthread.h>
 
+#include <cstring>
+
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "talloc/core.hpp"
 #include "talloc/memlimit.hpp"
 #include "talloc/pool.hpp"
+#include "talloc/slab.hpp"
 #include "talloc/tree.hpp"
 
 using namespace tal;
@@ -366,4 +369,212 @@ TEST_CASE("a chunk grown by realloc twice keeps its contents, size and parent") 
     a = talloc_realloc(top, a, int, 20);
     REQUIRE(talloc_total_size(top) == 20 * sizeof(int));
     talloc_free(top);
+}
+
+// ---------------------------------------------------------------------------
+// Slabs (slab.hpp).  Each case runs in a fresh thread, so the thread's slab
+// heap starts empty and warms up (kSlabWarmup chunks of a class) first.
+
+namespace {
+
+template <typename F>
+void in_thread(F f) {
+    pthread_t thread;
+    auto run = [](void *arg) -> void * {
+        (*static_cast<F *>(arg))();
+        return nullptr;
+    };
+    // Checked after the join: Catch2 is not thread-safe, f() uses it.
+    int rc = pthread_create(&thread, nullptr, run, &f);
+    if (rc == 0) pthread_join(thread, nullptr);
+    REQUIRE(rc == 0);
+}
+
+// Allocates past the warm-up, so that what comes next is from slabs.
+void warm_up(void *ctx, size_t size) {
+    for (uint32_t i = 0; i < kSlabWarmup; i++) talloc_size(ctx, size);
+}
+
+bool on_slab(const void *p) { return is_slab_cell(chunk(p)); }
+
+int g_aborts = 0;
+void count_abort(const char *) { g_aborts++; }
+
+}  // namespace
+
+TEST_CASE("the magic leaves the slab index and state bits free") {
+    REQUIRE((g_magic & kFlagMask) == 0);
+    REQUIRE((kIndexMask & 0xff) == 0);
+    REQUIRE(kSlabMaxCells == 63);
+}
+
+TEST_CASE("slab cells are reused and empty slabs go back to malloc") {
+    size_t before = slab_count();
+    in_thread([] {
+        void *top = talloc_named_const(nullptr, 0, "top");
+        warm_up(top, 16);
+        void *a = talloc_size(top, 16);
+        CHECK(on_slab(a));
+        CHECK(block_bytes(talloc_get_size(a)) == 64);
+        talloc_free(a);
+        void *b = talloc_size(top, 16);
+        CHECK(b == a);   // the freed cell comes back first
+        size_t base = slab_count();
+        void *wide = talloc_named_const(top, 0, "wide");
+        for (int i = 0; i < 10000; i++) REQUIRE(on_slab(talloc_size(wide, 16)));
+        CHECK(slab_count() >= base + 10000 / kSlabMaxCells);
+        talloc_free(wide);
+        // Only the current slab of the class and a few spares are kept.
+        CHECK(slab_count() <= base + 1 + kSlabStash);
+        talloc_free(top);
+    });
+    CHECK(slab_count() == before);   // thread exit released the rest
+}
+
+TEST_CASE("realloc moves a slab chunk across classes and keeps its links") {
+    in_thread([] {
+        void *top = talloc_named_const(nullptr, 0, "top");
+        warm_up(top, 16);
+        warm_up(top, 40);
+        warm_up(top, 80);
+        char *p = static_cast<char *>(talloc_size(top, 16));
+        REQUIRE(on_slab(p));
+        void *kid = talloc_size(p, 8);
+        for (int i = 0; i < 16; i++) p[i] = char(i);
+        char *q = static_cast<char *>(talloc_realloc_size(top, p, 8));   // same class: in place
+        CHECK(q == p);
+        q = static_cast<char *>(talloc_realloc_size(top, q, 16));
+        CHECK(q == p);
+        q = static_cast<char *>(talloc_realloc_size(top, q, 40));        // 96-byte class
+        REQUIRE(q != nullptr);
+        CHECK(on_slab(q));
+        CHECK(block_bytes(talloc_get_size(q)) == 96);
+        q = static_cast<char *>(talloc_realloc_size(top, q, 300));       // malloc'd
+        REQUIRE(q != nullptr);
+        CHECK_FALSE(on_slab(q));
+        q = static_cast<char *>(talloc_realloc_size(top, q, 16));        // stays (shrinks < 1k)
+        for (int i = 0; i < 16; i++) CHECK(q[i] == char(i));
+        CHECK(talloc_parent(q) == top);
+        CHECK(talloc_parent(kid) == q);
+        char *r = static_cast<char *>(talloc_size(top, 80));              // 128-byte class
+        REQUIRE(on_slab(r));
+        r = static_cast<char *>(talloc_realloc_size(top, r, 4));         // shrinks out of the class
+        CHECK(on_slab(r));
+        CHECK(block_bytes(talloc_get_size(r)) == 64);
+        talloc_free(top);
+    });
+}
+
+namespace {
+
+struct Handover {
+    pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
+    std::vector<void *> items;
+    bool done = false;
+};
+
+void *free_handed_over(void *arg) {
+    auto *h = static_cast<Handover *>(arg);
+    for (;;) {
+        pthread_mutex_lock(&h->mutex);
+        std::vector<void *> batch;
+        batch.swap(h->items);
+        bool done = h->done;
+        pthread_mutex_unlock(&h->mutex);
+        for (void *p : batch) talloc_free(p);
+        if (done && batch.empty()) return nullptr;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("cells freed by another thread while the owner allocates come back") {
+    size_t before = slab_count();
+    in_thread([] {
+        Handover h;
+        pthread_t freer;
+        REQUIRE(pthread_create(&freer, nullptr, free_handed_over, &h) == 0);
+        void *mine = talloc_named_const(nullptr, 0, "mine");
+        for (int round = 0; round < 200; round++) {
+            std::vector<void *> batch;
+            for (int i = 0; i < 100; i++) {
+                void *p = talloc_size(nullptr, 16 + 16 * (i % 3));
+                memset(p, 0x5a, 16);
+                batch.push_back(p);
+                talloc_size(mine, 16);   // the owner keeps allocating meanwhile
+            }
+            pthread_mutex_lock(&h.mutex);
+            h.items.insert(h.items.end(), batch.begin(), batch.end());
+            pthread_mutex_unlock(&h.mutex);
+        }
+        pthread_mutex_lock(&h.mutex);
+        h.done = true;
+        pthread_mutex_unlock(&h.mutex);
+        pthread_join(freer, nullptr);
+        talloc_free(mine);
+
+        // Then in order: cells all freed by the other thread are what the
+        // owner allocates from next, rather than new slabs.
+        Handover h2;
+        std::vector<void *> batch;
+        for (int i = 0; i < 20000; i++) batch.push_back(talloc_size(nullptr, 16 + 16 * (i % 3)));
+        h2.items = batch;
+        h2.done = true;
+        REQUIRE(pthread_create(&freer, nullptr, free_handed_over, &h2) == 0);
+        pthread_join(freer, nullptr);
+        size_t held = slab_count();
+        void *again = talloc_named_const(nullptr, 0, "again");
+        for (int i = 0; i < 20000; i++) talloc_size(again, 16 + 16 * (i % 3));
+        CHECK(slab_count() < held + 10);
+        talloc_free(again);
+    });
+    CHECK(slab_count() == before);
+}
+
+namespace {
+
+void *allocate_and_exit(void *) {
+    auto *out = new std::vector<void *>;
+    for (int i = 0; i < 1000; i++) out->push_back(talloc_size(nullptr, 16 + 16 * (i % 4)));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("slabs of an exited thread are freed with their last cell") {
+    size_t before = slab_count();
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, nullptr, allocate_and_exit, nullptr) == 0);
+    void *ret = nullptr;
+    pthread_join(thread, &ret);
+    auto *cells = static_cast<std::vector<void *> *>(ret);
+    CHECK(slab_count() > before);   // abandoned, still holding live cells
+    size_t slabs_seen = slab_count();
+    for (size_t i = 0; i + 1 < cells->size(); i++) talloc_free((*cells)[i]);
+    CHECK(slab_count() <= slabs_seen);
+    CHECK(slab_count() >= before);
+    talloc_free(cells->back());
+    CHECK(slab_count() == before);
+    delete cells;
+}
+
+TEST_CASE("a double free of a slab chunk is detected") {
+    // It reads freed memory on purpose, which the checkers report.
+#if defined(__SANITIZE_ADDRESS__)
+    return;
+#endif
+    if (g_slab_valgrind) return;
+    in_thread([] {
+        void *top = talloc_named_const(nullptr, 0, "top");
+        warm_up(top, 16);
+        void *p = talloc_size(top, 16);
+        REQUIRE(on_slab(p));
+        REQUIRE(talloc_free(p) == 0);
+        talloc_set_abort_fn(count_abort);
+        g_aborts = 0;
+        CHECK(talloc_free(p) == -1);
+        CHECK(g_aborts == 1);
+        talloc_set_abort_fn(nullptr);
+        talloc_free(top);
+    });
 }

@@ -1,0 +1,169 @@
+// Slabs: small chunk blocks (48..128 bytes) carved from 4 KiB malloc blocks.
+//
+// A 64-byte chunk costs an 80-byte malloc chunk and one free() each; carved
+// from a slab it costs 64 bytes plus 1/63 of a slab header, and freeing many
+// of them releases one slab per 63.  A slab is an ordinary malloc() block
+// (so heap statistics count it): a 64-byte Slab header, then up to 63 cells of
+// one class.  A cell is found from its chunk without alignment tricks: the
+// chunk's flags word keeps the cell's index (kIndexMask, 1..63), and its size
+// always stays within the cell's class, so the cell size is block_bytes(size).
+//
+// Ownership.  Each slab belongs to the thread that made it (its SlabHeap,
+// part of the thread's cache).  Only the owner allocates from it and frees
+// into its local list, without atomics.  Another thread freeing a cell
+// pushes it onto the slab's `remote` stack (lock-free); the owner takes the
+// whole stack with one exchange when it runs out of cells.  When the owner
+// exits, it marks each slab's remote word abandoned (kAbandoned); from then
+// on cells of that slab are counted out under g_abandoned_mutex and the slab
+// is freed with its last cell.
+//
+// Why no slab is freed while in use: a slab is freed only when `used` is 0,
+// and a cell counts in `used` from its allocation until its return has been
+// counted (by the owner taking it off the remote stack, or under the mutex
+// once abandoned).  A remote free touches the slab only before its push
+// succeeds, while its own cell still keeps `used` above 0; after that it
+// never touches the slab again.  `used` is written only by the owner while
+// the slab is owned, and only under the mutex once it is abandoned (the
+// owner's last access, at its exit, is under the mutex too).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "chunk.hpp"
+#include "diagnostics.hpp"
+
+namespace tal {
+
+constexpr size_t kSlabMinBlock = 48;     // block_bytes(0)
+constexpr size_t kSlabMaxBlock = 128;    // blocks of 16-byte payloads and up to 80 bytes
+constexpr size_t kSlabClasses = (kSlabMaxBlock - kSlabMinBlock) / kAlign + 1;
+constexpr size_t kSlabHeaderBytes = 64;
+// malloc request per slab: 4 KiB of cells and header, plus room to start the
+// cells on a 64-byte boundary (a 64-byte cell then is one cache line: freeing
+// a million of them is bound by memory traffic).
+constexpr size_t kSlabBytes = 4096 + 48;
+constexpr uint32_t kSlabStash = 4;       // empty slabs a thread keeps for reuse
+constexpr uint32_t kSlabMaxCells = kIndexMask >> kIndexShift;   // 63
+constexpr uint32_t kSlabWarmup = 64;     // malloc'd chunks of a class before its first slab
+constexpr uintptr_t kAbandoned = 1;      // low bit of Slab::remote
+
+struct SlabHeap;
+
+struct Slab {
+    std::atomic<SlabHeap *> owner;     // nullptr once abandoned
+    std::atomic<uintptr_t> remote;     // cells freed by other threads (via Chunk::next) | kAbandoned
+    Chunk *free;                       // owner: freed cells, through Chunk::next
+    Slab *prev, *next;                 // owner: the class's slabs
+    uint16_t used;                     // cells handed out and not yet counted back
+    uint16_t bump;                     // cells carved so far
+    uint16_t cells;
+    uint16_t cell_bytes;
+    void *raw;                         // the malloc'd block (the header sits inside it)
+};
+static_assert(sizeof(Slab) <= kSlabHeaderBytes, "slab header");
+
+struct SlabClass {
+    Slab *current;     // where allocation goes; never freed while current
+    Slab *head;        // every slab of the class the thread owns
+    Slab *cursor;      // where the next search for free cells starts
+    uint32_t warm;     // chunks allocated so far, up to kSlabWarmup
+};
+
+struct SlabHeap {
+    SlabClass classes[kSlabClasses];
+    Slab *stash[kSlabStash];           // empty slabs kept for reuse (any class)
+    uint32_t stashed;
+};
+
+// Set at load time when running under valgrind: cells are then announced
+// as heap blocks of their own (alloc/free, leaks per chunk).
+extern bool g_slab_valgrind;
+void slab_vg_alloc(Chunk *cell, size_t bytes);
+void slab_vg_free(Chunk *cell);
+
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" void __asan_poison_memory_region(void const volatile *, size_t);
+extern "C" void __asan_unpoison_memory_region(void const volatile *, size_t);
+// A free cell is poisoned but for its link word, so our own use-after-free
+// shows under ASan as it would with malloc'd blocks.
+inline void slab_asan_free(Chunk *cell, size_t bytes) {
+    __asan_poison_memory_region(reinterpret_cast<char *>(cell) + sizeof(void *), bytes - sizeof(void *));
+}
+inline void slab_asan_alloc(Chunk *cell, size_t bytes) { __asan_unpoison_memory_region(cell, bytes); }
+#else
+inline void slab_asan_free(Chunk *, size_t) {}
+inline void slab_asan_alloc(Chunk *, size_t) {}
+#endif
+
+inline bool is_slab_cell(const Chunk *tc) { return (tc->flags & kIndexMask) != 0; }
+
+inline size_t slab_class_of(size_t bytes) { return (bytes - kSlabMinBlock) / kAlign; }
+
+// The slab of a cell; `bytes` is the cell size (block_bytes of its size).
+inline Slab *slab_of(Chunk *tc, size_t bytes) {
+    size_t index = (tc->flags & kIndexMask) >> kIndexShift;
+    return reinterpret_cast<Slab *>(reinterpret_cast<char *>(tc) - kSlabHeaderBytes - (index - 1) * bytes);
+}
+
+// Pops a free cell of the owner's current slab (the fast path); the chunk
+// is marked valid.  nullptr when that takes more work.
+inline Chunk *slab_pop(SlabHeap *heap, size_t bytes) {
+    Slab *s = heap->classes[slab_class_of(bytes)].current;
+    if (s == nullptr) return nullptr;
+    Chunk *tc = s->free;
+    if (tc == nullptr) return nullptr;
+    s->free = tc->next;   // before valgrind makes the link word undefined
+    if (TAL_UNLIKELY(g_slab_valgrind)) slab_vg_alloc(tc, bytes);
+    slab_asan_alloc(tc, bytes);
+    s->used++;
+    mark_valid(tc, tc->flags & kIndexMask);   // a free cell keeps its index
+    return tc;
+}
+
+// slab_pop() for allocate()'s fast path, which has no stack frame: without
+// calls (under valgrind the slow path, with its hooks, does the work).
+inline Chunk *slab_pop_leaf(SlabHeap *heap, size_t bytes) {
+#if defined(__SANITIZE_ADDRESS__)
+    return slab_pop(heap, bytes);
+#else
+    Slab *s = heap->classes[slab_class_of(bytes)].current;
+    if (s == nullptr || TAL_UNLIKELY(g_slab_valgrind)) return nullptr;
+    Chunk *tc = s->free;
+    if (tc == nullptr) return nullptr;
+    s->free = tc->next;
+    s->used++;
+    mark_valid(tc, tc->flags & kIndexMask);
+    return tc;
+#endif
+}
+
+// A cell of `bytes` from the thread's slabs (slow part of slab_pop), or
+// nullptr while the class is warming up or memory is short.
+Chunk *slab_alloc(SlabHeap *heap, size_t bytes);
+
+void slab_release_empty(SlabHeap *heap, Slab *s);
+void slab_free_remote(Slab *s, Chunk *tc);
+
+// Gives a dead slab cell back.  `heap` is the calling thread's (or nullptr).
+inline void slab_free(SlabHeap *heap, Chunk *tc, size_t bytes) {
+    Slab *s = slab_of(tc, bytes);
+    if (TAL_UNLIKELY(g_slab_valgrind)) slab_vg_free(tc);
+    slab_asan_free(tc, bytes);
+    if (TAL_LIKELY(heap != nullptr && s->owner.load(std::memory_order_relaxed) == heap)) {
+        tc->next = s->free;
+        s->free = tc;
+        if (TAL_UNLIKELY(--s->used == 0)) slab_release_empty(heap, s);
+        return;
+    }
+    slab_free_remote(s, tc);
+}
+
+// Thread exit: gives up every slab of the heap (frees the empty ones).
+void slab_heap_abandon(SlabHeap *heap);
+
+// Slabs the process holds (live malloc blocks), for tests.
+size_t slab_count();
+
+}  // namespace tal
