@@ -33,7 +33,16 @@ std::atomic<size_t> g_slabs{0};
 // checkers would call them lost.
 Slab *g_abandoned = nullptr;
 
-__attribute__((constructor)) void detect_valgrind() { g_slab_valgrind = RUNNING_ON_VALGRIND != 0; }
+// A fork while another thread holds the mutex (exiting, or freeing into an
+// abandoned slab) would leave it locked for good in the child; held across
+// fork() by the forking thread instead, it is released on both sides.
+void lock_abandoned() { pthread_mutex_lock(&g_abandoned_mutex); }
+void unlock_abandoned() { pthread_mutex_unlock(&g_abandoned_mutex); }
+
+__attribute__((constructor)) void init_slabs() {
+    g_slab_valgrind = RUNNING_ON_VALGRIND != 0;
+    pthread_atfork(lock_abandoned, unlock_abandoned, unlock_abandoned);
+}
 
 // Slabs searched for free cells before a new one is made: enough to find
 // room freed here and there, bounded so a heap of full slabs costs little.

@@ -5,6 +5,8 @@
 
 #include <malloc.h>
 #include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -554,6 +556,32 @@ TEST_CASE("slabs of an exited thread are freed with their last cell") {
     CHECK(slab_count() <= slabs_seen);
     CHECK(slab_count() >= before);
     talloc_free(cells->back());
+    CHECK(slab_count() == before);
+    delete cells;
+}
+
+TEST_CASE("a forked child frees the cells of an exited thread's slabs") {
+    size_t before = slab_count();
+    pthread_t thread;
+    REQUIRE(pthread_create(&thread, nullptr, allocate_and_exit, nullptr) == 0);
+    void *ret = nullptr;
+    pthread_join(thread, &ret);
+    auto *cells = static_cast<std::vector<void *> *>(ret);
+    REQUIRE(slab_count() > before);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // Freeing into abandoned slabs takes their mutex, which must not
+        // have been left locked by the fork; a hang ends with SIGALRM.
+        alarm(20);
+        for (void *p : *cells) talloc_free(p);
+        _exit(slab_count() == before ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    for (void *p : *cells) talloc_free(p);
     CHECK(slab_count() == before);
     delete cells;
 }
