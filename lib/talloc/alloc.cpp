@@ -282,7 +282,7 @@ void finish_free(Chunk *tc, const char *location) {
     } else if (tc->has(kFlagPoolMem)) {
         pool_release_member(tc, location);
     } else {
-        chunk_free(tc, block_bytes(tc->size));
+        cache_free(tc, block_bytes(tc->size));
     }
 }
 
@@ -551,32 +551,28 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
         // The block already has room for the growth.
         moved = tc;
         charge_added = size - old_size;
-    } else if (is_slab_cell(tc)) {
-        // Out of the cell's class: a block of the new size, by the normal path.
-        moved = chunk_alloc(block_bytes(size));
-        if (moved == nullptr) return nullptr;
-        uint32_t state = (tc->flags & kMovedState) | (moved->flags & kIndexMask);
-        memcpy(moved, tc, keep);
-        if (size > old_size) {
-            state |= kFlagGrown;
-            charge_added = size - old_size;
-        } else {
-            charge_removed = old_size - size;
-        }
-        mark_valid(moved, state);
-        fill_freed(tc->payload(), old_size);
-        tc->flags |= kFlagFree;   // users of the stale pointer are caught
-        tc->name_or_ext = "talloc_realloc";
-        slab_free(thread_slabs(), tc, block_bytes(old_size));
     } else {
-        // Mark the old block so users of the stale pointer are caught.
-        tc->flags |= kFlagFree;
-        moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
-        if (moved == nullptr) {
-            tc->flags &= ~kFlagFree;
-            return nullptr;
+        if (is_slab_cell(tc)) {
+            // Out of the cell's class: a block of the new size, by the normal path.
+            moved = chunk_alloc(block_bytes(size));
+            if (moved == nullptr) return nullptr;
+            uint32_t state = (tc->flags & kMovedState) | (moved->flags & kIndexMask);
+            memcpy(moved, tc, keep);
+            mark_valid(moved, state);
+            fill_freed(tc->payload(), old_size);
+            tc->flags |= kFlagFree;   // users of the stale pointer are caught
+            tc->name_or_ext = "talloc_realloc";
+            cache_free(tc, block_bytes(old_size));
+        } else {
+            // Mark the old block so users of the stale pointer are caught.
+            tc->flags |= kFlagFree;
+            moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
+            if (moved == nullptr) {
+                tc->flags &= ~kFlagFree;
+                return nullptr;
+            }
+            moved->flags &= ~kFlagFree;
         }
-        moved->flags &= ~kFlagFree;
         if (size > old_size) {
             moved->flags |= kFlagGrown;
             charge_added = size - old_size;

@@ -62,7 +62,6 @@ Chunk *chunk_alloc(size_t bytes) {
     if (Chunk *tc = chunk_pop(bytes)) return tc;
     if (bytes <= kSlabMaxBlock) {
         if (ThreadCache *c = cache_get()) {
-            if (Chunk *tc = slab_pop(&c->slabs, bytes)) return tc;
             if (Chunk *tc = slab_alloc(&c->slabs, bytes)) return tc;
         }
     }

@@ -48,25 +48,6 @@ extern __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec")));
 // Bytes a chunk with `size` payload occupies; cached blocks are exactly this.
 inline size_t block_bytes(size_t size) { return align16(sizeof(Chunk) + size); }
 
-// A cached block of exactly `bytes`, or nullptr.
-inline void *cache_pop(size_t bytes) {
-    size_t cls = bytes / kAlign;
-    ThreadCache *c = t_cache;
-    if (c != nullptr && cls < kCacheClasses) {
-        if (FreeBlock *b = c->heads[cls]) {
-            c->heads[cls] = b->next;
-            c->room[cls] += static_cast<uint32_t>(bytes);
-            return b;
-        }
-    }
-    return nullptr;
-}
-
-inline void *cache_alloc(size_t bytes) {
-    void *b = cache_pop(bytes);
-    return b != nullptr ? b : malloc(bytes);
-}
-
 // The thread's cache, created if need be (nullptr when that fails or the
 // thread is exiting).
 ThreadCache *cache_get();
@@ -77,9 +58,9 @@ inline SlabHeap *thread_slabs() {
 }
 
 // A block of exactly `bytes` the thread has at hand, marked valid (state 0
-// plus its slab index), or nullptr: a malloc'd block from the cache (those
-// of slab sizes are few, from a class's warm-up), else a free cell of the
-// class's current slab.  allocate()'s fast path: no calls.
+// plus its slab index), or nullptr: a block from the cache (a malloc'd one
+// or a slab cell), else a free cell of the class's current slab.
+// allocate()'s fast path: no calls.
 inline Chunk *chunk_pop(size_t bytes) {
     ThreadCache *c = t_cache;
     if (c == nullptr) return nullptr;
@@ -128,17 +109,15 @@ inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
     }
 }
 
-// `bytes` must not exceed the block's real capacity.
+// Gives back the block of a dead chunk of `bytes` (block_bytes of its size,
+// not above the block's real capacity): to the thread's cache while it has
+// room, then to its slab or to free().  Slab cells go through the cache
+// too: a loop that frees and allocates small chunks then costs the same
+// whichever kind its blocks are.
 inline void cache_free(void *block, size_t bytes) {
     ThreadCache *c = t_cache;
     if (TAL_UNLIKELY(c == nullptr)) cache_free_slow(block, bytes);
     else cache_free_to(c, block, bytes);
 }
-
-// Gives back the block of a dead chunk of `bytes` (block_bytes of its size):
-// to the thread's cache while it has room, then to its slab or to free().
-// Slab cells go through the cache too: a loop that frees and allocates
-// small chunks then costs the same whichever kind its blocks are.
-inline void chunk_free(Chunk *tc, size_t bytes) { cache_free(tc, bytes); }
 
 }  // namespace tal

@@ -123,20 +123,11 @@ inline Chunk *slab_pop(SlabHeap *heap, size_t bytes) {
 }
 
 // slab_pop() for allocate()'s fast path, which has no stack frame: without
-// calls (under valgrind the slow path, with its hooks, does the work).
+// calls (under valgrind the slow path, with its hooks, does the work; under
+// ASan the unpoisoning call stays).
 inline Chunk *slab_pop_leaf(SlabHeap *heap, size_t bytes) {
-#if defined(__SANITIZE_ADDRESS__)
+    if (TAL_UNLIKELY(g_slab_valgrind)) return nullptr;
     return slab_pop(heap, bytes);
-#else
-    Slab *s = heap->classes[slab_class_of(bytes)].current;
-    if (s == nullptr || TAL_UNLIKELY(g_slab_valgrind)) return nullptr;
-    Chunk *tc = s->free;
-    if (tc == nullptr) return nullptr;
-    s->free = tc->next;
-    s->used++;
-    mark_valid(tc, tc->flags & kIndexMask);
-    return tc;
-#endif
 }
 
 // A cell of `bytes` from the thread's slabs (slow part of slab_pop), or
