@@ -9,14 +9,17 @@ namespace tal {
 
 namespace {
 
+// Takes h off the list of references e keeps (its own links are left).
+inline void unhook_from(Ext *e, RefHandle *h) {
+    if (e->refs == h) e->refs = h->next;
+    if (h->prev != nullptr) h->prev->next = h->next;
+    if (h->next != nullptr) h->next->prev = h->prev;
+}
+
 // The referenced chunk loses the owner h stands for.
 inline void unhook_handle(RefHandle *h) {
     Chunk *target = Chunk::from_payload(h->ptr);
-    if (Ext *e = target->ext()) {
-        if (e->refs == h) e->refs = h->next;
-        if (h->prev != nullptr) h->prev->next = h->next;
-        if (h->next != nullptr) h->next->prev = h->prev;
-    }
+    if (Ext *e = target->ext()) unhook_from(e, h);
     h->next = h->prev = nullptr;
 }
 
@@ -39,16 +42,13 @@ __attribute__((always_inline)) inline int unreference(const void *ctx, Chunk *tc
     }
     if (h == nullptr) return -1;
     Chunk *hc = Chunk::from_payload(h);
-    if (hc->destructor == handle_destructor && hc->child == nullptr && (hc->flags & kPlainFlagsMask) == 0 &&
-        !limits_active()) {
+    if (hc->destructor == handle_destructor && is_plain_leaf_but_destructor(hc)) {
         // What free_chunk() does for such a handle, without its general
         // steps: the destructor never refuses and touches only the list of
         // references (e's, known here), and the handle has nothing else to
         // free.  Its own links die with it.
         hc->destructor = nullptr;
-        if (e->refs == h) e->refs = h->next;
-        if (h->prev != nullptr) h->prev->next = h->next;
-        if (h->next != nullptr) h->next->prev = h->prev;
+        unhook_from(e, h);
         free_plain_leaf(hc, "talloc_unlink");
         return 0;
     }

@@ -19,6 +19,11 @@ inline bool is_plain_but_children(const Chunk *tc) {
 
 inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
 
+// A leaf that would be plain but for its destructor.
+inline bool is_plain_leaf_but_destructor(const Chunk *tc) {
+    return tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && !limits_active();
+}
+
 // Marks a dead plain chunk freed and recycles its memory.
 inline void release_plain(Chunk *tc, const char *location) {
     fill_freed(tc->payload(), tc->size);
@@ -28,7 +33,7 @@ inline void release_plain(Chunk *tc, const char *location) {
     }
     tc->flags |= kFlagFree;
     tc->name_or_ext = location;
-    chunk_free(tc, block_bytes(tc->size));
+    cache_free(tc, block_bytes(tc->size));
 }
 
 inline void free_plain_leaf(Chunk *tc, const char *location) {
