@@ -455,11 +455,10 @@ int backend_loop_once(tevent_context *ev, const char *) {
     // descriptors are still looked at, without blocking, so that a steady
     // stream of messages cannot starve them; unless the wakeup descriptor
     // is the only one (it would only be drained).
-    tevent_context::Wakeup &wk = ev->wakeup;
     bool announced = ev->threads != nullptr && step.timeout_us != 0;
     bool work_arrived = announced && thr::wait_begin(ev, &step.timeout_us);
     int n = 0;
-    if (!work_arrived || ev->fd_events.count > (wk.fde != nullptr && wk.fde->event_ctx == ev ? 1u : 0u)) {
+    if (!work_arrived || user_fd_count(ev) != 0) {
         n = b->poller->wait(b, work_arrived ? 0 : timeout_ms_from(step.timeout_us));
     }
     int err = errno;

@@ -411,6 +411,13 @@ int loop_wait(tevent_context *ev, const char *location);  // tevent_common_loop_
 int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location);
 bool have_events(tevent_context *ev);
 
+// ev's fd events but its wakeup descriptor, which is plumbing, not work.
+inline size_t user_fd_count(const tevent_context *ev) {
+    size_t fds = ev->fd_events.count;
+    if (ev->wakeup.fde != nullptr && ev->wakeup.fde->event_ctx == ev && fds > 0) fds--;
+    return fds;
+}
+
 // ---- contexts (context.cpp) ----------------------------------------------------
 tevent_context *context_init_ops(TALLOC_CTX *mem_ctx, const tevent_ops *ops, void *additional_data);
 tevent_context *context_init_byname(TALLOC_CTX *mem_ctx, const char *name);

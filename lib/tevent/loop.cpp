@@ -127,10 +127,7 @@ int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data,
 }
 
 bool have_events(tevent_context *ev) {
-    // The wakeup descriptor is plumbing, not something to wait for.
-    size_t fds = ev->fd_events.count;
-    if (ev->wakeup.fde != nullptr && ev->wakeup.fde->event_ctx == ev && fds > 0) fds--;
-    return fds != 0 || ev->timers.count != 0 || !ev->immediates.empty() || ev->num_signal_events != 0;
+    return user_fd_count(ev) != 0 || ev->timers.count != 0 || !ev->immediates.empty() || ev->num_signal_events != 0;
 }
 
 int loop_wait(tevent_context *ev, const char *location) {
