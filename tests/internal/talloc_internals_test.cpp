@@ -541,15 +541,20 @@ void *allocate_and_exit(void *) {
     return out;
 }
 
-}  // namespace
-
-TEST_CASE("slabs of an exited thread are freed with their last cell") {
-    size_t before = slab_count();
+// Chunks a thread made before it exited (the caller deletes the vector).
+std::vector<void *> *cells_of_exited_thread() {
     pthread_t thread;
     REQUIRE(pthread_create(&thread, nullptr, allocate_and_exit, nullptr) == 0);
     void *ret = nullptr;
     pthread_join(thread, &ret);
-    auto *cells = static_cast<std::vector<void *> *>(ret);
+    return static_cast<std::vector<void *> *>(ret);
+}
+
+}  // namespace
+
+TEST_CASE("slabs of an exited thread are freed with their last cell") {
+    size_t before = slab_count();
+    auto *cells = cells_of_exited_thread();
     CHECK(slab_count() > before);   // abandoned, still holding live cells
     size_t slabs_seen = slab_count();
     for (size_t i = 0; i + 1 < cells->size(); i++) talloc_free((*cells)[i]);
@@ -562,11 +567,7 @@ TEST_CASE("slabs of an exited thread are freed with their last cell") {
 
 TEST_CASE("a forked child frees the cells of an exited thread's slabs") {
     size_t before = slab_count();
-    pthread_t thread;
-    REQUIRE(pthread_create(&thread, nullptr, allocate_and_exit, nullptr) == 0);
-    void *ret = nullptr;
-    pthread_join(thread, &ret);
-    auto *cells = static_cast<std::vector<void *> *>(ret);
+    auto *cells = cells_of_exited_thread();
     REQUIRE(slab_count() > before);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
