@@ -225,8 +225,7 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
             ThreadCache *cache = t_cache;
             while (!c->has(kFlagPoolMem)) {
                 Chunk *next = c->next;
-                c->flags |= kFlagFree;
-                c->name_or_ext = location;
+                mark_freed(c, location);
                 if (TAL_LIKELY(cache != nullptr)) {
                     cache_free_to(cache, c, block_bytes(c->size));
                 } else {
@@ -245,8 +244,7 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
             do {
                 if (TAL_UNLIKELY(count <= 2)) break;  // may reset or free the pool: below
                 Chunk *next = c->next;
-                c->flags |= kFlagFree;
-                c->name_or_ext = location;
+                mark_freed(c, location);
                 count--;
                 if (end == member_end(c)) end = member_start(c);  // was the newest member
                 c = next;
@@ -275,8 +273,7 @@ done:
 void finish_free(Chunk *tc, const char *location) {
     release_ext(tc);
     fill_freed(tc->payload(), tc->size);
-    tc->flags |= kFlagFree;
-    tc->name_or_ext = location;
+    mark_freed(tc, location);
     if (tc->has(kFlagPool)) {
         pool_release_pool_chunk(tc);
     } else if (tc->has(kFlagPoolMem)) {
@@ -374,14 +371,38 @@ void free_children(void *ptr) {
     if (name_chunk != nullptr) link_first(tc, name_chunk);
 }
 
-int free_ptr(void *ptr, const char *location) {
-    if (ptr == nullptr) return -1;
-    Chunk *tc = checked(ptr);
-    if (tc == nullptr) return -1;
-    if (TAL_LIKELY(is_plain_leaf(tc))) {
-        free_plain_leaf(tc, location);
-        return 0;
+namespace {
+
+// Frees tc, a plain pool member, when its children are plain leaves of the
+// same pool and they and tc are all that pool holds: the pool area is then
+// empty again in one step, without working out, member by member, whether
+// each was the newest.  Request state kept in a pool is often freed like
+// this.  The first pass only reads: when the family is anything else, it
+// returns false with nothing changed, for the general path.
+inline bool free_pool_family(Chunk *tc, const char *location) {
+    PoolHeader *pool = owner_slot(tc);
+    if (pool_chunk_of(pool)->has(kFlagFree) || g_free_fill.enabled) return false;
+    uint32_t others = pool->object_count - 2;  // members but tc (the pool chunk counts itself)
+    uint32_t family = 0;
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
+        bool plain_member = c->child == nullptr && c->destructor == nullptr &&
+                            (c->flags & (kPlainFlagsMask | kFlagPoolMem)) == kFlagPoolMem && owner_slot(c) == pool;
+        if (!plain_member || family == others) return false;
+        family++;
     }
+    if (family != others) return false;
+    unlink_keep_parent(tc);
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) mark_freed(c, location);
+    tc->child = nullptr;
+    mark_freed(tc, location);
+    pool->object_count = 1;
+    pool->end = pool_first_member(pool);
+    return true;
+}
+
+// free_ptr() for everything but the two commonest shapes: a plain leaf and
+// a pooled family.  Out of line, so that those two need no stack frame.
+__attribute__((noinline)) int free_ptr_general(Chunk *tc, const char *location) {
     if (is_plain_but_children(tc)) {
         // What begin_free() would do for it: no references, destructor or
         // limits to look at.
@@ -404,13 +425,27 @@ int free_ptr(void *ptr, const char *location) {
         void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
         if (parent_payload == g_null_context && h->next == nullptr) {
             // Only one owner is left besides the null context: hand it over.
-            return unlink_ptr(g_null_context, ptr);
+            return unlink_ptr(g_null_context, tc->payload());
         }
         log("ERROR: talloc_free with references at %s\n", location);
         for (; h != nullptr; h = h->next) log("\treference at %s\n", h->location);
         return -1;
     }
     return free_chunk(tc, location);
+}
+
+}  // namespace
+
+int free_ptr(void *ptr, const char *location) {
+    if (ptr == nullptr) return -1;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return -1;
+    if (TAL_LIKELY(is_plain_leaf(tc))) {
+        free_plain_leaf(tc, location);
+        return 0;
+    }
+    if (is_plain_but_children(tc) && tc->has(kFlagPoolMem) && free_pool_family(tc, location)) return 0;
+    return free_ptr_general(tc, location);
 }
 
 void set_destructor(const void *ptr, Destructor d) {
@@ -560,8 +595,7 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
             memcpy(moved, tc, keep);
             mark_valid(moved, state);
             fill_freed(tc->payload(), old_size);
-            tc->flags |= kFlagFree;   // users of the stale pointer are caught
-            tc->name_or_ext = "talloc_realloc";
+            mark_freed(tc, "talloc_realloc");  // users of the stale pointer are caught
             cache_free(tc, block_bytes(old_size));
         } else {
             // Mark the old block so users of the stale pointer are caught.

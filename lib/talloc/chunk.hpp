@@ -116,6 +116,13 @@ extern uint32_t g_magic;
 // `state` carries the slab cell index of the block, if it is a slab cell.
 inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
 
+// A freed chunk keeps the free flag, so a second free or a use through a
+// checked pointer is caught, and where it was freed, for that report.
+inline void mark_freed(Chunk *tc, const char *location) {
+    tc->flags |= kFlagFree;
+    tc->name_or_ext = location;
+}
+
 // Parent of a chunk: walk back to the first sibling, which stores it.
 inline Chunk *parent_of(const Chunk *tc) {
     while (!tc->is_first()) {

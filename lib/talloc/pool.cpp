@@ -17,7 +17,7 @@ Chunk *pool_create(size_t poolsize) {
     hdr->object_count = 1;
     hdr->end = static_cast<char *>(tc->payload());
     hdr->self = hdr;
-    hdr->unused = nullptr;
+    hdr->limit = static_cast<char *>(tc->payload()) + poolsize;
     return tc;
 }
 
@@ -30,8 +30,7 @@ void release_block(PoolHeader *hdr) { free(hdr); }
 void pool_release_member_slow(Chunk *tc, const char *location) {
     PoolHeader *hdr = owner_slot(tc);
     char *end_of_tc = member_end(tc);
-    tc->flags |= kFlagFree;
-    tc->name_or_ext = location;
+    mark_freed(tc, location);
     if (hdr->object_count == 0) {
         abort_with("Pool object count zero!");
         return;

@@ -20,7 +20,7 @@ struct PoolHeader {
     uint32_t object_count;   // live members + the pool chunk itself
     uint32_t poolsize;       // bytes of the pool area
     PoolHeader *self;        // where a member keeps its owner (see owner_slot)
-    void *unused;
+    char *limit;             // first byte past the pool area: carving compares with it
 };
 static_assert(sizeof(PoolHeader) == 32, "keeps the pool chunk 16-byte aligned");
 
@@ -33,9 +33,7 @@ inline Chunk *pool_chunk_of(PoolHeader *hdr) { return reinterpret_cast<Chunk *>(
 inline PoolHeader *&owner_slot(Chunk *member) {
     return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(member) - kMemberPrefix);
 }
-inline char *pool_area_end(PoolHeader *hdr) {
-    return static_cast<char *>(pool_chunk_of(hdr)->payload()) + hdr->poolsize;
-}
+inline char *pool_area_end(PoolHeader *hdr) { return hdr->limit; }
 // Where members start: after the pool chunk's own payload (pooled objects).
 inline char *pool_first_member(PoolHeader *hdr) {
     Chunk *pc = pool_chunk_of(hdr);
@@ -81,8 +79,7 @@ inline void pool_release_member(Chunk *tc, const char *location) {
         return;
     }
     char *end_of_tc = member_end(tc);
-    tc->flags |= kFlagFree;
-    tc->name_or_ext = location;
+    mark_freed(tc, location);
     hdr->object_count--;
     if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
 }
@@ -93,8 +90,7 @@ inline void pool_release_member(Chunk *tc, const char *location) {
 inline void pool_release_member_reset(Chunk *tc, const char *location) {
     PoolHeader *hdr = owner_slot(tc);
     if (hdr->object_count == 2 && !pool_chunk_of(hdr)->has(kFlagFree)) {
-        tc->flags |= kFlagFree;
-        tc->name_or_ext = location;
+        mark_freed(tc, location);
         hdr->object_count = 1;
         hdr->end = pool_first_member(hdr);
         return;

@@ -31,8 +31,7 @@ inline void release_plain(Chunk *tc, const char *location) {
         pool_release_member(tc, location);
         return;
     }
-    tc->flags |= kFlagFree;
-    tc->name_or_ext = location;
+    mark_freed(tc, location);
     cache_free(tc, block_bytes(tc->size));
 }
 

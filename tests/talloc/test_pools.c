@@ -224,6 +224,98 @@ static void test_pool_free_children_rewinds(void **state)
 	talloc_free(pool);
 }
 
+/* A pooled parent freed with its pooled children, when they are all the
+ * pool holds: the whole area is free again and each child is marked freed. */
+static void test_pool_family_freed_together(void **state)
+{
+	void *pool, *parent, *again;
+	char *kids[3];
+	(void)state;
+
+	pool = talloc_pool(NULL, POOL_SIZE);
+	parent = talloc_named_const(pool, 0, "parent");
+	kids[0] = talloc_size(parent, 16);
+	kids[1] = talloc_size(parent, 32);
+	kids[2] = talloc_strdup(parent, "youngest");
+	assert_int_equal(talloc_total_blocks(pool), 5);
+	assert_int_equal(talloc_free(parent), 0);
+	assert_int_equal(talloc_total_blocks(pool), 1);
+
+	/* a freed child's header says so: freeing it again is caught */
+	TT_EXPECT_ABORT(talloc_free(kids[1]));
+	assert_string_equal(tt_abort_msg, "Bad talloc magic value - access after free");
+
+	/* the next object starts where the parent did */
+	again = talloc_size(pool, 100);
+	assert_ptr_equal(again, parent);
+	assert_int_equal(talloc_free(pool), 0);
+}
+
+/* The same family with an older member beside it: only the family's room
+ * comes back, and the older member is untouched. */
+static void test_pool_family_with_older_member(void **state)
+{
+	void *pool, *parent, *again;
+	char *older;
+	(void)state;
+
+	pool = talloc_pool(NULL, POOL_SIZE);
+	older = talloc_strdup(pool, "older");
+	parent = talloc_named_const(pool, 0, "parent");
+	assert_non_null(talloc_size(parent, 16));
+	assert_non_null(talloc_size(parent, 24));
+	assert_int_equal(talloc_free(parent), 0);
+	assert_int_equal(talloc_total_blocks(pool), 2);
+	again = talloc_size(pool, 10);
+	assert_ptr_equal(again, parent);
+	assert_true(again > (void *)older);
+	assert_string_equal(older, "older");
+	assert_int_equal(talloc_free(pool), 0);
+}
+
+/* A family that is more than plain pooled leaves: a destructor, a
+ * grandchild and a child too big for the pool are all freed, once. */
+static void test_pool_family_mixed_children(void **state)
+{
+	void *pool, *parent, *a, *b;
+	(void)state;
+
+	pool_destructor_calls = 0;
+	pool = talloc_pool(NULL, POOL_SIZE);
+	parent = talloc_named_const(pool, 0, "parent");
+	a = talloc_size(parent, 16);
+	b = talloc_size(parent, 16);
+	talloc_set_destructor(b, pool_destructor);
+	assert_non_null(talloc_size(a, 8));
+	assert_false(inside(talloc_size(parent, 2 * POOL_SIZE), pool, POOL_SIZE));
+	assert_int_equal(talloc_total_blocks(pool), 6);
+	assert_int_equal(talloc_free(parent), 0);
+	assert_int_equal(pool_destructor_calls, 1);
+	assert_int_equal(talloc_total_blocks(pool), 1);
+	assert_ptr_equal(talloc_size(pool, 100), parent);
+	assert_int_equal(talloc_free(pool), 0);
+}
+
+/* A family that outlives its pool chunk: freeing it releases the block
+ * (valgrind's leak check sees whether it was). */
+static void test_pool_family_outlives_pool(void **state)
+{
+	void *pool, *parent, *owner;
+	char *kid;
+	(void)state;
+
+	pool = talloc_pool(NULL, POOL_SIZE);
+	parent = talloc_named_const(pool, 0, "parent");
+	kid = talloc_strdup(parent, "kid");
+	owner = talloc_new(NULL);
+	talloc_steal(owner, parent);
+	assert_int_equal(talloc_free(pool), 0);
+	assert_string_equal(kid, "kid");
+	assert_int_equal(talloc_free(parent), 0);
+	assert_int_equal(talloc_total_blocks(owner), 1);
+	assert_int_equal(talloc_free(owner), 0);
+}
+
 struct record {
 	int id;
 	char *name;
@@ -307,6 +399,10 @@ int main(void)
 		TT_TEST(test_pool_outlives_free_while_child_stolen),
 		TT_TEST(test_pool_destructor_and_children),
 		TT_TEST(test_pool_free_children_rewinds),
+		TT_TEST(test_pool_family_freed_together),
+		TT_TEST(test_pool_family_with_older_member),
+		TT_TEST(test_pool_family_mixed_children),
+		TT_TEST(test_pool_family_outlives_pool),
 		TT_TEST(test_pooled_object),
 		TT_TEST(test_pooled_object_stolen_child),
 		TT_TEST(test_pool_child_of_context),
