@@ -365,7 +365,8 @@ void clear_ready(Backend *b) {
 void dispatch(Backend *b) {
     tevent_context *ev = b->ev;
 
-    for (size_t i = 0; i < b->nready; i++) {
+    // Only poll() reports descriptors that are not open.
+    for (size_t i = 0; i < b->nready && b->poller != &kEpollPoller; i++) {
         int fd = b->ready_fds[i];
         FdSlot *s = b->slot(fd);
         if (s != nullptr && (s->ready & kReadyNval)) {
@@ -431,6 +432,24 @@ int timeout_ms_from(int64_t usec) {
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
+// Asks the poller for ready descriptors, waiting up to timeout_us.  It
+// first looks without waiting: a wait with a deadline makes the kernel read
+// its clock twice (to set the deadline and its slack) even when a
+// descriptor is ready and nothing sleeps, which a busy loop pays on every
+// iteration.  A look that finds nothing costs a system call of its own, so
+// looks that keep finding nothing are made rarer (backoff.hpp).
+int wait_ready(Backend *b, int64_t timeout_us) {
+    if (timeout_us != 0 && b->look_first.worth_trying()) {
+        int n = b->poller->wait(b, 0);
+        if (n != 0) {
+            if (n > 0) b->look_first.succeeded();
+            return n;
+        }
+        b->look_first.failed();
+    }
+    return b->poller->wait(b, timeout_ms_from(timeout_us));
+}
+
 int backend_loop_once(tevent_context *ev, const char *) {
     Backend *b = ev->backend;
     if (b == nullptr) {
@@ -459,9 +478,9 @@ int backend_loop_once(tevent_context *ev, const char *) {
     bool work_arrived = announced && thr::wait_begin(ev, &step.timeout_us);
     int n = 0;
     if (!work_arrived || user_fd_count(ev) != 0) {
-        n = b->poller->wait(b, work_arrived ? 0 : timeout_ms_from(step.timeout_us));
+        n = wait_ready(b, work_arrived ? 0 : step.timeout_us);
     }
-    int err = errno;
+    int err = n < 0 ? errno : 0;
     if (announced) thr::wait_end(ev);
     trace_point(ev, TEVENT_TRACE_AFTER_WAIT);
 

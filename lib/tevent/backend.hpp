@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "backoff.hpp"
 #include "context.hpp"
 
 struct pollfd;
@@ -60,6 +61,10 @@ struct Backend {
 
     FdSlot *slots;  // malloc()ed, indexed by descriptor
     size_t nslots;
+
+    // Whether a busy loop looks for ready descriptors before it waits
+    // (wait_ready() in backend.cpp).
+    Backoff look_first;
 
     // Filled by Poller::wait().
     int *ready_fds;

@@ -51,8 +51,8 @@
 // again, so an idle loop spins at most once after its last message.  When
 // spins keep failing although work keeps coming (a loaded machine, where
 // the peer waits for a CPU; valgrind, which runs one thread at a time), the
-// loop backs off: after each failure it lets twice as many sleeps (up to
-// kMaxSpinBackoff) pass without spinning, and one success resets that.
+// loop backs off (backoff.hpp): after each failure it lets twice as many
+// sleeps pass without spinning, and each success halves that.
 // The spin never outlasts the loop's own timeout, and it is skipped where
 // only one CPU is usable (the peer could not run meanwhile).  A descriptor
 // or signal that becomes ready during a spin is seen when the spin ends,
@@ -69,6 +69,7 @@
 #include <atomic>
 #include <new>
 
+#include "backoff.hpp"
 #include "context.hpp"
 
 namespace tev::thr {
@@ -88,8 +89,7 @@ struct ContextThreads {
     tevent_thread_proxy *proxies;
     bool hot;      // cross-thread work arrived since the last fruitless spin
     bool may_spin; // more than one CPU is usable
-    uint16_t spin_backoff;  // sleeps to skip after the next failed spin
-    uint16_t spin_skip;     // sleeps left to skip before spinning again
+    Backoff spin_backoff;  // sleeps to let pass without spinning
 };
 
 }  // namespace tev::thr
@@ -199,10 +199,6 @@ constexpr int64_t kSpinNs = 50 * 1000;
 // Iterations between clock reads (a read costs about as much as a few
 // iterations with the pause instruction).
 constexpr unsigned kSpinClockEvery = 32;
-// At most this many sleeps pass without spinning after failures: a loop
-// that could profit again finds out soon, one that cannot loses at most
-// kSpinNs per that many messages.
-constexpr uint16_t kMaxSpinBackoff = 256;
 
 // Watches ct's flags for up to limit_ns; whether work arrived.  *spent_ns
 // is the time spent.
@@ -517,20 +513,16 @@ bool wait_begin(tevent_context *ev, int64_t *timeout_us) {
     // From now on this loop re-checks before it sleeps: senders may stop
     // poking it while it runs.
     if (ct->wake.load(std::memory_order_relaxed) == kUnknown) ct->wake.store(kAwake, std::memory_order_relaxed);
-    if (ct->hot && ct->may_spin && ct->spin_skip != 0) {
-        ct->spin_skip--;
-    } else if (ct->hot && ct->may_spin) {
+    if (ct->hot && ct->may_spin && ct->spin_backoff.worth_trying()) {
         int64_t limit = kSpinNs;
         if (*timeout_us >= 0 && *timeout_us * 1000 < limit) limit = *timeout_us * 1000;
         int64_t spent = 0;
         if (spin(ct, limit, &spent)) {
-            ct->spin_backoff = 0;
+            ct->spin_backoff.succeeded();
             return true;
         }
         ct->hot = false;
-        ct->spin_skip = ct->spin_backoff;
-        ct->spin_backoff = ct->spin_backoff == 0 ? 1 : ct->spin_backoff * 2;
-        if (ct->spin_backoff > kMaxSpinBackoff) ct->spin_backoff = kMaxSpinBackoff;
+        ct->spin_backoff.failed();
         if (*timeout_us >= 0) {
             int64_t left = *timeout_us - spent / 1000;
             *timeout_us = left > 0 ? left : 0;

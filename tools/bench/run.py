@@ -135,11 +135,12 @@ def table(samples, markdown):
     floor = samples["ours"].get("fd_pingpong_no_library", []) + samples["reference"].get("fd_pingpong_no_library", [])
     if floor and "fd_pingpong" in samples["ours"] and "fd_pingpong" in samples["reference"]:
         # Both libraries make the same three system calls per hop; the time
-        # left above the bare loop is all either library can win back.
+        # left above the bare loop (whose wait is the cheapest there is) is
+        # all either library can win back.
         f = statistics.median(floor)
         ref = statistics.median(samples["reference"]["fd_pingpong"])
         our = statistics.median(samples["ours"]["fd_pingpong"])
-        print(f"\nfd_pingpong with no library (epoll_wait + read + write per hop): {f * 1000:.2f} ms; "
+        print(f"\nfd_pingpong with no library (epoll_wait without deadline + read + write per hop): {f * 1000:.2f} ms; "
               f"reference {ref / f:.2f}x that, ours {our / f:.2f}x; "
               f"the best any library could reach is {ref / f:.2f}x the reference")
     if "alloc_free" in samples["ours"] and "malloc_free" in samples["ours"]:
