@@ -400,26 +400,26 @@ inline bool free_pool_family(Chunk *tc, const char *location) {
     return true;
 }
 
-// free_ptr() for everything but the two commonest shapes: a plain leaf and
-// a pooled family.  Out of line, so that those two need no stack frame.
-__attribute__((noinline)) int free_ptr_general(Chunk *tc, const char *location) {
-    if (is_plain_but_children(tc)) {
-        // What begin_free() would do for it: no references, destructor or
-        // limits to look at.
-        unlink_keep_parent(tc);
-        if (release_plain_children(tc, location)) {
-            if (tc->has(kFlagPoolMem)) {
-                fill_freed(tc->payload(), tc->size);
-                pool_release_member_reset(tc, location);
-            } else {
-                release_plain(tc, location);
-            }
-            return 0;
+// Frees tc, plain but for its children: what begin_free() would do for it
+// is only taking it out of its parent (no references, destructor or limits
+// to look at).
+inline void free_plain_parent(Chunk *tc, const char *location) {
+    unlink_keep_parent(tc);
+    if (release_plain_children(tc, location)) {
+        if (tc->has(kFlagPoolMem)) {
+            fill_freed(tc->payload(), tc->size);
+            pool_release_member_reset(tc, location);
+        } else {
+            release_plain(tc, location);
         }
-        tc->flags |= kFlagLoop | kFlagDying;
-        free_subtree(tc, location, true);
-        return 0;
+        return;
     }
+    tc->flags |= kFlagLoop | kFlagDying;
+    free_subtree(tc, location, true);
+}
+
+// free_ptr() for a chunk with references, a destructor or memory limits.
+__attribute__((noinline)) int free_guarded(Chunk *tc, const char *location) {
     if (RefHandle *h = tc->refs()) {
         Chunk *parent = parent_of(tc);
         void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
@@ -444,8 +444,9 @@ int free_ptr(void *ptr, const char *location) {
         free_plain_leaf(tc, location);
         return 0;
     }
-    if (is_plain_but_children(tc) && tc->has(kFlagPoolMem) && free_pool_family(tc, location)) return 0;
-    return free_ptr_general(tc, location);
+    if (!is_plain_but_children(tc)) return free_guarded(tc, location);
+    if (!tc->has(kFlagPoolMem) || !free_pool_family(tc, location)) free_plain_parent(tc, location);
+    return 0;
 }
 
 void set_destructor(const void *ptr, Destructor d) {
