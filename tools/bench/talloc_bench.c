@@ -2,8 +2,11 @@
  * Built once against Debian's talloc headers; the runner runs the same binary
  * on the reference library and, through LD_LIBRARY_PATH, on ours.
  * Prints one "name value unit" line per workload: seconds, or bytes. */
+#define _GNU_SOURCE
 #include <malloc.h>
+#include <sched.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,25 +45,91 @@ static void malloc_free(long n)
 	}
 }
 
-static void *thread_alloc_free(void *arg)
+/* Threads that allocate side by side.  When there are no more of them than
+ * usable CPUs, thread i runs on the i-th of those, and each starts its work only when all of them are
+ * running; the time is from that start to the last one's end.  Otherwise
+ * the scheduler sometimes leaves two threads on one CPU for tens of
+ * milliseconds (seen here: either library's two threads then take twice as
+ * long), which weighs more the shorter the run, i.e. the faster the
+ * library; and starting threads costs the same with both. */
+struct thread_run {
+	long n;
+	int k;
+	atomic_int ready;
+	atomic_int go;
+	double start, end[64];
+};
+
+static double thread_run_spin_start(struct thread_run *run)
 {
+	atomic_fetch_add(&run->ready, 1);
+	while (!atomic_load(&run->go)) {
+	}
+	return run->start;
+}
+
+struct thread_arg {
+	struct thread_run *run;
+	int index;
+};
+
+/* Binds the calling thread, one of k, to the index-th CPU it may run on;
+ * more threads than CPUs are left to the scheduler to spread. */
+static void bind_to_cpu(int index, int k)
+{
+	cpu_set_t allowed, one;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || k > CPU_COUNT(&allowed)) return;
+	int want = index;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed) || want-- != 0) continue;
+		CPU_ZERO(&one);
+		CPU_SET(cpu, &one);
+		pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+		return;
+	}
+}
+
+static void *thread_alloc_free(void *p)
+{
+	struct thread_arg *arg = p;
+	bind_to_cpu(arg->index, arg->run->k);
+	thread_run_spin_start(arg->run);
 	void *top = talloc_named_const(NULL, 0, "thread top");
-	alloc_free(top, (long)arg);
+	alloc_free(top, arg->run->n);
 	talloc_free(top);
+	arg->run->end[arg->index] = now();
 	return NULL;
+}
+
+/* Runs alloc_free on k threads, each on its own hierarchy; the wall time. */
+static double threads_alloc_free(int k, long n)
+{
+	pthread_t th[64];
+	struct thread_arg args[64];
+	struct thread_run run = {.n = n, .k = k};
+	atomic_init(&run.ready, 0);
+	atomic_init(&run.go, 0);
+	for (int i = 0; i < k; i++) {
+		args[i] = (struct thread_arg){.run = &run, .index = i};
+		pthread_create(&th[i], NULL, thread_alloc_free, &args[i]);
+	}
+	while (atomic_load(&run.ready) < k) {
+	}
+	run.start = now();
+	atomic_store(&run.go, 1);
+	for (int i = 0; i < k; i++) pthread_join(th[i], NULL);
+	double last = run.start;
+	for (int i = 0; i < k; i++)
+		if (run.end[i] > last) last = run.end[i];
+	return last - run.start;
 }
 
 /* "threads K [SCALE]": K threads, each running alloc_free on its own
  * hierarchy; prints the wall time (for the scaling curve). */
 static int threads_mode(int k, double scale)
 {
-	pthread_t th[64];
-	long n = (long)(1000000 * scale);
 	if (k < 1 || k > 64) return 2;
-	double t = now();
-	for (int i = 0; i < k; i++) pthread_create(&th[i], NULL, thread_alloc_free, (void *)n);
-	for (int i = 0; i < k; i++) pthread_join(th[i], NULL);
-	printf("threads_%d %.6f s\n", k, now() - t);
+	printf("threads_%d %.6f s\n", k, threads_alloc_free(k, (long)(1000000 * scale)));
 	return 0;
 }
 
@@ -120,11 +189,7 @@ int main(int argc, char **argv)
 	}
 	printf("reference_unlink %.6f s\n", now() - t);
 
-	pthread_t th[2];
-	t = now();
-	for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, thread_alloc_free, (void *)n);
-	for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
-	printf("two_threads %.6f s\n", now() - t);
+	printf("two_threads %.6f s\n", threads_alloc_free(2, n));
 
 	/* heap bytes per 16-byte chunk, as malloc accounts them */
 	void *heap = talloc_named_const(top, 0, "heap");
