@@ -1,7 +1,8 @@
 // Catch2 tests of lib/tevent internals, linked against the tevent_internal
 // static archive: the timer heap's invariant under random operations, the
 // intrusive event lists, the per-descriptor chains of the built-in
-// backends, the wakeup descriptor, the signal ring and the cached pid.
+// backends, the wakeup descriptor, the signal ring, the cached pid and the
+// backoff policy of the loop's shortcuts.
 // The C API is tested by tests/tevent/api_*.c; these look at the state
 // behind it.
 #define CATCH_CONFIG_MAIN
@@ -23,6 +24,7 @@
 
 #include "tevent.h"
 #include "tevent/backend.hpp"
+#include "tevent/backoff.hpp"
 #include "tevent/context.hpp"
 #include "tevent/signal.hpp"
 #include "tevent/timeval.hpp"
@@ -486,4 +488,62 @@ TEST_CASE("cached_getpid follows fork") {
     REQUIRE(WIFEXITED(status));
     REQUIRE(WEXITSTATUS(status) == 0);
     REQUIRE(cached_getpid() == getpid());
+}
+
+// ---- backoff (backoff.hpp) -----------------------------------------------------------
+
+namespace {
+
+// How many chances pass before the shortcut is worth trying again.
+int chances_let_pass(Backoff &b) {
+    int passed = 0;
+    while (!b.worth_trying()) passed++;
+    return passed;
+}
+
+}  // namespace
+
+TEST_CASE("a shortcut that never failed is always worth trying", "[backoff]") {
+    Backoff b;
+    for (int i = 0; i < 1000; i++) REQUIRE(b.worth_trying());
+    b.succeeded();
+    REQUIRE(b.worth_trying());
+}
+
+TEST_CASE("each failure in a row lets twice as many chances pass, up to 256", "[backoff]") {
+    Backoff b;
+    int expected[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 256, 256};
+    for (int want : expected) {
+        REQUIRE(b.worth_trying());
+        b.failed();
+        REQUIRE(chances_let_pass(b) == want);
+    }
+}
+
+TEST_CASE("each success halves what the next failure lets pass", "[backoff]") {
+    Backoff b;
+    for (int i = 0; i < 6; i++) {
+        b.failed();
+        chances_let_pass(b);
+    }
+    // Now at 32: one success brings the next failure's wait to 2 x 16.
+    b.succeeded();
+    b.failed();
+    REQUIRE(chances_let_pass(b) == 32);
+    // Enough successes bring it back to the start.
+    for (int i = 0; i < 10; i++) b.succeeded();
+    b.failed();
+    REQUIRE(chances_let_pass(b) == 1);
+}
+
+TEST_CASE("alternating success and failure settles at a short wait", "[backoff]") {
+    Backoff b;
+    int last = 0;
+    for (int i = 0; i < 100; i++) {
+        b.succeeded();
+        b.failed();
+        last = chances_let_pass(b);
+    }
+    // backoff -> (backoff / 2) * 2 (or 1 from zero): it does not grow.
+    REQUIRE(last == 1);
 }
