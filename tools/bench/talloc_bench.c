@@ -46,26 +46,28 @@ static void malloc_free(long n)
 }
 
 /* Threads that allocate side by side.  When there are no more of them than
- * usable CPUs, thread i runs on the i-th of those, and each starts its work only when all of them are
- * running; the time is from that start to the last one's end.  Otherwise
- * the scheduler sometimes leaves two threads on one CPU for tens of
- * milliseconds (seen here: either library's two threads then take twice as
- * long), which weighs more the shorter the run, i.e. the faster the
- * library; and starting threads costs the same with both. */
+ * usable CPUs, thread i runs on the i-th of those.  Each starts its work
+ * only when all of them are running, and the time is from that start to
+ * the last one's end.  Otherwise the scheduler sometimes leaves two threads
+ * on one CPU for tens of milliseconds (seen here: either library's two
+ * threads then take twice as long), which weighs more the shorter the run,
+ * i.e. the faster the library; and starting threads costs the same with
+ * both. */
 struct thread_run {
 	long n;
 	int k;
 	atomic_int ready;
 	atomic_int go;
-	double start, end[64];
+	double end[64];
 };
 
-static double thread_run_spin_start(struct thread_run *run)
+/* Counts the caller as running, then waits for the start signal (yielding,
+ * so that threads not yet running get a CPU when there are more threads
+ * than CPUs). */
+static void wait_for_start(struct thread_run *run)
 {
 	atomic_fetch_add(&run->ready, 1);
-	while (!atomic_load(&run->go)) {
-	}
-	return run->start;
+	while (!atomic_load(&run->go)) sched_yield();
 }
 
 struct thread_arg {
@@ -93,7 +95,7 @@ static void *thread_alloc_free(void *p)
 {
 	struct thread_arg *arg = p;
 	bind_to_cpu(arg->index, arg->run->k);
-	thread_run_spin_start(arg->run);
+	wait_for_start(arg->run);
 	void *top = talloc_named_const(NULL, 0, "thread top");
 	alloc_free(top, arg->run->n);
 	talloc_free(top);
@@ -113,15 +115,14 @@ static double threads_alloc_free(int k, long n)
 		args[i] = (struct thread_arg){.run = &run, .index = i};
 		pthread_create(&th[i], NULL, thread_alloc_free, &args[i]);
 	}
-	while (atomic_load(&run.ready) < k) {
-	}
-	run.start = now();
+	while (atomic_load(&run.ready) < k) sched_yield();
+	double start = now();
 	atomic_store(&run.go, 1);
 	for (int i = 0; i < k; i++) pthread_join(th[i], NULL);
-	double last = run.start;
+	double last = start;
 	for (int i = 0; i < k; i++)
 		if (run.end[i] > last) last = run.end[i];
-	return last - run.start;
+	return last - start;
 }
 
 /* "threads K [SCALE]": K threads, each running alloc_free on its own
