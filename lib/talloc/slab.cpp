@@ -48,10 +48,23 @@ __attribute__((constructor)) void init_slabs() {
 // room freed here and there, bounded so a heap of full slabs costs little.
 constexpr int kSearch = 4;
 
-void unlink_slab(SlabClass &k, Slab *s) {
+// The lists of slabs (a class's, the abandoned ones) link through
+// Slab::prev/next.
+void list_push(Slab *&head, Slab *s) {
+    s->prev = nullptr;
+    s->next = head;
+    if (head != nullptr) head->prev = s;
+    head = s;
+}
+
+void list_remove(Slab *&head, Slab *s) {
     if (s->prev != nullptr) s->prev->next = s->next;
-    else k.head = s->next;
+    else head = s->next;
     if (s->next != nullptr) s->next->prev = s->prev;
+}
+
+void unlink_slab(SlabClass &k, Slab *s) {
+    list_remove(k.head, s);
     if (k.cursor == s) k.cursor = s->next;
 }
 
@@ -168,10 +181,7 @@ Chunk *slab_alloc(SlabHeap *heap, size_t bytes) {
         if (s == nullptr) {
             s = new_slab(heap, bytes);
             if (s == nullptr) return nullptr;
-            s->prev = nullptr;
-            s->next = k.head;
-            if (k.head != nullptr) k.head->prev = s;
-            k.head = s;
+            list_push(k.head, s);
         }
         Slab *old = k.current;
         k.current = s;
@@ -212,9 +222,7 @@ void slab_free_remote(Slab *s, Chunk *tc) {
     }
     pthread_mutex_lock(&g_abandoned_mutex);
     if (--s->used == 0) {
-        if (s->prev != nullptr) s->prev->next = s->next;
-        else g_abandoned = s->next;
-        if (s->next != nullptr) s->next->prev = s->prev;
+        list_remove(g_abandoned, s);
         destroy(s);
     }
     pthread_mutex_unlock(&g_abandoned_mutex);
@@ -235,10 +243,7 @@ void slab_heap_abandon(SlabHeap *heap) {
             if (s->used == 0) {
                 destroy(s);
             } else {
-                s->prev = nullptr;
-                s->next = g_abandoned;
-                if (g_abandoned != nullptr) g_abandoned->prev = s;
-                g_abandoned = s;
+                list_push(g_abandoned, s);
             }
             s = next;
         }
