@@ -107,6 +107,7 @@ void *allocate(const void *ctx, size_t size, const char *name) {
         return allocate_checked_slow(ctx, size, name);
     }
     Chunk *tc;
+    // pool_for_parent() spelt out: through it the compiler tests twice.
     if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
         tc = pool_carve(owner_slot(parent), size);
     } else {
@@ -214,10 +215,7 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
         // The same loops with the process-wide tests done once: freeing
         // plain leaves cannot change them, but the compiler must assume
         // that free() can.
-        auto plain_leaf = [](const Chunk *x) {
-            return x->child == nullptr && (x->flags & kPlainFlagsMask) == 0 && x->destructor == nullptr;
-        };
-        while (c != nullptr && plain_leaf(c)) {
+        while (c != nullptr && is_plain_leaf_itself(c)) {
             // A run of slab cells and malloc'd children, as long and as
             // lean as it gets.  free() does not touch the thread's cache, so
             // the pointer to it is loaded again only after the cache was
@@ -233,7 +231,7 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
                     cache = t_cache;
                 }
                 c = next;
-                if (c == nullptr || !plain_leaf(c)) goto done;
+                if (c == nullptr || !is_plain_leaf_itself(c)) goto done;
             }
             // A run of members of one pool.  Its count and end stay in
             // registers meanwhile: stored per member, each would be loaded
@@ -248,10 +246,10 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
                 count--;
                 if (end == member_end(c)) end = member_start(c);  // was the newest member
                 c = next;
-            } while (c != nullptr && plain_leaf(c) && c->has(kFlagPoolMem) && owner_slot(c) == pool);
+            } while (c != nullptr && is_plain_member_of(c, pool));
             pool->end = end;
             pool->object_count = count;
-            if (count <= 2 && c != nullptr && plain_leaf(c) && c->has(kFlagPoolMem) && owner_slot(c) == pool) {
+            if (count <= 2 && c != nullptr && is_plain_member_of(c, pool)) {
                 Chunk *next = c->next;
                 pool_release_member_slow(c, location);
                 c = next;
@@ -385,9 +383,7 @@ inline bool free_pool_family(Chunk *tc, const char *location) {
     uint32_t others = pool->object_count - 2;  // members but tc (the pool chunk counts itself)
     uint32_t family = 0;
     for (Chunk *c = tc->child; c != nullptr; c = c->next) {
-        bool plain_member = c->child == nullptr && c->destructor == nullptr &&
-                            (c->flags & (kPlainFlagsMask | kFlagPoolMem)) == kFlagPoolMem && owner_slot(c) == pool;
-        if (!plain_member || family == others) return false;
+        if (!is_plain_member_of(c, pool) || family == others) return false;
         family++;
     }
     if (family != others) return false;
@@ -395,8 +391,7 @@ inline bool free_pool_family(Chunk *tc, const char *location) {
     for (Chunk *c = tc->child; c != nullptr; c = c->next) mark_freed(c, location);
     tc->child = nullptr;
     mark_freed(tc, location);
-    pool->object_count = 1;
-    pool->end = pool_first_member(pool);
+    pool_reset(pool);
     return true;
 }
 

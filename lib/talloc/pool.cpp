@@ -38,8 +38,7 @@ void pool_release_member_slow(Chunk *tc, const char *location) {
     hdr->object_count--;
     Chunk *pc = pool_chunk_of(hdr);
     if (hdr->object_count == 1 && !pc->has(kFlagFree)) {
-        // Only the pool itself is left: all of its area is free again.
-        hdr->end = pool_first_member(hdr);
+        pool_reset(hdr);
         return;
     }
     if (hdr->object_count == 0) {

@@ -43,6 +43,12 @@ inline size_t member_footprint(size_t size) { return align16(kMemberPrefix + siz
 inline char *member_start(Chunk *tc) { return reinterpret_cast<char *>(tc) - kMemberPrefix; }
 inline char *member_end(Chunk *tc) { return member_start(tc) + member_footprint(tc->size); }
 
+// Only the pool chunk is left: all of its area is free again.
+inline void pool_reset(PoolHeader *hdr) {
+    hdr->object_count = 1;
+    hdr->end = pool_first_member(hdr);
+}
+
 // The pool a new child of `parent` should come from, if any.  The pool
 // chunk and its members both find it in their owner slot, so allocating
 // under either takes one load.
@@ -91,8 +97,7 @@ inline void pool_release_member_reset(Chunk *tc, const char *location) {
     PoolHeader *hdr = owner_slot(tc);
     if (hdr->object_count == 2 && !pool_chunk_of(hdr)->has(kFlagFree)) {
         mark_freed(tc, location);
-        hdr->object_count = 1;
-        hdr->end = pool_first_member(hdr);
+        pool_reset(hdr);
         return;
     }
     pool_release_member(tc, location);

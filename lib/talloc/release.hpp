@@ -19,6 +19,17 @@ inline bool is_plain_but_children(const Chunk *tc) {
 
 inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
 
+// is_plain_leaf() but for the process-wide test (memory limits), for loops
+// that make that test once for every chunk they free.
+inline bool is_plain_leaf_itself(const Chunk *tc) {
+    return tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr;
+}
+
+// is_plain_leaf_itself(), and a member of `pool`.
+inline bool is_plain_member_of(Chunk *tc, const PoolHeader *pool) {
+    return is_plain_leaf_itself(tc) && tc->has(kFlagPoolMem) && owner_slot(tc) == pool;
+}
+
 // A leaf that would be plain but for its destructor.
 inline bool is_plain_leaf_but_destructor(const Chunk *tc) {
     return tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && !limits_active();
