@@ -24,7 +24,8 @@ import sys
 import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_REFERENCE = '/work/shared/reference'
+# The project's shared/ folder sits beside the checkout (shared/reference).
+DEFAULT_REFERENCE = os.path.join(os.path.dirname(ROOT), 'shared', 'reference')
 
 LIBS = {
     'talloc': {
