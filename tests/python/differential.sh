@@ -41,15 +41,18 @@ ref_flags=$(pkg-config --cflags --libs $pc python3 talloc) || fail "pkg-config k
 # shellcheck disable=SC2086
 $cc -shared -fPIC -O2 -Wall -Werror -o "$work/ref.mod/$modname" "$probe_src" $ref_flags ||
     fail "cannot build the probe against Debian's pytalloc.h ($ref_flags)"
-ours_flags=$(PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR="$libdir/pkgconfig:/usr/lib/$ma/pkgconfig:/usr/share/pkgconfig" \
-    PKG_CONFIG_SYSROOT_DIR="$root" pkg-config --cflags --libs $pc python3 talloc) ||
+# (our .pc files, moved to the staging root; Python's flags are the system's)
+ours_flags="$(PKG_CONFIG_PATH="" PKG_CONFIG_LIBDIR="$libdir/pkgconfig" \
+    pkg-config --define-variable=prefix="$root${prefix%%	*}" --cflags --libs $pc talloc) $(pkg-config --cflags python3)" ||
     fail "pkg-config cannot read our $pc.pc"
 case " $ours_flags " in *" -I$root"*) ;; *) fail "our .pc file's flags do not point into the staging root: $ours_flags" ;; esac
 # shellcheck disable=SC2086
 $cc -shared -fPIC -O2 -Wall -Werror -o "$work/ours.mod/$modname" "$probe_src" $ours_flags ||
     fail "cannot build the probe against our pytalloc.h ($ours_flags)"
 # It was compiled with our header, and links our library.
-$cc -E $ours_flags -x c "$probe_src" 2>/dev/null | grep -q "^# [0-9]* \"$root/.*/pytalloc.h\"" ||
+# shellcheck disable=SC2086
+$cc -E $ours_flags -x c "$probe_src" >"$work/probe.i" 2>/dev/null || fail "cannot preprocess the probe"
+grep -q "^# [0-9]* \"$root/.*/pytalloc.h\"" "$work/probe.i" ||
     fail "the probe built with our flags did not include our pytalloc.h"
 readelf -dW "$work/ours.mod/$modname" | grep -q 'NEEDED.*\[libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2\]' ||
     fail "the probe does not need libpytalloc-util"
