@@ -299,7 +299,8 @@ for p in "${packages[@]}"; do
         # libtalloc2 built here (its symbols file), not the system's.
         objects=("$tree/$libdir"/lib*.so.*.*.*)
         [ $p = python3-talloc ] && objects+=("$tree/$pydir/$pytalloc_module")
-        depends=$(cd "$work/src" && dpkg-shlibdeps -O -S"$work/libtalloc2" -S"$work/python3-talloc" \
+        # (-x: the module's need of libpytalloc-util is met inside python3-talloc)
+        depends=$(cd "$work/src" && dpkg-shlibdeps -O -x"$p" -S"$work/libtalloc2" -S"$work/python3-talloc" \
             -l"$work/libtalloc2/$libdir" -l"$work/python3-talloc/$libdir" \
             -e "${objects[@]}" 2>"$work/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
             { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed for $p"; }
