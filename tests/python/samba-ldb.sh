@@ -27,13 +27,15 @@ sed -i "s#$work/ref.dir#WORK#g" "$work/ref"
 sed -i "s#$work/ours.dir#WORK#g" "$work/ours"
 same "$work/ref" "$work/ours" "python3-samba and python3-ldb on our Python bindings"
 
-# /proc/self/maps of each run: Debian's three files, then exactly ours.
+# /proc/self/maps of each run: Debian's four files, then exactly ours.
 want_ref="/usr/lib/python3/dist-packages/talloc.cpython-311-x86_64-linux-gnu.so
 /usr/lib/$ma/libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2.4.0
-/usr/lib/$ma/libtalloc.so.2.4.0"
+/usr/lib/$ma/libtalloc.so.2.4.0
+/usr/lib/$ma/libtevent.so.0.14.1"
 [ "$(cat "$work/ref.dir/maps")" = "$want_ref" ] || fail "the reference run mapped: $(cat "$work/ref.dir/maps")"
 want_ours="$(readlink -f "$BUILD_ROOT"/lib/pytalloc/libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2)
 $(readlink -f "$BUILD_ROOT"/lib/pytalloc/talloc.cpython-311-x86_64-linux-gnu.so)
-$(readlink -f "$BUILD_ROOT"/lib/talloc/libtalloc.so.2)"
+$(readlink -f "$BUILD_ROOT"/lib/talloc/libtalloc.so.2)
+$(readlink -f "$BUILD_ROOT"/lib/tevent/libtevent.so.0)"
 [ "$(cat "$work/ours.dir/maps")" = "$want_ours" ] || fail "our run mapped: $(cat "$work/ours.dir/maps")"
 note "samba.param, pidl types, credentials, samba.Ldb and ldb searches: same transcript ($(wc -l <"$work/ref") lines) on our libtalloc, libtevent, libpytalloc-util and talloc module"

@@ -5,7 +5,7 @@ libraries and on ours and compares the transcripts).
     samba_ldb.py WORKDIR MAPS-FILE
 
 WORKDIR gets an smb.conf and an ldb file; MAPS-FILE the libtalloc,
-libpytalloc-util and talloc module files this process mapped (read from
+libtevent, libpytalloc-util and talloc module files this process mapped (read from
 /proc/self/maps at the end), which differ between the runs on purpose and
 are checked by the shell script."""
 import os
@@ -116,7 +116,7 @@ out("plain ldb sees:", sorted(str(m.dn) for m in plain.search(base="dc=example,d
 del plain
 
 # What this process mapped of talloc and its Python bindings.
-names = ("libtalloc.so", "libpytalloc-util", "talloc.cpython-")
+names = ("libtalloc.so", "libtevent.so", "libpytalloc-util", "talloc.cpython-")
 with open("/proc/self/maps") as f:
     paths = sorted({line.split()[-1] for line in f
                     if any(n in line.split()[-1].rsplit("/", 1)[-1] for n in names)})
