@@ -18,6 +18,28 @@
 # restore is checked against the package list taken before.  Should even
 # that be cut short (SIGKILL), the backups and a note stay in $state_dir and
 # the next run restores them first.
+#
+# SYSTEM_INSTALL_SANDBOX=overlay runs all of it (the restore included) in a
+# private mount namespace whose / is an overlay on the machine's /: for a
+# machine others work on, whose system libraries must not change under
+# them. The CI machine runs it for real.
+if [ "${SYSTEM_INSTALL_SANDBOX:-}" = overlay ] && [ -z "${SYSTEM_INSTALL_IN_SANDBOX:-}" ]; then
+    : "${SRC_ROOT:?}" "${BUILD_ROOT:?}"
+    command -v unshare >/dev/null || { echo "FAIL: system-install: unshare is missing" >&2; exit 1; }
+    sb=$(mktemp -d /var/tmp/system-install-sandbox.XXXXXX)
+    mkdir -p "$sb/upper" "$sb/work" "$sb/root"
+    st=0
+    unshare -m --propagation private bash -c '
+        set -e
+        sb=$1; shift
+        mount -t overlay overlay -o "lowerdir=/,upperdir=$sb/upper,workdir=$sb/work" "$sb/root"
+        for d in proc sys dev; do mount --rbind "/$d" "$sb/root/$d"; done
+        exec chroot "$sb/root" env SYSTEM_INSTALL_IN_SANDBOX=1 "$@"' sandbox "$sb" \
+        SRC_ROOT="$SRC_ROOT" BUILD_ROOT="$BUILD_ROOT" PATH="$PATH" bash "$0" "$@" || st=$?
+    rm -rf "$sb"
+    exit $st
+fi
+[ -n "${SYSTEM_INSTALL_IN_SANDBOX:-}" ] && echo "-- in a sandbox: a private mount namespace, / an overlay on the machine's"
 # shellcheck source=tests/integration/common.sh
 . "$SRC_ROOT/tests/integration/common.sh"
 py=/usr/bin/python3
