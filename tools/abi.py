@@ -440,7 +440,7 @@ def with_library_node(lib, nodes):
 
 
 def vkey(node_or_version):
-    v = node_or_version.split('_', 1)[-1]
+    v = node_or_version.rsplit('_', 1)[-1]   # PYTALLOC_UTIL_2.1.0 -> 2.1.0
     return tuple(int(x) for x in v.split('.'))
 
 
