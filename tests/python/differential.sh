@@ -14,7 +14,6 @@
 . "$SRC_ROOT/tests/integration/common.sh"
 py=/usr/bin/python3
 cc=${CC:-cc}
-ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 pc=pytalloc-util.cpython-311-x86_64-linux-gnu
 probe_src=$SRC_ROOT/tests/python/pytalloc_probe.c
 script=$SRC_ROOT/tests/python/probe_script.py

@@ -8,6 +8,8 @@
 # the launcher's record, and the process's own /proc/self/maps.
 # shellcheck source=tests/integration/common.sh
 . "$SRC_ROOT/tests/integration/common.sh"
+# shellcheck source=tests/python/lib.sh
+. "$SRC_ROOT/tests/python/lib.sh"
 py=/usr/bin/python3
 ours_libs=(-b "$BUILD_ROOT" --python)
 $py -c 'import samba.param, ldb, talloc' 2>/dev/null ||
@@ -22,10 +24,7 @@ maps_report "$work/ours.maps"
 
 grep -q '^--- exit status 0$' "$work/ref" || fail "the reference run failed: $(tail -n 20 "$work/ref")"
 grep -q '^search: 3 results' "$work/ref" || fail "the reference run found no messages: $(head -n 30 "$work/ref")"
-# the runs differ only in where their files are
-sed -i "s#$work/ref.dir#WORK#g" "$work/ref"
-sed -i "s#$work/ours.dir#WORK#g" "$work/ours"
-same "$work/ref" "$work/ours" "python3-samba and python3-ldb on our Python bindings"
+same_samba_transcripts "python3-samba and python3-ldb on our Python bindings"
 
 # /proc/self/maps of each run: Debian's four files, then exactly ours.
 want_ref="/usr/lib/python3/dist-packages/talloc.cpython-311-x86_64-linux-gnu.so

@@ -29,6 +29,7 @@ if [ "${SYSTEM_INSTALL_SANDBOX:-}" = overlay ] && [ -z "${SYSTEM_INSTALL_IN_SAND
     sb=$(mktemp -d /var/tmp/system-install-sandbox.XXXXXX)
     mkdir -p "$sb/upper" "$sb/work" "$sb/root"
     st=0
+    # shellcheck disable=SC2016  # (expanded by the inner shell)
     unshare -m --propagation private bash -c '
         set -e
         sb=$1; shift
@@ -42,6 +43,8 @@ fi
 [ -n "${SYSTEM_INSTALL_IN_SANDBOX:-}" ] && echo "-- in a sandbox: a private mount namespace, / an overlay on the machine's"
 # shellcheck source=tests/integration/common.sh
 . "$SRC_ROOT/tests/integration/common.sh"
+# shellcheck source=tests/python/lib.sh
+. "$SRC_ROOT/tests/python/lib.sh"
 py=/usr/bin/python3
 ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 arch=$(dpkg --print-architecture)
@@ -150,9 +153,7 @@ note "apt-get check and dpkg --audit clean; $(wc -l <"$work/others.after") other
 "${clean_env[@]}" $py -c 'import samba, ldb, talloc' || fail "import samba, ldb, talloc fails with ours installed"
 (cd "$work" && "${clean_env[@]}" $py "$SRC_ROOT/tests/python/samba_ldb.py" "$work/ours.dir" "$work/ours.dir/maps" \
     >"$work/ours" 2>&1) || fail "samba_ldb.py fails with ours installed: $(tail -n 20 "$work/ours")"
-sed -i "s#$work/ref.dir#WORK#g" "$work/ref"
-sed -i "s#$work/ours.dir#WORK#g" "$work/ours"
-same "$work/ref" "$work/ours" "samba_ldb.py with our packages installed"
+same_samba_transcripts "samba_ldb.py with our packages installed"
 want="/usr/lib/python3/dist-packages/talloc.cpython-311-x86_64-linux-gnu.so
 /usr/lib/$ma/libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2.5.0
 /usr/lib/$ma/libtalloc.so.2.5.0
