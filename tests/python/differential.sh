@@ -56,6 +56,19 @@ grep -q "^# [0-9]* \"$root/.*/pytalloc.h\"" "$work/probe.i" ||
 readelf -dW "$work/ours.mod/$modname" | grep -q 'NEEDED.*\[libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2\]' ||
     fail "the probe does not need libpytalloc-util"
 
+# The header offers what Debian's offers: the same macros, typedefs and
+# function declarations (the probe above uses each of them).
+names() {   # the names a header defines or declares
+    sed -n -e 's/^#define \([A-Za-z_][A-Za-z0-9_]*\).*/macro \1/p' \
+        -e 's/^} *\([A-Za-z_][A-Za-z0-9_]*\);.*/typedef \1/p' \
+        -e 's/^[A-Za-z_][A-Za-z0-9_ ]*[ *]\([A-Za-z_][A-Za-z0-9_]*\)(.*/function \1/p' "$1" | LC_ALL=C sort -u
+}
+names /usr/include/pytalloc.h >"$work/names.debian"
+names "$root${prefix%%	*}/include/pytalloc.h" >"$work/names.ours"
+grep -q '^function pytalloc_steal_ex$' "$work/names.debian" || fail "cannot read the names of Debian's pytalloc.h"
+diff -u "$work/names.debian" "$work/names.ours" >&2 || fail "our pytalloc.h names other things than Debian's (above: - Debian's, + ours)"
+note "pytalloc.h: the $(wc -l <"$work/names.ours") macros, typedefs and functions of Debian's"
+
 ours_libs=(-L "$libdir" --python)
 (cd "$work" && PYTHONPATH=$work/ref.mod run_on ref "$work/ref" talloc,pytalloc $py "$script")
 (cd "$work" && PYTHONPATH=$work/ours.mod run_on ours "$work/ours" talloc,pytalloc $py "$script")
