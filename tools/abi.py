@@ -49,6 +49,24 @@ LIBS = {
         'needed_optional': ['ld-linux-x86-64.so.2'],
         'undef_versions': ['GLIBC_', 'TALLOC_'],
     },
+    # the Python bindings (lib/pytalloc): Python 3.11 as Debian 12 has it
+    'pytalloc-util': {
+        'prefix': 'PYTALLOC_UTIL_',
+        'soname': 'libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2',
+        'headers': ['lib/pytalloc/pytalloc.h'],
+        'defines': [],
+        # include directories of these pkg-config packages for cc -E
+        'pkgconfig_includes': ['python3'],
+        'needed': ['libtalloc.so.2', 'libpython3.11.so.1.0'],
+        'needed_optional': ['libc.so.6'],
+        'undef_versions': ['GLIBC_', 'TALLOC_'],
+        # the Python C API has no symbol versions
+        'undef_unversioned': True,
+        # upstream's build adds a node named after the library, last and
+        # without parent (Debian's 2.4.0: ..._GNU_2.4.0); {v} is the newest
+        # numbered node's version
+        'library_node': 'PYTALLOC_UTIL.CPYTHON_311_X86_64_LINUX_GNU_{v}',
+    },
 }
 
 
@@ -375,6 +393,15 @@ def header_list(args, lib):
     return out
 
 
+def pkgconfig_includes(pkg):
+    """The -I directories of a pkg-config package (the system's pkg-config)."""
+    res = subprocess.run(['pkg-config', '--cflags-only-I', pkg], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    if res.returncode != 0:
+        raise AbiError('pkg-config --cflags-only-I %s failed:\n%s' % (pkg, res.stderr))
+    return [w[2:] for w in res.stdout.split() if w.startswith('-I')]
+
+
 def header_signatures(args, lib):
     """Merged declarations and typedefs of the library's headers."""
     decls, typedefs = {}, {}
@@ -384,6 +411,8 @@ def header_signatures(args, lib):
             raise AbiError('header %s not found' % header)
         includes = (args.include or []) + [os.path.dirname(os.path.abspath(header)),
                                            os.path.join(ROOT, 'compat')]
+        for pkg in LIBS.get(lib, {}).get('pkgconfig_includes', []):
+            includes += pkgconfig_includes(pkg)
         d, t = parse_declarations(header_text(header, args.cc, includes, defines))
         for name, sig in d.items():
             if name in decls and decls[name] != sig:
@@ -397,8 +426,22 @@ def header_signatures(args, lib):
 # ---------------------------------------------------------------------------
 # Version nodes and the ABI directory
 
+def node_version(lib, node):
+    """TALLOC_2.1.0 -> 2.1.0 (the part after the library's prefix)."""
+    prefix = LIBS[lib]['prefix'] if lib in LIBS else node.split('_', 1)[0] + '_'
+    return node[len(prefix):] if node.startswith(prefix) else node.split('_', 1)[-1]
+
+
+def with_library_node(lib, nodes):
+    """nodes, plus the node named after the library where it has one."""
+    fmt = LIBS.get(lib, {}).get('library_node')
+    if not fmt or not nodes:
+        return nodes
+    return nodes + [fmt.format(v=node_version(lib, nodes[-1]))]
+
+
 def vkey(node_or_version):
-    v = node_or_version.split('_', 1)[-1]
+    v = node_or_version.rsplit('_', 1)[-1]   # PYTALLOC_UTIL_2.1.0 -> 2.1.0
     return tuple(int(x) for x in v.split('.'))
 
 
@@ -420,7 +463,7 @@ def read_reference(refdir, lib):
 
 
 def sigs_path(abidir, lib, node):
-    return os.path.join(abidir, '%s-%s.sigs' % (lib, node.split('_', 1)[1]))
+    return os.path.join(abidir, '%s-%s.sigs' % (lib, node_version(lib, node)))
 
 
 def read_sigs_file(path):
@@ -467,18 +510,21 @@ def render(lib, nodes, first, sigs):
     index = {n: i for i, n in enumerate(nodes)}
     for i, node in enumerate(nodes):
         names = sorted(s for s in first if index[first[s]] <= i)
-        files['%s-%s.sigs' % (lib, node.split('_', 1)[1])] = \
+        files['%s-%s.sigs' % (lib, node_version(lib, node))] = \
             ''.join('%s: %s\n' % (s, sigs[s]) for s in names)
     out = []
-    for i, node in enumerate(nodes):
-        names = sorted(s for s in first if first[s] == node)
+    all_nodes = with_library_node(lib, nodes)
+    for i, node in enumerate(all_nodes):
+        names = sorted(s for s in first if first.get(s) == node)
         out.append('%s {\n' % node)
         if names:
             out.append('\tglobal:\n')
             out += ['\t\t%s;\n' % s for s in names]
-        if i == len(nodes) - 1:
+        if i == len(all_nodes) - 1:
             out.append('\tlocal: *;\n')
-        out.append('}%s;\n' % ((' ' + nodes[i - 1]) if i else ''))
+        # a library node (after the numbered ones) has no parent, as upstream's
+        parent = nodes[i - 1] if 0 < i < len(nodes) else None
+        out.append('}%s;\n' % ((' ' + parent) if parent else ''))
     files['%s.map' % lib] = ''.join(out)
     return files
 
@@ -657,7 +703,7 @@ def check_elf(so, lib, nodes, first, pending, sanitized, readelf='readelf'):
             base, at, ver = name.partition('@')
             ver = ver.lstrip('@')
             if not ver:
-                if bind != 'WEAK':
+                if bind != 'WEAK' and not cfg.get('undef_unversioned'):
                     problems.append('unversioned undefined symbol %s' % base)
             elif not any(ver.startswith(p) for p in cfg['undef_versions']):
                 problems.append('undefined symbol %s from unexpected version %s' % (base, ver))
@@ -761,7 +807,7 @@ def cmd_check(args):
     sanitized = args.sanitized or os.environ.get('ABI_CHECK_SANITIZED', '') not in ('', '0')
     if args.so:
         try:
-            elf_problems, info = check_elf(args.so, lib, nodes, first, pending, sanitized,
+            elf_problems, info = check_elf(args.so, lib, with_library_node(lib, nodes), first, pending, sanitized,
                                            args.readelf)
             problems += elf_problems
         except AbiError as e:

@@ -5,6 +5,7 @@ packages=(meson ninja-build g++ gcc clang pkg-config python3 binutils valgrind
           catch2 libcmocka-dev libbsd-dev
           libtalloc-dev libtevent-dev    # the reference implementation (oracle)
           python3-talloc python3-ldb ldb-tools proot   # Debian programs of tests/integration
+          python3-dev python3-talloc-dev python3-samba  # the Python bindings and tests/python
           dpkg-dev lintian)              # tools/make-debs.sh
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/make-debs.sh: build Debian packages of our libraries under the names
-# of the packages they replace: libtalloc2, libtalloc-dev, libtevent0 and
-# libtevent-dev.
+# of the packages they replace: libtalloc2, libtalloc-dev, libtevent0,
+# libtevent-dev, python3-talloc and python3-talloc-dev.
 #
 #   tools/make-debs.sh [--build DIR] [--out DIR] [--revision N]
 #                      [--maintainer 'Name <mail>'] [--no-lintian]
@@ -12,8 +12,9 @@
 # tests. `meson install --destdir` lays the files out; every installed file
 # must land in exactly one package. Shared libraries get a shlibs file, a
 # symbols file (each symbol needs the version its node is named after) and
-# the ldconfig trigger; dependencies on libc6 and libtalloc2 come from
-# dpkg-shlibdeps as in a Debian build. The .debs are built with dpkg-deb,
+# the ldconfig trigger; dependencies on libc6, libtalloc2 and libpython3.11
+# come from dpkg-shlibdeps as in a Debian build (python3-talloc, like
+# Debian's, then pins the libtalloc2 of the same build exactly). The .debs are built with dpkg-deb,
 # shown with dpkg-deb --info/--contents and checked with lintian, whose
 # errors make the script fail.
 set -euo pipefail
@@ -94,7 +95,8 @@ meson install -C "$build" --no-rebuild --quiet --destdir "$stage" >/dev/null
 
 # What Debian's tools do to installed files: strip the libraries, no
 # execute bit on them, compressed manual pages.
-for f in "$stage/$libdir"/lib*.so.*.*.*; do
+pydir=usr/lib/python3/dist-packages
+for f in "$stage/$libdir"/lib*.so.*.*.* "$stage/$pydir"/*.so; do
     strip --remove-section=.comment --remove-section=.note --strip-unneeded "$f"
     chmod 0644 "$f"
 done
@@ -109,15 +111,24 @@ find "$stage/usr/share/man" -type f ! -name '*.gz' -exec gzip -9n {} +
 # soname link meson makes; do the same.
 ln -sfn "libtalloc.so.$talloc_version" "$stage/$libdir/libtalloc.so"
 ln -sfn "libtevent.so.$tevent_version" "$stage/$libdir/libtevent.so"
+# The Python bindings: names carry Python's tag (lib/pytalloc/meson.build).
+pytalloc_so=$(cd "$stage/$libdir" && ls libpytalloc-util.*.so."$talloc_version" 2>/dev/null) ||
+    die "meson install did not install libpytalloc-util (python3-dev missing at configure time?)"
+pytalloc_lib=${pytalloc_so%.so.*}                       # libpytalloc-util.cpython-311-x86-64-linux-gnu
+pytalloc_module=$(cd "$stage/$pydir" && ls talloc.*.so) || die "meson install did not install the talloc module"
+pytalloc_pc=$(cd "$stage/$libdir/pkgconfig" && ls pytalloc-util.*.pc) || die "meson install did not install the pytalloc-util .pc file"
+ln -sfn "$pytalloc_so" "$stage/$libdir/$pytalloc_lib.so"
 
-# ---- the four packages --------------------------------------------------------------
+# ---- the six packages ---------------------------------------------------------------
 declare -A files=(
     [libtalloc2]="$libdir/libtalloc.so.2 $libdir/libtalloc.so.$talloc_version"
     [libtalloc-dev]="usr/include/talloc.h $libdir/libtalloc.so $libdir/libtalloc.a $libdir/pkgconfig/talloc.pc usr/share/man/man3/talloc.3.gz"
     [libtevent0]="$libdir/libtevent.so.0 $libdir/libtevent.so.$tevent_version"
     [libtevent-dev]="usr/include/tevent.h $libdir/libtevent.so $libdir/libtevent.a $libdir/pkgconfig/tevent.pc"
+    [python3-talloc]="$pydir/$pytalloc_module $libdir/$pytalloc_lib.so.2 $libdir/$pytalloc_so"
+    [python3-talloc-dev]="usr/include/pytalloc.h $libdir/$pytalloc_lib.so $libdir/pkgconfig/$pytalloc_pc"
 )
-packages=(libtalloc2 libtalloc-dev libtevent0 libtevent-dev)
+packages=(libtalloc2 libtalloc-dev libtevent0 libtevent-dev python3-talloc python3-talloc-dev)
 
 # Every installed file goes to exactly one package.
 declare -A owner=()
@@ -185,6 +196,28 @@ EOF
             echo " file."
         fi
         ;;
+    python3-talloc|python3-talloc-dev)
+        if [ "$1" = python3-talloc ]; then
+            echo "Description: hierarchical memory allocator with destructors - Python 3 bindings"
+        else
+            echo "Description: hierarchical memory allocator with destructors - Python 3 development"
+        fi
+        cat <<'EOF'
+ talloc hands out memory as a tree: an allocation may have a parent, and
+ freeing a parent frees everything below it. The Python bindings wrap
+ talloc memory in Python objects (talloc.Object, talloc.BaseObject,
+ talloc.GenericObject) that free it when Python lets go of them; Samba's
+ and ldb's Python modules are built on them.
+ .
+EOF
+        common_description
+        echo " ."
+        if [ "$1" = python3-talloc ]; then
+            echo " This package holds the talloc module and the libpytalloc-util library."
+        else
+            echo " This package holds pytalloc.h and the pkg-config file of libpytalloc-util."
+        fi
+        ;;
     esac
 }
 
@@ -217,7 +250,7 @@ for p in "${packages[@]}"; do
         mkdir -p "$tree/$(dirname "$f")"
         cp -a "$stage/$f" "$tree/$f"
     done
-    case $p in libtalloc*) source=talloc; version=$talloc_deb ;; *) source=tevent; version=$tevent_deb ;; esac
+    case $p in libtalloc*|python3-talloc*) source=talloc; version=$talloc_deb ;; *) source=tevent; version=$tevent_deb ;; esac
     doc=$tree/usr/share/doc/$p
     mkdir -p "$doc"
     install -m 0644 "$here/copyright" "$doc/copyright"
@@ -235,20 +268,57 @@ for p in "${packages[@]}"; do
         echo "libtevent 0 libtevent0 (>= $tevent_version)" >"$tree/DEBIAN/shlibs"
         "$here/gen-symbols.sh" "$tree/$libdir/libtevent.so.$tevent_version" libtevent0 TEVENT_ libtevent-dev >"$tree/DEBIAN/symbols"
         ;;
+    python3-talloc)
+        section=python
+        echo "$pytalloc_lib 2 python3-talloc (>= $talloc_version)" >"$tree/DEBIAN/shlibs"
+        "$here/gen-symbols.sh" "$tree/$libdir/$pytalloc_so" python3-talloc PYTALLOC_UTIL_ python3-talloc-dev \
+            PYTALLOC_UTIL. >"$tree/DEBIAN/symbols"
+        ;;
     *) section=libdevel ;;
     esac
+    # Debian's overrides of lintian's findings, for the same reasons: the
+    # library's name is not the package's; the library takes nothing from
+    # libc directly; a -dev package of Python bindings
     case $p in
-    libtalloc2|libtevent0)
+    python3-talloc)
+        mkdir -p "$tree/usr/share/lintian/overrides"
+        printf '%s\n' "python3-talloc: package-name-doesnt-match-sonames libpytalloc-util.cpython-*" \
+            "python3-talloc: library-not-linked-against-libc [usr/lib/*/libpytalloc-util.cpython-*.so.*]" \
+            >"$tree/usr/share/lintian/overrides/python3-talloc"
+        ;;
+    python3-talloc-dev)
+        mkdir -p "$tree/usr/share/lintian/overrides"
+        echo "python3-talloc-dev: wrong-section-according-to-package-name * => python" \
+            >"$tree/usr/share/lintian/overrides/python3-talloc-dev"
+        ;;
+    esac
+    case $p in
+    libtalloc2|libtevent0|python3-talloc)
         printf '# the package ships a shared library in a directory ldconfig caches\nactivate-noawait ldconfig\n' >"$tree/DEBIAN/triggers"
         # libtevent0's dependency on libtalloc2 is computed against the
         # libtalloc2 built here (its symbols file), not the system's.
-        depends=$(cd "$work/src" && dpkg-shlibdeps -O -S"$work/libtalloc2" -l"$work/libtalloc2/$libdir" \
-            -e "$tree/$libdir"/lib*.so.*.*.* 2>"$work/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
+        objects=("$tree/$libdir"/lib*.so.*.*.*)
+        [ $p = python3-talloc ] && objects+=("$tree/$pydir/$pytalloc_module")
+        # (-x: the module's need of libpytalloc-util is met inside python3-talloc)
+        depends=$(cd "$work/src" && dpkg-shlibdeps -O -x"$p" -S"$work/libtalloc2" -S"$work/python3-talloc" \
+            -l"$work/libtalloc2/$libdir" -l"$work/python3-talloc/$libdir" \
+            -e "${objects[@]}" 2>"$work/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
             { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed for $p"; }
         [ -n "$depends" ] || { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps found no dependencies for $p"; }
+        if [ $p = python3-talloc ]; then
+            # As Debian's: exactly the libtalloc2 of this build, and the
+            # Python versions whose ABI the module was built for.
+            echo "$depends" | grep -q 'libtalloc2' || die "python3-talloc: dpkg-shlibdeps found no libtalloc2 dependency"
+            pymin=$(echo "$pytalloc_module" | sed -n 's/^talloc\.cpython-3\([0-9]*\)-.*/3.\1/p')
+            [ -n "$pymin" ] || die "cannot read the Python version from $pytalloc_module"
+            pynext=3.$((${pymin#3.} + 1))
+            others=$(echo "$depends" | tr ',' '\n' | sed 's/^ *//' | grep -v '^libtalloc2[ (]' | paste -sd, | sed 's/,/, /g')
+            depends="libtalloc2 (= $talloc_deb), python3 (<< $pynext), python3 (>= $pymin~), $others"
+        fi
         ;;
     libtalloc-dev) depends="libtalloc2 (= $talloc_deb), pkg-config" ;;
     libtevent-dev) depends="libc6-dev, libtalloc-dev, libtevent0 (= $tevent_deb)" ;;
+    python3-talloc-dev) depends="pkg-config, python3-talloc (= $talloc_deb)" ;;
     esac
     # Debian's libtalloc2 breaks python3-talloc older than 2.1.13-2 (built
     # for an older interface); ours stands in for it, so it says the same.

@@ -2,7 +2,8 @@
 # The test command: installs what is missing, builds, runs the whole suite,
 # then the memory-checked part under valgrind, the whole suite again built
 # with AddressSanitizer+UBSan, and the threaded tests built with
-# ThreadSanitizer; ends with the line "N passed, N failed" over all stages.
+# ThreadSanitizer, last the packages installed over Debian's (and Debian's
+# put back); ends with the line "N passed, N failed" over all stages.
 #
 #   BUILD_DIR=dir        default build/ (the sanitizer builds go to dir-asan
 #                        and dir-tsan)
@@ -79,5 +80,10 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
         logs+=("$tsan/meson-logs/tsan-build-failed.json")
     fi
 fi
+
+# Last, alone: our packages installed over Debian's and Debian's put back
+# (tests/python/system-install.sh); nothing may run on the system
+# libraries meanwhile.
+run_stage "$build" final final-systeminstall --setup systeminstall --suite system-install
 
 python3 "$root/tools/count-results.py" "${logs[@]}"

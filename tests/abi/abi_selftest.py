@@ -6,6 +6,8 @@ each (extra export, missing export, wrong node, missing node, C++ runtime
 dependency, wrong SONAME) and expects exactly the matching complaint; checks
 that header drift is reported; and, when Debian's libtalloc is installed,
 that the only complaints about it are the nodes and symbols newer than it.
+For libpytalloc-util: the committed map passes, a missing library-named
+node is caught, and Debian's library lacks only the newer nodes.
 """
 
 import argparse
@@ -161,6 +163,34 @@ def main():
                  ['missing export %s@@%s' % (s, first[s]) for s in syms if first[s] in newer]
         expect('system %s (newest node %s): only newer nodes/symbols missing'
                % (os.path.basename(args.system_lib), newest), problems, wanted)
+
+    # libpytalloc-util: the node named after the library, last and parentless
+    pt = 'pytalloc-util'
+    pnodes, pfirst, _ = abi.read_abi_dir(abidir, pt)
+    pall = abi.with_library_node(pt, pnodes)
+    libnode = pall[-1]
+    pmap = open(os.path.join(abidir, pt + '.map')).read()
+    psoname = abi.LIBS[pt]['soname']
+    with tempfile.TemporaryDirectory() as tmp:
+        def pcheck(so, sanitized=True):
+            # (stubs need neither libtalloc nor libpython: DT_NEEDED is not checked)
+            return abi.check_elf(so, pt, pall, pfirst, set(), sanitized)[0]
+        so = build_stub(tmp, args.cc, pmap, sorted(pfirst), soname=psoname)
+        expect('pytalloc-util stub from the committed map passes', pcheck(so), [])
+        without = pmap[:pmap.index(libnode)].replace('} %s;\n' % pnodes[-2], '\tlocal: *;\n} %s;\n' % pnodes[-2])
+        so = build_stub(tmp, args.cc, without, sorted(pfirst), soname=psoname)
+        expect('missing library node is caught', pcheck(so), ['version node %s is not defined' % libnode])
+    system_py = '/usr/lib/x86_64-linux-gnu/libpytalloc-util.cpython-311-x86-64-linux-gnu.so.2'
+    if os.path.exists(system_py):
+        problems, info = abi.check_elf(system_py, pt, pall, pfirst, set(), False)
+        have = [n for n, _ in info['verdefs'] if n in pnodes]
+        newest = max(have, key=abi.vkey)
+        newer = [n for n in pnodes if abi.vkey(n) > abi.vkey(newest)]
+        own = abi.LIBS[pt]['library_node'].format(v=abi.node_version(pt, newest))
+        expect('system libpytalloc-util (newest node %s): only newer nodes missing, its own library node'
+               % newest, problems,
+               ['version node %s is not defined' % n for n in newer + [libnode]] +
+               ['unexpected version node %s' % own, 'unexpected absolute symbol %s' % own])
 
     print('%s' % ('all passed' if not failures else '%d failed' % failures))
     return 1 if failures else 0

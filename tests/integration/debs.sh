@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# tools/make-debs.sh end to end: the four packages are built (lintian
+# tools/make-debs.sh end to end: the six packages are built (lintian
 # errors fail the build), carry the names, files and metadata of Debian's
-# libtalloc2, libtalloc-dev, libtevent0 and libtevent-dev, satisfy every
+# libtalloc2, libtalloc-dev, libtevent0, libtevent-dev, python3-talloc and
+# python3-talloc-dev, satisfy every
 # dependency that the installed Debian packages declare on them, install
 # into a scratch root with dpkg (their own dependencies met by the host's
 # libc6, libc6-dev and pkg-config), serve a Debian program and a program
@@ -21,8 +22,9 @@ start=$(date +%s)
 note "make-debs.sh (build, packages, lintian) took $(($(date +%s) - start)) s"
 sed -n '/^== lintian/,/^== packages/p' "$work/make-debs.log" | sed '$d'
 
-declare -A version=([libtalloc2]=2.5.0-1 [libtalloc-dev]=2.5.0-1 [libtevent0]=0.17.2-1 [libtevent-dev]=0.17.2-1)
-packages=(libtalloc2 libtalloc-dev libtevent0 libtevent-dev)
+declare -A version=([libtalloc2]=2.5.0-1 [libtalloc-dev]=2.5.0-1 [libtevent0]=0.17.2-1 [libtevent-dev]=0.17.2-1
+                   [python3-talloc]=2.5.0-1 [python3-talloc-dev]=2.5.0-1)
+packages=(libtalloc2 libtalloc-dev libtevent0 libtevent-dev python3-talloc python3-talloc-dev)
 for p in "${packages[@]}"; do
     deb=$work/debs/${p}_${version[$p]}_$arch.deb
     [ -f "$deb" ] || fail "no $(basename "$deb") (named as Debian names it)"
@@ -57,13 +59,18 @@ note "names, versions, sections, files and links are those of Debian's packages"
 
 # Shared library metadata: the shlibs line, and a symbols file that lists
 # every symbol the library exports, at its version node.
-for p in libtalloc2 libtevent0; do
+for p in libtalloc2 libtevent0 python3-talloc; do
     deb=$work/debs/${p}_${version[$p]}_$arch.deb
     mkdir -p "$work/ctl/$p" "$work/x/$p"
     dpkg-deb -e "$deb" "$work/ctl/$p"
     dpkg-deb -x "$deb" "$work/x/$p"
-    lib=${p%[0-9]}; so=$(ls "$work/x/$p/usr/lib/$ma/$lib.so".*.*.*)
-    grep -qx "$lib ${p: -1} $p (>= ${version[$p]%-1})" "$work/ctl/$p/shlibs" || fail "$p shlibs: $(cat "$work/ctl/$p/shlibs")"
+    if [ $p = python3-talloc ]; then
+        lib=libpytalloc-util.cpython-311-x86-64-linux-gnu; soversion=2
+    else
+        lib=${p%[0-9]}; soversion=${p: -1}
+    fi
+    so=$(ls "$work/x/$p/usr/lib/$ma/$lib.so".*.*.*)
+    grep -qx "$lib $soversion $p (>= ${version[$p]%-1})" "$work/ctl/$p/shlibs" || fail "$p shlibs: $(cat "$work/ctl/$p/shlibs")"
     nm -D --defined-only --with-symbol-versions "$so" | awk '{print $NF}' | sed 's/@@*/@/' |
         awk -F@ 'NF == 2 {print $1 "@" $2} NF == 1 {print $1 "@" $1}' | LC_ALL=C sort >"$work/$p.exported"
     awk 'NR > 2 {print $1}' "$work/ctl/$p/symbols" | LC_ALL=C sort >"$work/$p.listed"
@@ -72,6 +79,11 @@ for p in libtalloc2 libtevent0; do
 done
 dpkg-deb -f "$work/debs/libtevent0_${version[libtevent0]}_$arch.deb" Depends | grep -q 'libtalloc2 (>= ' ||
     fail "libtevent0 does not depend on libtalloc2"
+# python3-talloc pins libtalloc2 exactly and names the Python versions, as
+# Debian's does (whose relations are checked against the host's below).
+dpkg-deb -f "$work/debs/python3-talloc_${version[python3-talloc]}_$arch.deb" Depends |
+    grep -q "^libtalloc2 (= ${version[libtalloc2]}), python3 (<< 3.12), python3 (>= 3.11~), " ||
+    fail "python3-talloc depends on: $(dpkg-deb -f "$work/debs/python3-talloc_${version[python3-talloc]}_$arch.deb" Depends)"
 
 # Every installed Debian package that depends on one of the four must
 # accept ours in its place: check each versioned relation against our
@@ -100,7 +112,7 @@ while IFS=$'\037' read -r pkg source deps breaks; do
             if dpkg --compare-versions "${version[$name]}" "$dop" "$ver"; then ok=1; else ok=0; fi
             if [ $kind = depends ] && [ $ok = 0 ]; then
                 if [ "$op" = "=" ] && { [ "$source" = talloc ] || [ "$source" = tevent ]; }; then
-                    case $pkg in libtalloc-dev|libtevent-dev) ;;   # replaced by ours too
+                    case $pkg in libtalloc-dev|libtevent-dev|python3-talloc|python3-talloc-dev) ;;   # replaced by ours too
                     *) note "note: $pkg (source $source) pins $rel: installing ours leaves that unmet" ;;
                     esac
                     continue
@@ -152,6 +164,21 @@ printf 'dn: cn=pkg,dc=test\ncn: pkg\nobjectClass: person\n' >"$work/one.ldif"
 (cd "$work" && run_on ours "$work/ldbsearch" talloc,tevent ldbsearch -H tdb://pkg.ldb '(cn=pkg)' cn)
 grep -q '^cn: pkg$' "$work/ldbsearch" || fail "ldbsearch on the packaged libraries: $(head -n 20 "$work/ldbsearch")"
 maps_report "$work/ldbsearch.maps"
+
+# Debian's python3-samba on the installed Python bindings.
+ours_libs=(-L "$root/usr/lib/$ma" --python)
+run_on ours "$work/samba" talloc,tevent,pytalloc /usr/bin/python3 -c '
+import samba.param, talloc
+from samba.dcerpc import security
+lp = samba.param.LoadParm()
+print(type(lp).__mro__[1], lp.get("workgroup"), str(security.dom_sid("S-1-5-32-544")))
+print(sorted({l.split()[-1] for l in open("/proc/self/maps") if "talloc" in l.split()[-1]}))'
+grep -q "^<class 'talloc.BaseObject'> WORKGROUP S-1-5-32-544$" "$work/samba" ||
+    fail "python3-samba on the packaged bindings: $(head -n 20 "$work/samba")"
+grep -q "'$root/usr/lib/python3/dist-packages/talloc.cpython-311-x86_64-linux-gnu.so'" "$work/samba" ||
+    fail "the packaged talloc module was not the one imported: $(head -n 20 "$work/samba")"
+maps_report "$work/samba.maps"
+ours_libs=(-L "$root/usr/lib/$ma")
 
 # A program built with the packaged headers, libraries and pkg-config
 # files, run on the packaged libraries.

@@ -88,8 +88,16 @@ if [ $mode = source ]; then
     printf '%s\n' include/talloc.h include/tevent.h share/man/man3/talloc.3 \
         "$rel"/pkgconfig/talloc.pc "$rel"/pkgconfig/tevent.pc \
         "$rel"/libtalloc.a "$rel"/libtalloc.so "$rel"/libtalloc.so.2 "$rel"/libtalloc.so.2.5.0 \
-        "$rel"/libtevent.a "$rel"/libtevent.so "$rel"/libtevent.so.0 "$rel"/libtevent.so.0.17.2 |
-        LC_ALL=C sort >"$work/install.expected"
+        "$rel"/libtevent.a "$rel"/libtevent.so "$rel"/libtevent.so.0 "$rel"/libtevent.so.0.17.2 \
+        >"$work/install.list"
+    # and, when built, what python3-talloc and python3-talloc-dev hold (docs/python.md)
+    if [ -d "$BUILD_ROOT/lib/pytalloc" ]; then
+        pyutil=$rel/libpytalloc-util.cpython-311-x86-64-linux-gnu.so
+        printf '%s\n' include/pytalloc.h "$rel"/pkgconfig/pytalloc-util.cpython-311-x86_64-linux-gnu.pc \
+            "$pyutil" "$pyutil".2 "$pyutil".2.5.0 lib/python3/dist-packages/talloc.cpython-311-x86_64-linux-gnu.so \
+            >>"$work/install.list"
+    fi
+    LC_ALL=C sort "$work/install.list" >"$work/install.expected"
     (cd "$work/root$prefix" && find . ! -type d | sed 's#^\./##' | LC_ALL=C sort) >"$work/install.found"
     diff -u "$work/install.expected" "$work/install.found" >&2 ||
         fail "meson install laid out other files than expected (above: - expected, + installed)"
