@@ -341,8 +341,10 @@ def plot(rows, path, title):
     cv.png(path)
 
 
-def replace_marked(path, text):
-    begin, end = "<!-- matrix:begin -->", "<!-- matrix:end -->"
+def replace_marked(path, text, mark="matrix"):
+    """Puts text between the "<!-- MARK:begin -->" and "<!-- MARK:end -->"
+    lines of the file at path."""
+    begin, end = f"<!-- {mark}:begin -->", f"<!-- {mark}:end -->"
     doc = open(path).read() if os.path.exists(path) else f"{begin}\n{end}\n"
     if begin not in doc or end not in doc:
         sys.exit(f"{path} has no {begin} ... {end} marks")

@@ -724,6 +724,8 @@ static void build_matrix(double scale)
 {
 	char name[48];
 	long M = scaled(1000000, scale, 1000);
+	/* the shapes (how many timers) shrink only at smoke scales */
+	double shape = scale < 0.1 ? scale : 1;
 	add("immediate_resched", immediate_resched, M, 0, 0, 0);
 	add("immediate_batch_1000", immediate_batch, M, 1000, 0, 0);
 	add("immediate_create_cancel", immediate_cancel, M, 0, 0, 0);
@@ -733,28 +735,28 @@ static void build_matrix(double scale)
 	static const long ordered_counts[] = {1000, 100000, 1000000};
 	static const char *const ordered_labels[] = {"1k", "100k", "1m"};
 	for (int i = 0; i < 3; i++) {
-		long c = scaled(random_counts[i], scale < 1 ? scale : 1, 100);
+		long c = scaled(random_counts[i], shape, 100);
 		snprintf(name, sizeof(name), "timers_add_random_%ldk", random_counts[i] / 1000);
 		add(name, timers_add, 0, c, 1, 1);
 	}
 	for (int i = 0; i < 3; i++) {
-		long c = scaled(ordered_counts[i], scale < 1 ? scale : 1, 100);
+		long c = scaled(ordered_counts[i], shape, 100);
 		snprintf(name, sizeof(name), "timers_add_ordered_%s", ordered_labels[i]);
 		add(name, timers_add, 0, c, 0, 1);
 	}
 	add("timers_add_cancel_window1000", timers_add_cancel, M, 0, 0, 0);
-	add("timers_update_random_1k", timers_update, 0, scaled(1000, scale < 1 ? scale : 1, 100), 1, 1);
-	add("timers_update_random_20k", timers_update, 0, scaled(20000, scale < 1 ? scale : 1, 100), 1, 1);
-	add("timers_update_ordered_100k", timers_update, 0, scaled(100000, scale < 1 ? scale : 1, 100), 0, 1);
+	add("timers_update_random_1k", timers_update, 0, scaled(1000, shape, 100), 1, 1);
+	add("timers_update_random_20k", timers_update, 0, scaled(20000, shape, 100), 1, 1);
+	add("timers_update_ordered_100k", timers_update, 0, scaled(100000, shape, 100), 0, 1);
 	for (int i = 0; i < 3; i++) {
-		long c = scaled(random_counts[i], scale < 1 ? scale : 1, 100);
+		long c = scaled(random_counts[i], shape, 100);
 		snprintf(name, sizeof(name), "timers_add_fire_random_%ldk", random_counts[i] / 1000);
 		add(name, timers_fire, 0, c, 1, 1);
 		snprintf(name, sizeof(name), "timers_fire_only_random_%ldk", random_counts[i] / 1000);
 		add(name, timers_fire, 0, c, 3, 1);
 	}
 	for (int i = 0; i < 3; i++) {
-		long c = scaled(ordered_counts[i], scale < 1 ? scale : 1, 100);
+		long c = scaled(ordered_counts[i], shape, 100);
 		snprintf(name, sizeof(name), "timers_add_fire_ordered_%s", ordered_labels[i]);
 		add(name, timers_fire, 0, c, 0, 1);
 		snprintf(name, sizeof(name), "timers_fire_only_ordered_%s", ordered_labels[i]);
