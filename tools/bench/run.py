@@ -5,7 +5,10 @@ against ours.
 Each benchmark program (talloc_bench.c, tevent_bench.c) is built once against
 Debian's headers and libraries and run on the reference and, through
 LD_LIBRARY_PATH, on our build, alternating (which side goes first alternates
-too), several rounds in one run.  Every row prints its time and a checksum
+too), several rounds in one run.  Rows are timed in process CPU time
+(user + system; rows with several threads in wall time), so that the time
+a row spends waiting for a shared CPU is not counted.  Every row prints
+its time and a checksum
 of what the library handed back; the checksums of both libraries must agree,
 or the row is marked.  A ratio is reference time / our time (throughput: > 1
 means we are faster), from the medians over rounds; for heap bytes it is ours
@@ -15,7 +18,15 @@ both sides of a pair alike).
 
 Usage: tools/bench/run.py [--build DIR] [--rounds N] [--scale X] [--only SUBSTR]
                           [--markdown FILE] [--doc FILE] [--plot FILE.png]
-                          [--raw FILE.json] [--smoke]
+                          [--raw FILE.json] [--from-raw FILE.json]
+                          [--instructions SCALE] [--smoke]
+
+--instructions SCALE adds a column: each row's instructions (valgrind
+--tool=callgrind, one run per side; the counters are zeroed before and
+dumped after each row, so setup done inside a row counts too).  Under
+valgrind our slab cells take the path that announces them to memcheck, so
+counts of rows made of chunks up to 80 bytes overstate ours.
+--from-raw FILE re-renders the timings of an earlier --raw run.
 
 --doc FILE replaces what lies between the "matrix:begin"/"matrix:end" marks
 of FILE (docs/performance.md) with the table.  --smoke: one round at a tiny
@@ -128,6 +139,34 @@ def collect(binaries, envs, rounds, scale, only):
     return samples
 
 
+TRIGGER = "desc: Trigger: Client Request: "
+
+
+def instructions(binaries, envs, scale, only, tmp):
+    """Instructions per row (valgrind --tool=callgrind, whole process, one
+    run per side): counts[side][row]."""
+    counts = {}
+    for side, env in envs.items():
+        counts[side] = {}
+        for prog, binary in binaries.items():
+            prefix = os.path.join(tmp, f"cg-{side}-{prog}")
+            argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p", binary, str(scale)]
+            subprocess.run(argv + ([only] if only else []), env=env, check=True, capture_output=True)
+            for f in os.listdir(tmp):
+                if not f.startswith(os.path.basename(prefix) + "."):
+                    continue
+                name, total = None, None
+                for line in open(os.path.join(tmp, f)):
+                    if line.startswith(TRIGGER):
+                        name = line[len(TRIGGER):].strip()
+                    elif line.startswith(("totals:", "summary:")):
+                        total = int(line.split()[1])
+                if name is not None and total is not None:
+                    counts[side][name] = total
+        print(f"instructions counted on {side}", file=sys.stderr)
+    return counts
+
+
 def row_names(binaries, only):
     names = []
     for binary in binaries.values():
@@ -146,7 +185,7 @@ def fmt_time(s):
     return f"{s * 1e6:.0f} us"
 
 
-def evaluate(names, samples):
+def evaluate(names, samples, counts):
     """One dict per row: the medians, ratio, per-round ratio range, verdict."""
     rows = []
     for name in names:
@@ -171,6 +210,9 @@ def evaluate(names, samples):
             ok = target is None or ratio >= target
         per_round = per_round or [ratio]
         row.update(ref=ref, our=our, ratio=ratio, lo=min(per_round), hi=max(per_round), same=same)
+        ir_ref, ir_our = counts.get("reference", {}).get(name), counts.get("ours", {}).get(name)
+        if ir_ref and ir_our:
+            row.update(ir_ref=ir_ref, ir_our=ir_our)
         if not same:
             row["verdict"] = "CHECKSUM DIFFERS"
         elif kind == "info":
@@ -216,23 +258,27 @@ def render(rows, extra, header, markdown):
     lines = []
     if markdown:
         lines += header + [""]
-        lines.append("| row | reference | ours | ratio | spread (per round) | target | met |")
-        lines.append("|---|---:|---:|---:|---|---|---|")
+        lines.append("| row | reference | ours | ratio | spread (per round) | instructions ref / ours | target | met |")
+        lines.append("|---|---:|---:|---:|---|---:|---|---|")
     else:
         lines += header + [""]
-        lines.append(f"{'row':<34} {'reference':>10} {'ours':>10} {'ratio':>7} {'spread':>13} {'target':>8}  met")
+        lines.append(f"{'row':<34} {'reference':>10} {'ours':>10} {'ratio':>7} {'spread':>13} {'instr':>22} "
+                     f"{'target':>8}  met")
     for r in rows:
         if "ratio" not in r:
-            cells = [r["name"], "-", "-", "-", "-", want(r), r["verdict"]]
+            cells = [r["name"], "-", "-", "-", "-", "-", want(r), r["verdict"]]
         else:
             unit = (lambda v: f"{v:.1f} B") if r["kind"] == "bytes" else fmt_time
+            instr = "-"
+            if "ir_ref" in r:
+                instr = f"{r['ir_ref'] / r['ir_our']:.2f} ({r['ir_ref'] / 1e6:.1f}M/{r['ir_our'] / 1e6:.1f}M)"
             cells = [r["name"], unit(r["ref"]), unit(r["our"]), f"{r['ratio']:.2f}",
-                     f"{r['lo']:.2f}-{r['hi']:.2f}", want(r), r["verdict"]]
+                     f"{r['lo']:.2f}-{r['hi']:.2f}", instr, want(r), r["verdict"]]
         if markdown:
             lines.append("| " + " | ".join(cells) + " |")
         else:
-            lines.append(f"{cells[0]:<34} {cells[1]:>10} {cells[2]:>10} {cells[3]:>7} {cells[4]:>13} "
-                         f"{cells[5]:>8}  {cells[6]}")
+            lines.append(f"{cells[0]:<34} {cells[1]:>10} {cells[2]:>10} {cells[3]:>7} {cells[4]:>13} {cells[5]:>22} "
+                         f"{cells[6]:>8}  {cells[7]}")
     if extra:
         lines.append("")
         if markdown:
@@ -364,6 +410,9 @@ def main():
     ap.add_argument("--doc", metavar="FILE", help="put the markdown table between the marks of FILE")
     ap.add_argument("--plot", metavar="FILE", help="draw the matrix to FILE (PNG)")
     ap.add_argument("--raw", metavar="FILE", help="write every sample to FILE (JSON)")
+    ap.add_argument("--instructions", type=float, metavar="SCALE",
+                    help="also count each row's instructions under callgrind at this scale")
+    ap.add_argument("--from-raw", metavar="FILE", help="take the timings from a --raw FILE instead of running")
     ap.add_argument("--smoke", action="store_true", help="one tiny round; judges no time, only checksums")
     args = ap.parse_args()
     if args.smoke:
@@ -371,18 +420,28 @@ def main():
 
     envs = environments(args.build)
     load_before = os.getloadavg()
+    counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         binaries = build(tmp)
         names = row_names(binaries, args.only)
-        samples = collect(binaries, envs, args.rounds, args.scale, args.only)
-    load_after = os.getloadavg()
-    rows = evaluate(names, samples)
+        if args.from_raw:
+            with open(args.from_raw) as f:
+                raw = json.load(f)
+            samples, load_before, load_after = raw["samples"], raw["load_before"], raw["load_after"]
+            args.rounds, args.scale = raw["rounds"], raw["scale"]
+        else:
+            samples = collect(binaries, envs, args.rounds, args.scale, args.only)
+            load_after = os.getloadavg()
+        if args.instructions:
+            counts = instructions(binaries, envs, args.instructions, args.only, tmp)
+    rows = evaluate(names, samples, counts)
     extra = derived(samples)
     header = [f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
               f"{platform.processor() or platform.machine()}, {NCPU} CPUs, {args.rounds} rounds "
               f"(alternating, medians), scale {args.scale:g}; load average before "
               f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
-              f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"]
+              f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
+              + (f"; instructions: callgrind, one run per side at scale {args.instructions:g}" if counts else "")]
     print(render(rows, extra, header, False))
     if args.markdown or args.doc:
         md = render(rows, extra, [h + "." for h in header], True)
@@ -393,7 +452,8 @@ def main():
             replace_marked(args.doc, md)
     if args.raw:
         with open(args.raw, "w") as f:
-            json.dump({"header": header, "samples": samples}, f)
+            json.dump({"header": header, "samples": samples, "rounds": args.rounds, "scale": args.scale,
+                       "load_before": load_before, "load_after": load_after, "counts": counts}, f)
     if args.plot:
         plot(rows, args.plot, f"TALLOC/TEVENT MATRIX, {args.rounds} ROUNDS, LOAD {load_before[0]:.1f}")
         print(f"plot written to {args.plot}")

@@ -26,16 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <talloc.h>
+
+#include "matrix.h"
 #include <time.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
-typedef uint64_t sum_t;
 
 /* mixes a value into a checksum (order matters, as in FNV) */
 static inline sum_t mix(sum_t h, uint64_t v)
@@ -204,7 +199,6 @@ static sum_t pool_per_request(long n, long pool_size, long size)
 
 /* ---- hierarchies ---------------------------------------------------------- */
 
-static double timed_part;    /* a row may time only part of its work */
 
 /* `width` 32-byte children under a parent, the parent freed; repeated so
  * that about n chunks are made.  free_only: time the free only (the row's
@@ -274,30 +268,17 @@ static sum_t total_size(long n, long width, long unused)
 
 /* ---- strings -------------------------------------------------------------- */
 
-/* talloc_asprintf, `appends` times talloc_asprintf_append_buffer, free */
-static sum_t asprintf_appends(long n, long appends, long unused)
+/* talloc_asprintf, `appends` times talloc_asprintf_append_buffer (buffer
+ * set) or talloc_asprintf_append (which finds the end with strlen), free */
+static sum_t asprintf_appends(long n, long appends, long buffer)
 {
-	(void)unused;
 	sum_t h = 0;
 	for (long i = 0; i < n; i++) {
 		char *s = talloc_asprintf(top, "%s-%ld", "value", i & 1023);
-		for (long j = 0; j < appends; j++) s = talloc_asprintf_append_buffer(s, ":%ld", j);
+		for (long j = 0; j < appends; j++)
+			s = buffer ? talloc_asprintf_append_buffer(s, ":%ld", j) : talloc_asprintf_append(s, ":%ld", j);
 		h += strlen(s);
 		h = mix(h, (unsigned char)s[strlen(s) - 1]);
-		talloc_free(s);
-	}
-	return h;
-}
-
-/* the non-buffer append (strlen of the string every time) */
-static sum_t asprintf_append_str(long n, long appends, long unused)
-{
-	(void)unused;
-	sum_t h = 0;
-	for (long i = 0; i < n; i++) {
-		char *s = talloc_asprintf(top, "%s-%ld", "value", i & 1023);
-		for (long j = 0; j < appends; j++) s = talloc_asprintf_append(s, ":%ld", j);
-		h += strlen(s);
 		talloc_free(s);
 	}
 	return h;
@@ -715,27 +696,6 @@ static sum_t threads(long n, long k, long mixed)
 
 /* ---- the matrix ---------------------------------------------------------------- */
 
-struct row {
-	char name[48];
-	sum_t (*fn)(long n, long a, long b);
-	long n, a, b;
-	int own_timer;   /* fn sets timed_part */
-};
-
-static struct row rows[256];
-static int nrows;
-
-static void add(const char *name, sum_t (*fn)(long, long, long), long n, long a, long b, int own_timer)
-{
-	struct row *r = &rows[nrows++];
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->fn = fn;
-	r->n = n;
-	r->a = a;
-	r->b = b;
-	r->own_timer = own_timer;
-}
-
 static void build_matrix(double scale)
 {
 	char name[48];
@@ -791,10 +751,10 @@ static void build_matrix(double scale)
 	static const long appends[] = {0, 1, 8, 64};
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "asprintf_append_buffer_%ld", appends[i]);
-		add(name, asprintf_appends, appends[i] >= 64 ? M / 32 : M / 4, appends[i], 0, 0);
+		add(name, asprintf_appends, appends[i] >= 64 ? M / 32 : M / 4, appends[i], 1, 0);
 	}
-	add("asprintf_append_1", asprintf_append_str, M / 4, 1, 0, 0);
-	add("asprintf_append_8", asprintf_append_str, M / 8, 8, 0, 0);
+	add("asprintf_append_1", asprintf_appends, M / 4, 1, 0, 0);
+	add("asprintf_append_8", asprintf_appends, M / 8, 8, 0, 0);
 	add("strdup_append_buffer_0", strdup_appends, M, 0, 0, 0);
 	add("strdup_append_buffer_1", strdup_appends, M / 2, 1, 0, 0);
 	add("strdup_append_buffer_16", strdup_appends, M / 16, 16, 0, 0);
@@ -827,9 +787,9 @@ static void build_matrix(double scale)
 	add("array_free_1000", array_free, M / 4, 1000, 0, 0);
 	for (int k = 1; k <= 4; k++) {
 		snprintf(name, sizeof(name), "threads%d_tree_3", k);
-		add(name, threads, M / 2, k, 0, 1);
+		add(name, threads, M / 2, k, 0, WALL);
 	}
-	add("threads2_mixed_3", threads, M / 2, 2, 1, 1);
+	add("threads2_mixed_3", threads, M / 2, 2, 1, WALL);
 }
 
 int main(int argc, char **argv)
@@ -838,21 +798,12 @@ int main(int argc, char **argv)
 	const char *filter = argc > 2 ? argv[2] : "";
 	build_matrix(scale);
 	if (argc > 1 && strcmp(argv[1], "list") == 0) {
-		for (int i = 0; i < nrows; i++) printf("%s\n", rows[i].name);
+		list_rows();
 		return 0;
 	}
 	talloc_disable_null_tracking();
 	top = talloc_named_const(NULL, 0, "top");
-	for (int i = 0; i < nrows; i++) {
-		struct row *r = &rows[i];
-		if (strstr(r->name, filter) == NULL) continue;
-		double t = now();
-		sum_t h = r->fn(r->n, r->a, r->b);
-		t = now() - t;
-		if (r->own_timer) t = timed_part;
-		printf("%s %.9f %llu\n", r->name, t, (unsigned long long)h);
-		fflush(stdout);
-	}
+	run_rows(filter);
 
 	/* heap bytes per 16-byte chunk, as malloc accounts them */
 	if (strstr("heap_per_16b_chunk", filter) != NULL) {

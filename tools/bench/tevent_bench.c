@@ -23,18 +23,13 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <talloc.h>
+
+#include "matrix.h"
 #include <tevent.h>
 #include <time.h>
 #include <unistd.h>
 
-typedef uint64_t sum_t;
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void die(const char *what)
 {
@@ -57,7 +52,6 @@ static uint32_t rng(void)
 	return rng_state >> 8;
 }
 
-static double timed_part;   /* set by rows that time only part of their work */
 
 /* ---- immediates ------------------------------------------------------------- */
 
@@ -693,27 +687,6 @@ static sum_t context_init_free(long n, long unused1, long unused2)
 
 /* ---- the matrix ---------------------------------------------------------------- */
 
-struct row {
-	char name[48];
-	sum_t (*fn)(long n, long a, long b);
-	long n, a, b;
-	int own_timer;
-};
-
-static struct row rows[128];
-static int nrows;
-
-static void add(const char *name, sum_t (*fn)(long, long, long), long n, long a, long b, int own_timer)
-{
-	struct row *r = &rows[nrows++];
-	snprintf(r->name, sizeof(r->name), "%s", name);
-	r->fn = fn;
-	r->n = n;
-	r->a = a;
-	r->b = b;
-	r->own_timer = own_timer;
-}
-
 static long scaled(long v, double scale, long min)
 {
 	long s = (long)(v * scale);
@@ -774,8 +747,8 @@ static void build_matrix(double scale)
 	add("fd_many_ready_1000", fd_many_ready, M / 5, 1000, 0, 1);
 	add("fd_add_free", fd_add_free, M / 5, 0, 0, 0);
 	add("signals", signals, M / 20, 0, 0, 0);
-	add("threaded_immediates", threaded_immediates, M / 5, 0, 0, 1);
-	add("proxy_roundtrips", proxy_roundtrips, M / 20, 0, 0, 1);
+	add("threaded_immediates", threaded_immediates, M / 5, 0, 0, WALL);
+	add("proxy_roundtrips", proxy_roundtrips, M / 20, 0, 0, WALL);
 	add("req_create_free", req_create_free, M, 0, 0, 0);
 	add("req_chain_1", req_chain, M / 2, 1, 0, 0);
 	add("req_chain_4", req_chain, M / 4, 4, 0, 0);
@@ -805,18 +778,9 @@ int main(int argc, char **argv)
 	const char *filter = argc > 2 ? argv[2] : "";
 	build_matrix(scale);
 	if (argc > 1 && strcmp(argv[1], "list") == 0) {
-		for (int i = 0; i < nrows; i++) printf("%s\n", rows[i].name);
+		list_rows();
 		return 0;
 	}
-	for (int i = 0; i < nrows; i++) {
-		struct row *r = &rows[i];
-		if (strstr(r->name, filter) == NULL) continue;
-		double t = now();
-		sum_t h = r->fn(r->n, r->a, r->b);
-		t = now() - t;
-		if (r->own_timer) t = timed_part;
-		printf("%s %.9f %llu\n", r->name, t, (unsigned long long)h);
-		fflush(stdout);
-	}
+	run_rows(filter);
 	return 0;
 }
