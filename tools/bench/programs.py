@@ -16,7 +16,9 @@ written; the server listens on 127.0.0.1 only):
                      file (the daemon is started for each side and round and
                      stopped by its PID)
 
-A ratio is ours / reference wall time (lower is better).  Each run's output
+A ratio is ours / reference wall time (lower is better); the CPU column
+is the same for the user + system time of the timed commands and the
+processes they waited for (the smbd daemon's own time is not in it).  Each run's output
 gives a signature (records counted, files and hashes) that must be the same
 on both libraries.  Before timing, one run of each program under
 `tools/launch --require` checks that the processes really mapped the
@@ -31,6 +33,7 @@ import argparse
 import datetime
 import hashlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -61,10 +64,20 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()[:16]
 
 
+CPU = {"last": 0.0}   # CPU seconds (user + system) of the last timed() command and its children
+
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(argv, **kw):
-    t = time.monotonic()
+    """Runs argv; its wall time and stdout (its CPU time goes to CPU["last"])."""
+    c, t = children_cpu(), time.monotonic()
     res = subprocess.run(argv, capture_output=True, **kw)
     elapsed = time.monotonic() - t
+    CPU["last"] = children_cpu() - c
     if res.returncode != 0:
         sys.exit(f"failed ({res.returncode}): {' '.join(argv)}\n{res.stderr.decode(errors='replace')[-2000:]}")
     return elapsed, res.stdout
@@ -95,13 +108,13 @@ class Ldb:
             os.unlink(db)
         out = {}
         t, stdout = timed(side.prefix + ["ldbadd", "-H", "tdb://" + db, self.ldif])
-        out[self.rows[0]] = (t, stdout.decode().strip().splitlines()[-1])
+        out[self.rows[0]] = (t, CPU["last"], stdout.decode().strip().splitlines()[-1])
         t, stdout = timed(side.prefix + ["ldbsearch", "-H", "tdb://" + db, "(objectClass=person)"])
         lines = sorted(stdout.decode(errors="replace").splitlines())
-        out[self.rows[1]] = (t, f"{sum(1 for l in lines if l.startswith('dn: '))} {sha(chr(10).join(lines).encode())}")
+        out[self.rows[1]] = (t, CPU["last"], f"{sum(1 for l in lines if l.startswith('dn: '))} {sha(chr(10).join(lines).encode())}")
         t, stdout = timed(side.prefix + ["ldbsearch", "-H", "tdb://" + db, "(telephoneNumber=*7)", "cn"])
         lines = sorted(stdout.decode(errors="replace").splitlines())
-        out[self.rows[2]] = (t, f"{sum(1 for l in lines if l.startswith('dn: '))} {sha(chr(10).join(lines).encode())}")
+        out[self.rows[2]] = (t, CPU["last"], f"{sum(1 for l in lines if l.startswith('dn: '))} {sha(chr(10).join(lines).encode())}")
         return out
 
     def verify(self, side):
@@ -124,7 +137,7 @@ class SambaTool:
     def run(self, side):
         if self.smoke:
             t, stdout = timed(side.prefix + ["samba-tool", "testparm", "--suppress-prompt", "-s", self.conf])
-            return {self.rows[0]: (t, sha(stdout))}
+            return {self.rows[0]: (t, CPU["last"], sha(stdout))}
         target = os.path.join(self.tmp, f"provision-{side.name}")
         shutil.rmtree(target, ignore_errors=True)
         t, _ = timed(side.prefix + ["samba-tool", "domain", "provision", "--targetdir", target,
@@ -132,7 +145,7 @@ class SambaTool:
                                     "--dns-backend", "NONE", "--adminpass", "Bench-Pass-1234",
                                     "--host-name", "benchdc", "--use-rfc2307"])
         files = sorted(os.path.relpath(os.path.join(d, f), target) for d, _, fs in os.walk(target) for f in fs)
-        return {self.rows[0]: (t, f"{len(files)} files {sha(chr(10).join(files).encode())}")}
+        return {self.rows[0]: (t, CPU["last"], f"{len(files)} files {sha(chr(10).join(files).encode())}")}
 
     def verify(self, side):
         subprocess.run(side.check + ["samba-tool", "testparm", "--suppress-prompt", "-s", self.conf],
@@ -240,13 +253,13 @@ class Smb:
             for n in names:
                 with open(os.path.join(dest, n), "rb") as f:
                     data += f.read()
-            out[self.rows[0]] = (t, f"{len(names)} {sha(data)}")
+            out[self.rows[0]] = (t, CPU["last"], f"{len(names)} {sha(data)}")
             t, _ = self.client(side, conf, port, f"lcd {base}; get large.dat")
             h = hashlib.sha256()
             with open(os.path.join(base, "large.dat"), "rb") as f:
                 for chunk in iter(lambda: f.read(1 << 20), b""):
                     h.update(chunk)
-            out[self.rows[1]] = (t, h.hexdigest()[:16])
+            out[self.rows[1]] = (t, CPU["last"], h.hexdigest()[:16])
         finally:
             self.stop(pid)
         shutil.rmtree(base, ignore_errors=True)
@@ -318,24 +331,26 @@ def main():
               f"(alternating, medians), {args.records} ldb records; load average before "
               f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
               f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}")
-    md = [header + ".", "", "| program run | reference | ours | ours / reference | spread (per round) | target | met |",
-          "|---|---:|---:|---:|---|---|---|"]
+    md = [header + ".", "", "| program run | reference | ours | ours / reference (wall) | spread (per round) "
+          "| CPU ours / reference | target | met |", "|---|---:|---:|---:|---|---:|---|---|"]
     print(header + "\n")
-    print(f"{'program run':<30} {'reference':>10} {'ours':>10} {'ratio':>7} {'spread':>11} {'target':>8}  met")
+    print(f"{'program run':<30} {'reference':>10} {'ours':>10} {'ratio':>7} {'spread':>11} {'CPU':>6} {'target':>8}  met")
     broken = []
     for row in rows:
         ref, our = samples["reference"][row], samples["ours"][row]
-        same = len({sig for _, sig in ref + our}) == 1
-        rm, om = statistics.median(v for v, _ in ref), statistics.median(v for v, _ in our)
-        per = [o / r for (r, _), (o, _) in zip(ref, our)]
+        same = len({sig for _, _, sig in ref + our}) == 1
+        rm, om = statistics.median(v for v, _, _ in ref), statistics.median(v for v, _, _ in our)
+        rc, oc = statistics.median(c for _, c, _ in ref), statistics.median(c for _, c, _ in our)
+        per = [o / r for (r, _, _), (o, _, _) in zip(ref, our)]
         ratio, target = om / rm, target_of(row)
         verdict = "yes" if ratio <= target else "NO"
         if not same:
             verdict = "OUTPUT DIFFERS"
             broken.append(row)
         cells = [row, f"{rm:.2f} s", f"{om:.2f} s", f"{ratio:.2f}", f"{min(per):.2f}-{max(per):.2f}",
-                 f"<= {target:g}", verdict]
-        print(f"{cells[0]:<30} {cells[1]:>10} {cells[2]:>10} {cells[3]:>7} {cells[4]:>11} {cells[5]:>8}  {cells[6]}")
+                 f"{oc / rc:.2f}" if rc > 0 else "-", f"<= {target:g}", verdict]
+        print(f"{cells[0]:<30} {cells[1]:>10} {cells[2]:>10} {cells[3]:>7} {cells[4]:>11} {cells[5]:>6} {cells[6]:>8}"
+              f"  {cells[7]}")
         md.append("| " + " | ".join(cells) + " |")
     if args.doc:
         replace_marked(args.doc, "\n".join(md) + "\n", "programs")

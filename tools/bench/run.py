@@ -412,7 +412,9 @@ def main():
     ap.add_argument("--raw", metavar="FILE", help="write every sample to FILE (JSON)")
     ap.add_argument("--instructions", type=float, metavar="SCALE",
                     help="also count each row's instructions under callgrind at this scale")
-    ap.add_argument("--from-raw", metavar="FILE", help="take the timings from a --raw FILE instead of running")
+    ap.add_argument("--from-raw", metavar="FILE",
+                    help="take the timings (and counts, if it has them) from a --raw FILE instead of running")
+    ap.add_argument("--counts-from", metavar="FILE", help="take the instruction counts from another --raw FILE")
     ap.add_argument("--smoke", action="store_true", help="one tiny round; judges no time, only checksums")
     args = ap.parse_args()
     if args.smoke:
@@ -429,10 +431,17 @@ def main():
                 raw = json.load(f)
             samples, load_before, load_after = raw["samples"], raw["load_before"], raw["load_after"]
             args.rounds, args.scale = raw["rounds"], raw["scale"]
+            counts = raw.get("counts", {})
+            if counts and not args.instructions:
+                args.instructions = raw.get("instructions_scale")
         else:
             samples = collect(binaries, envs, args.rounds, args.scale, args.only)
             load_after = os.getloadavg()
-        if args.instructions:
+        if args.counts_from:
+            with open(args.counts_from) as f:
+                raw = json.load(f)
+            counts, args.instructions = raw["counts"], raw["instructions_scale"]
+        elif args.instructions and not counts:
             counts = instructions(binaries, envs, args.instructions, args.only, tmp)
     rows = evaluate(names, samples, counts)
     extra = derived(samples)
@@ -453,7 +462,8 @@ def main():
     if args.raw:
         with open(args.raw, "w") as f:
             json.dump({"header": header, "samples": samples, "rounds": args.rounds, "scale": args.scale,
-                       "load_before": load_before, "load_after": load_after, "counts": counts}, f)
+                       "load_before": load_before, "load_after": load_after, "counts": counts,
+                       "instructions_scale": args.instructions}, f)
     if args.plot:
         plot(rows, args.plot, f"TALLOC/TEVENT MATRIX, {args.rounds} ROUNDS, LOAD {load_before[0]:.1f}")
         print(f"plot written to {args.plot}")
