@@ -299,6 +299,10 @@ def main():
         if shutil.which(prog) is None:
             print(f"{prog} is not installed: skipped (exit 77)")
             return 77
+    # the reference side must not inherit a library path (meson's test
+    # runner, for one, points LD_LIBRARY_PATH at our build)
+    for var in ("LD_LIBRARY_PATH", "LD_PRELOAD"):
+        os.environ.pop(var, None)
     sides = {s: Side(s, os.path.abspath(args.build)) for s in SIDES}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-programs-") as tmp:
