@@ -200,38 +200,29 @@ static sum_t pool_per_request(long n, long pool_size, long size)
 /* ---- hierarchies ---------------------------------------------------------- */
 
 
-/* `width` 32-byte children under a parent, the parent freed; repeated so
- * that about n chunks are made.  free_only: time the free only (the row's
- * own timer), else the row is timed whole. */
-static sum_t wide(long n, long width, long free_only)
-{
-	sum_t h = 0;
-	long reps = n / width > 0 ? n / width : 1;
-	timed_part = 0;
-	for (long r = 0; r < reps; r++) {
-		void *parent = talloc_new(top);
-		for (long j = 0; j < width; j++) h += talloc_get_size(talloc_size(parent, 32));
-		double t1 = free_only ? now() : 0;
-		h += talloc_free(parent) == 0;
-		if (free_only) timed_part += now() - t1;
-	}
-	return h;
-}
+enum { FREE_ONLY = 1, CHAIN = 2 };
 
-/* a chain `depth` deep of 16-byte chunks, freed from its top; repeated so
- * that about n chunks are made.  free_only as in wide(). */
-static sum_t deep(long n, long depth, long free_only)
+/* `count` chunks under a new top, freed with it; repeated so that about n
+ * chunks are made.  Wide (flags without CHAIN): 32-byte children of the top;
+ * deep (CHAIN): a chain of 16-byte chunks, each the child of the one before.
+ * FREE_ONLY: the row times the free alone (its own timer), else it is timed
+ * whole. */
+static sum_t build_free(long n, long count, long flags)
 {
 	sum_t h = 0;
-	long reps = n / depth > 0 ? n / depth : 1;
+	long reps = n / count > 0 ? n / count : 1;
+	size_t size = flags & CHAIN ? 16 : 32;
 	timed_part = 0;
 	for (long r = 0; r < reps; r++) {
 		void *root = talloc_new(top), *p = root;
-		for (long j = 0; j < depth; j++) p = talloc_size(p, 16);
-		h += talloc_get_size(p);
-		double t1 = free_only ? now() : 0;
+		for (long j = 0; j < count; j++) {
+			void *c = talloc_size(flags & CHAIN ? p : root, size);
+			h += talloc_get_size(c);
+			p = c;
+		}
+		double t1 = flags & FREE_ONLY ? now() : 0;
 		h += talloc_free(root) == 0;
-		if (free_only) timed_part += now() - t1;
+		if (flags & FREE_ONLY) timed_part += now() - t1;
 	}
 	return h;
 }
@@ -737,15 +728,15 @@ static void build_matrix(double scale)
 	static const long widths[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
 	for (size_t i = 0; i < 7; i++) {
 		snprintf(name, sizeof(name), "wide%ld_alloc_free", widths[i]);
-		add(name, wide, M, widths[i], 0, 0);
+		add(name, build_free, M, widths[i], 0, 0);
 	}
-	add("wide1000000_free_only", wide, M, 1000000, 1, 1);
+	add("wide1000000_free_only", build_free, M, 1000000, FREE_ONLY, OWN);
 	static const long depths[] = {1, 10, 100, 1000, 10000, 100000};
 	for (size_t i = 0; i < 6; i++) {
 		snprintf(name, sizeof(name), "deep%ld_alloc_free", depths[i]);
-		add(name, deep, M / 2, depths[i], 0, 0);
+		add(name, build_free, M / 2, depths[i], CHAIN, 0);
 	}
-	add("deep100000_free_only", deep, 100000, 100000, 1, 1);
+	add("deep100000_free_only", build_free, 100000, 100000, CHAIN | FREE_ONLY, OWN);
 	add("tree_2level_30x30", tree_2level, M / 2, 30, 0, 0);
 	add("total_size_1000", total_size, M * 10, 1000, 0, 0);
 	static const long appends[] = {0, 1, 8, 64};
