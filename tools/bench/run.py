@@ -1,20 +1,42 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmarks: the reference (Debian's) libraries against ours.
+"""The benchmark matrix, side by side: the reference (Debian's) libraries
+against ours.
 
 Each benchmark program (talloc_bench.c, tevent_bench.c) is built once against
-Debian's headers and libraries and run alternately on the reference and,
-through LD_LIBRARY_PATH, on our build, several rounds.  Medians per workload
-give the ratios in the table (throughput ratio ours/reference: > 1 means we
-are faster; for memory, bytes ratio ours/reference: < 1 means we use less).
+Debian's headers and libraries and run on the reference and, through
+LD_LIBRARY_PATH, on our build, alternating (which side goes first alternates
+too), several rounds in one run.  Rows are timed in process CPU time
+(user + system; rows with several threads in wall time), so that the time
+a row spends waiting for a shared CPU is not counted.  Every row prints
+its time and a checksum
+of what the library handed back; the checksums of both libraries must agree,
+or the row is marked.  A ratio is reference time / our time (throughput: > 1
+means we are faster), from the medians over rounds; for heap bytes it is ours
+/ reference (< 1 means we use less).  The spread is the range of the
+per-round ratios (each round's pair runs back to back, so load drift hits
+both sides of a pair alike).
 
-Usage: tools/bench/run.py [--build DIR] [--rounds N] [--scale X]
-                          [--plot FILE.png] [--markdown] [--smoke]
+Usage: tools/bench/run.py [--build DIR] [--rounds N] [--scale X] [--only SUBSTR]
+                          [--markdown FILE] [--doc FILE] [--plot FILE.png]
+                          [--raw FILE.json] [--from-raw FILE.json]
+                          [--instructions SCALE] [--smoke]
 
---smoke runs one short round of every workload on both libraries and fails
-only if a workload is missing or the timer firing order differs from the
-reference's (no time is judged).
+--instructions SCALE adds a column: each row's instructions (valgrind
+--tool=callgrind, one run per side; the counters are zeroed before and
+dumped after each row, so setup done inside a row counts too).  Under
+valgrind our slab cells take the path that announces them to memcheck, so
+counts of rows made of chunks up to 80 bytes overstate ours.
+--from-raw FILE re-renders the timings of an earlier --raw run.
+
+--doc FILE replaces what lies between the "matrix:begin"/"matrix:end" marks
+of FILE (docs/performance.md) with the table.  --smoke: one round at a tiny
+scale; fails only if a row is missing on a side or the checksums differ
+(no time is judged).
 """
 import argparse
+import datetime
+import json
+import math
 import os
 import platform
 import statistics
@@ -27,40 +49,55 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
-# workload -> (target, kind).  'time': throughput ratio must reach the target;
-# 'bytes': ours/reference must stay at or below it; 'same': values must match.
-TARGETS = {
-    "alloc_free": (2.5, "time"),
-    "pool_alloc_free": (2.5, "time"),
-    "free_1m_children": (2.0, "time"),
-    "free_100k_deep": (2.0, "time"),
-    "asprintf_append": (1.5, "time"),
-    "realloc_growth": (1.5, "time"),
-    "reference_unlink": (2.0, "time"),
-    "two_threads": (2.5, "time"),
-    "heap_per_16b_chunk": (0.6, "bytes"),
-    "immediate_resched": (2.0, "time"),
-    "timers_add_20k": (20.0, "time"),
-    "timers_due_add_fire_20k": (10.0, "time"),
-    "timers_due_fire_only_20k": (None, "time"),
-    "timers_fire_order": (None, "same"),
-    "fd_pingpong": (1.2, "time"),
-    "fd_pingpong_1000_idle": (1.2, "time"),
-    "threaded_immediates": (3.0, "time"),
-    "proxy_roundtrips": (2.0, "time"),
-}
-
 PROGRAMS = {
     "talloc_bench": ["-ltalloc", "-lpthread"],
     "tevent_bench": ["-ltevent", "-ltalloc", "-lpthread"],
 }
+
+NCPU = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def target_of(name):
+    """Issue 17's target for a row: (value, kind), kind 'time' (ratio must
+    reach it), 'bytes' (must stay at or below it) or 'info' (no library
+    work of ours, or a part shown for explanation)."""
+    if name.startswith(("malloc_", "fd_floor")):
+        return None, "info"
+    if name == "heap_per_16b_chunk":
+        return 0.50, "bytes"
+    if name.startswith("threads"):
+        k = int(name[len("threads"):].split("_")[0])
+        return (3.0 if k <= NCPU else 1.0), "time"
+    if name.startswith(("tree_3", "tree_mixed", "wide")) or name.startswith("pool"):
+        return 2.5, "time"
+    if name.startswith(("alloc_free", "batch", "deep", "tree_2level", "typed_zero", "destructor",
+                        "zero_memdup", "array_free")):
+        return 3.0, "time"
+    if name.startswith(("asprintf", "strdup", "strndup")):
+        return 2.0, "time"
+    if name in ("realloc_grow_1m", "realloc_double_1m", "realloc_shrink_100k"):
+        return 1.5, "time"
+    if name.startswith("ref_"):
+        return 2.0, "time"
+    if name.startswith("immediate"):
+        return 3.0, "time"
+    if name == "timers_add_random_20k":
+        return 50.0, "time"
+    if name == "timers_add_fire_random_20k":
+        return 30.0, "time"
+    if name == "threaded_immediates":
+        return 10.0, "time"
+    if name == "proxy_roundtrips":
+        return 4.0, "time"
+    # everything else: no row of the matrix may be slower than the reference
+    return 1.0, "time"
 
 
 def build(tmp):
     out = {}
     for name, libs in PROGRAMS.items():
         binary = os.path.join(tmp, name)
-        subprocess.run(["cc", "-O2", "-o", binary, os.path.join(HERE, name + ".c")] + libs, check=True)
+        subprocess.run(["cc", "-O2", "-Wall", "-o", binary, os.path.join(HERE, name + ".c")] + libs, check=True)
         out[name] = binary
     return out
 
@@ -69,8 +106,8 @@ def run_once(argv, env):
     res = subprocess.run(argv, env=env, check=True, capture_output=True, text=True)
     values = {}
     for line in res.stdout.splitlines():
-        name, value, _unit = line.split()
-        values[name] = float(value)
+        name, value, check = line.split()
+        values[name] = (float(value), check)
     return values
 
 
@@ -83,74 +120,190 @@ def environments(build_dir):
     ref_env = dict(os.environ)
     ref_env.pop("LD_LIBRARY_PATH", None)
     ours_env = dict(ref_env, LD_LIBRARY_PATH=f"{talloc_dir}:{tevent_dir}")
-    return (("reference", ref_env), ("ours", ours_env))
+    return {"reference": ref_env, "ours": ours_env}
 
 
-def collect(binaries, envs, rounds, scale):
+def collect(binaries, envs, rounds, scale, only):
+    """samples[side][row] = [(seconds, checksum) per round]"""
     samples = {"reference": {}, "ours": {}}
-    for _ in range(rounds):
-        # alternate, so drift in machine load hits both sides alike
+    order = ["reference", "ours"]
+    for r in range(rounds):
         for binary in binaries.values():
-            for side, env in envs:
-                for name, value in run_once([binary, str(scale)], env).items():
+            # alternate which side runs first, so that neither always gets
+            # the warmer or the quieter turn
+            for side in (order if r % 2 == 0 else order[::-1]):
+                argv = [binary, str(scale)] + ([only] if only else [])
+                for name, value in run_once(argv, envs[side]).items():
                     samples[side].setdefault(name, []).append(value)
+        print(f"round {r + 1}/{rounds} done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return samples
 
 
-def table(samples, markdown):
-    rows, failures, missing = [], 0, 0
-    for name, (target, kind) in TARGETS.items():
-        if name not in samples["reference"] or name not in samples["ours"]:
-            missing += 1
-            rows.append((name, "-", "-", "-", "-", "MISSING"))
+TRIGGER = "desc: Trigger: Client Request: "
+
+
+def instructions(binaries, envs, scale, only, tmp):
+    """Instructions per row (valgrind --tool=callgrind, whole process, one
+    run per side): counts[side][row]."""
+    counts = {}
+    for side, env in envs.items():
+        counts[side] = {}
+        for prog, binary in binaries.items():
+            prefix = os.path.join(tmp, f"cg-{side}-{prog}")
+            argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p", binary, str(scale)]
+            subprocess.run(argv + ([only] if only else []), env=env, check=True, capture_output=True)
+            for f in os.listdir(tmp):
+                if not f.startswith(os.path.basename(prefix) + "."):
+                    continue
+                name, total = None, None
+                for line in open(os.path.join(tmp, f)):
+                    if line.startswith(TRIGGER):
+                        name = line[len(TRIGGER):].strip()
+                    elif line.startswith(("totals:", "summary:")):
+                        total = int(line.split()[1])
+                if name is not None and total is not None:
+                    counts[side][name] = total
+        print(f"instructions counted on {side}", file=sys.stderr)
+    return counts
+
+
+def row_names(binaries, only):
+    names = []
+    for binary in binaries.values():
+        out = subprocess.run([binary, "list"], check=True, capture_output=True, text=True).stdout.split()
+        names += [n for n in out if not only or only in n]
+    if "talloc_bench" in binaries and (not only or only in "heap_per_16b_chunk"):
+        names.append("heap_per_16b_chunk")
+    return names
+
+
+def fmt_time(s):
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.0f} us"
+
+
+def evaluate(names, samples, counts):
+    """One dict per row: the medians, ratio, per-round ratio range, verdict."""
+    rows = []
+    for name in names:
+        ref_s, our_s = samples["reference"].get(name), samples["ours"].get(name)
+        target, kind = target_of(name)
+        row = {"name": name, "target": target, "kind": kind}
+        if not ref_s or not our_s:
+            row["verdict"] = "MISSING"
+            rows.append(row)
             continue
-        ref = statistics.median(samples["reference"][name])
-        our = statistics.median(samples["ours"][name])
-        if kind == "same":
-            same = set(samples["reference"][name]) == set(samples["ours"][name])
-            failures += 0 if same else 1
-            rows.append((name, "", "", "", "identical", "yes" if same else "NO"))
-            continue
-        if kind == "time":
-            ratio = ref / our if our > 0 else float("inf")
-            ok = target is None or ratio >= target
-            ref_s, our_s = f"{ref * 1000:.2f} ms", f"{our * 1000:.2f} ms"
-        else:
-            ratio = our / ref if ref > 0 else float("inf")
+        same = {c for _, c in ref_s} == {c for _, c in our_s} and len({c for _, c in ref_s}) == 1
+        ref = statistics.median(v for v, _ in ref_s)
+        our = statistics.median(v for v, _ in our_s)
+        pairs = list(zip((v for v, _ in ref_s), (v for v, _ in our_s)))
+        if kind == "bytes":
+            ratio = our / ref if ref > 0 else math.inf
+            per_round = [o / r for r, o in pairs if r > 0]
             ok = ratio <= target
-            ref_s, our_s = f"{ref:.1f} B", f"{our:.1f} B"
-        failures += 0 if ok else 1
-        want = "-" if target is None else (f">= {target:g}" if kind == "time" else f"<= {target:g}")
-        verdict = "(info)" if target is None else ("yes" if ok else "NO")
-        rows.append((name, ref_s, our_s, f"{ratio:.2f}", want, verdict))
+        else:
+            ratio = ref / our if our > 0 else math.inf
+            per_round = [r / o for r, o in pairs if o > 0]
+            ok = target is None or ratio >= target
+        per_round = per_round or [ratio]
+        row.update(ref=ref, our=our, ratio=ratio, lo=min(per_round), hi=max(per_round), same=same)
+        ir_ref, ir_our = counts.get("reference", {}).get(name), counts.get("ours", {}).get(name)
+        if ir_ref and ir_our:
+            row.update(ir_ref=ir_ref, ir_our=ir_our)
+        if not same:
+            row["verdict"] = "CHECKSUM DIFFERS"
+        elif kind == "info":
+            row["verdict"] = "(info)"
+        else:
+            row["verdict"] = "yes" if ok else "NO"
+        rows.append(row)
+    return rows
+
+
+def derived(samples):
+    """Ratios within one library's run: talloc ÷ plain malloc of the same
+    shape (throughput of the talloc loop / throughput of the malloc loop),
+    and the fd ping-pong ÷ the no-library floor."""
+    out = []
+    pairs = [("tree_3_16_32_48 vs malloc", "tree_3_16_32_48", "malloc_tree_3_16_32_48", 0.7),
+             ("tree_mixed_3 vs malloc", "tree_mixed_3", "malloc_tree_mixed_3", 0.7),
+             ("alloc_free_16 vs malloc", "alloc_free_16", "malloc_free_16", None),
+             ("fd_pingpong vs no library", "fd_pingpong", "fd_floor", 0.95),
+             ("fd_pingpong_1000_idle vs no library", "fd_pingpong_1000_idle", "fd_floor_1000_idle", 0.95)]
+    for label, lib_row, floor_row, target in pairs:
+        vals = {}
+        for side in ("reference", "ours"):
+            a, b = samples[side].get(lib_row), samples[side].get(floor_row)
+            if not a or not b:
+                break
+            per_round = [f / t for (t, _), (f, _) in zip(a, b) if t > 0]
+            vals[side] = (statistics.median(per_round), min(per_round), max(per_round))
+        if len(vals) == 2:
+            ok = target is None or vals["ours"][0] >= target
+            out.append({"name": label, "reference": vals["reference"], "ours": vals["ours"], "target": target,
+                        "verdict": "(info)" if target is None else ("yes" if ok else "NO")})
+    return out
+
+
+def want(row):
+    if row["target"] is None:
+        return "-"
+    return (">= " if row["kind"] == "time" else "<= ") + f"{row['target']:g}"
+
+
+def render(rows, extra, header, markdown):
+    lines = []
     if markdown:
-        print("| workload | reference | ours | ratio | target | met |")
-        print("|---|---:|---:|---:|---|---|")
-        for r in rows:
-            print("| " + " | ".join(r) + " |")
+        lines += header + [""]
+        lines.append("| row | reference | ours | ratio | spread (per round) | instructions ref / ours | target | met |")
+        lines.append("|---|---:|---:|---:|---|---:|---|---|")
     else:
-        print(f"{'workload':<26} {'reference':>12} {'ours':>12} {'ratio':>7} {'target':>10}  met")
-        for r in rows:
-            print(f"{r[0]:<26} {r[1]:>12} {r[2]:>12} {r[3]:>7} {r[4]:>10}  {r[5]}")
-    floor = samples["ours"].get("fd_pingpong_no_library", []) + samples["reference"].get("fd_pingpong_no_library", [])
-    if floor and "fd_pingpong" in samples["ours"] and "fd_pingpong" in samples["reference"]:
-        # Both libraries make the same three system calls per hop; the time
-        # left above the bare loop (whose wait is the cheapest there is) is
-        # all either library can win back.
-        f = statistics.median(floor)
-        ref = statistics.median(samples["reference"]["fd_pingpong"])
-        our = statistics.median(samples["ours"]["fd_pingpong"])
-        print(f"\nfd_pingpong with no library (epoll_wait without deadline + read + write per hop): {f * 1000:.2f} ms; "
-              f"reference {ref / f:.2f}x that, ours {our / f:.2f}x; "
-              f"the best any library could reach is {ref / f:.2f}x the reference")
-    if "alloc_free" in samples["ours"] and "malloc_free" in samples["ours"]:
-        m = statistics.median(samples["ours"]["alloc_free"]) / statistics.median(samples["ours"]["malloc_free"])
-        print(f"\nours alloc_free / plain malloc_free, same run: {m:.2f} (target <= 1.5)")
-        failures += 0 if m <= 1.5 else 1
-    return failures, missing
+        lines += header + [""]
+        lines.append(f"{'row':<34} {'reference':>10} {'ours':>10} {'ratio':>7} {'spread':>13} {'instr':>22} "
+                     f"{'target':>8}  met")
+    for r in rows:
+        if "ratio" not in r:
+            cells = [r["name"], "-", "-", "-", "-", "-", want(r), r["verdict"]]
+        else:
+            unit = (lambda v: f"{v:.1f} B") if r["kind"] == "bytes" else fmt_time
+            instr = "-"
+            if "ir_ref" in r:
+                instr = f"{r['ir_ref'] / r['ir_our']:.2f} ({r['ir_ref'] / 1e6:.1f}M/{r['ir_our'] / 1e6:.1f}M)"
+            cells = [r["name"], unit(r["ref"]), unit(r["our"]), f"{r['ratio']:.2f}",
+                     f"{r['lo']:.2f}-{r['hi']:.2f}", instr, want(r), r["verdict"]]
+        if markdown:
+            lines.append("| " + " | ".join(cells) + " |")
+        else:
+            lines.append(f"{cells[0]:<34} {cells[1]:>10} {cells[2]:>10} {cells[3]:>7} {cells[4]:>13} {cells[5]:>22} "
+                         f"{cells[6]:>8}  {cells[7]}")
+    if extra:
+        lines.append("")
+        if markdown:
+            lines.append("Within one library's run (library throughput ÷ no-library or plain-malloc throughput, "
+                         "median of the per-round ratios, range):")
+            lines.append("")
+            lines.append("| shape | reference | ours | target (ours) | met |")
+            lines.append("|---|---:|---:|---|---|")
+        for e in extra:
+            ref, our = e["reference"], e["ours"]
+            t = "-" if e["target"] is None else f">= {e['target']:g}"
+            cells = [e["name"], f"{ref[0]:.2f} ({ref[1]:.2f}-{ref[2]:.2f})", f"{our[0]:.2f} ({our[1]:.2f}-{our[2]:.2f})",
+                     t, e["verdict"]]
+            if markdown:
+                lines.append("| " + " | ".join(cells) + " |")
+            else:
+                lines.append(f"{cells[0]:<38} ref {cells[1]:>18}  ours {cells[2]:>18}  {t:>8}  {cells[4]}")
+    met = sum(1 for r in rows + extra if r["verdict"] == "yes")
+    missed = [r["name"] for r in rows + extra if r["verdict"] in ("NO", "MISSING", "CHECKSUM DIFFERS")]
+    lines.append("")
+    lines.append(f"targets met: {met}; not met: {len(missed)}" + (f" ({', '.join(missed)})" if missed else ""))
+    return "\n".join(lines) + "\n"
 
 
-# ---- a small PNG plotter (no matplotlib needed) ------------------------------
+# ---- the plot: one bar per row, log scale, the target marked ---------------
 
 # 5x7 glyphs, one hex byte per row (low 5 bits, leftmost pixel first).
 FONT = {
@@ -164,7 +317,8 @@ FONT = {
     "S": "0f10100e01011e", "T": "1f040404040404", "U": "1111111111110e", "V": "11111111110a04",
     "W": "1111111515150a", "X": "11110a040a1111", "Y": "1111110a040404", "Z": "1f01020408101f",
     " ": "00000000000000", ".": "00000000000c0c", "/": "00010204081000", "(": "02040808080402",
-    ")": "08040202020408", "-": "0000001f000000", ",": "000000000c0408", ":": "000c0c000c0c00", "=": "00001f001f0000",
+    ")": "08040202020408", "-": "0000001f000000", ",": "000000000c0408", ":": "000c0c000c0c00",
+    "=": "00001f001f0000", "_": "0000000000001f", "<": "02040810080402", ">": "08040201020408",
 }
 
 
@@ -173,45 +327,21 @@ class Canvas:
         self.w, self.h = w, h
         self.px = bytearray(b"\xff" * (w * h * 3))
 
-    def dot(self, x, y, c):
-        if 0 <= x < self.w and 0 <= y < self.h:
-            i = (y * self.w + x) * 3
-            self.px[i:i + 3] = bytes(c)
+    def rect(self, x0, y0, x1, y1, c):
+        x0, x1 = sorted((max(0, int(x0)), min(self.w, int(x1))))
+        y0, y1 = sorted((max(0, int(y0)), min(self.h, int(y1))))
+        for y in range(y0, y1):
+            i = (y * self.w + x0) * 3
+            self.px[i:i + 3 * (x1 - x0)] = bytes(c) * (x1 - x0)
 
-    def line(self, x0, y0, x1, y1, c, width=1):
-        x0, y0, x1, y1 = int(round(x0)), int(round(y0)), int(round(x1)), int(round(y1))
-        dx, dy = abs(x1 - x0), -abs(y1 - y0)
-        sx, sy = (1 if x0 < x1 else -1), (1 if y0 < y1 else -1)
-        err = dx + dy
-        while True:
-            for ox in range(width):
-                for oy in range(width):
-                    self.dot(x0 + ox - width // 2, y0 + oy - width // 2, c)
-            if x0 == x1 and y0 == y1:
-                return
-            e2 = 2 * err
-            if e2 >= dy:
-                err += dy
-                x0 += sx
-            if e2 <= dx:
-                err += dx
-                y0 += sy
-
-    def box(self, x, y, r, c):
-        for ox in range(-r, r + 1):
-            for oy in range(-r, r + 1):
-                self.dot(int(x) + ox, int(y) + oy, c)
-
-    def text(self, x, y, s, c=(0, 0, 0), scale=2):
+    def text(self, x, y, s, c=(0, 0, 0), scale=1):
         for ch in s.upper():
             rows = FONT.get(ch, FONT[" "])
             for r in range(7):
                 bits = int(rows[2 * r:2 * r + 2], 16)
                 for col in range(5):
                     if bits & (0x10 >> col):
-                        for a in range(scale):
-                            for b in range(scale):
-                                self.dot(x + col * scale + a, y + r * scale + b, c)
+                        self.rect(x + col * scale, y + r * scale, x + (col + 1) * scale, y + (r + 1) * scale, c)
             x += 6 * scale
 
     def png(self, path):
@@ -227,91 +357,47 @@ class Canvas:
             f.write(chunk(b"IEND", b""))
 
 
-REF_COLOR, OUR_COLOR, GREY = (200, 60, 40), (30, 90, 200), (190, 190, 190)
+GOOD, BAD, INFO, GREY, BLACK = (40, 150, 60), (210, 50, 40), (150, 150, 150), (215, 215, 215), (0, 0, 0)
 
 
-def panel(cv, x0, y0, w, h, title, xlabel, series, xs_log, ys_log, xticks, yticks, legend_low=False):
-    """series: [(label, color, [(x, y), ...])]; ticks: [(value, text)];
-    the legend goes top left, or bottom right where the curves leave room."""
-    import math
-    tx = (lambda v: math.log10(v)) if xs_log else (lambda v: v)
-    ty = (lambda v: math.log10(v)) if ys_log else (lambda v: v)
-    xmin, xmax = tx(xticks[0][0]), tx(xticks[-1][0])
-    ymin, ymax = ty(yticks[0][0]), ty(yticks[-1][0])
-    px = lambda v: x0 + (tx(v) - xmin) / (xmax - xmin) * w
-    py = lambda v: y0 + h - (ty(v) - ymin) / (ymax - ymin) * h
-    cv.text(x0, y0 - 40, title)
-    for v, label in xticks:
-        cv.line(px(v), y0, px(v), y0 + h, GREY)
-        cv.text(int(px(v)) - 6 * len(label), y0 + h + 8, label)
-    for v, label in yticks:
-        cv.line(x0, py(v), x0 + w, py(v), GREY)
-        cv.text(x0 - 12 * len(label) - 8, int(py(v)) - 7, label)
-    cv.line(x0, y0 + h, x0 + w, y0 + h, (0, 0, 0), 2)
-    cv.line(x0, y0, x0, y0 + h, (0, 0, 0), 2)
-    cv.text(x0 + w // 2 - 6 * len(xlabel), y0 + h + 32, xlabel)
-    for i, (label, color, pts) in enumerate(series):
-        pts = [(x, y) for x, y in pts if y > 0]
-        for (a, b), (c, d) in zip(pts, pts[1:]):
-            cv.line(px(a), py(b), px(c), py(d), color, 3)
-        for a, b in pts:
-            cv.box(px(a), py(b), 4, color)
-        lx = x0 + w - 12 * len(label) - 40 if legend_low else x0 + 20
-        ly = y0 + h - 26 * (len(series) - i) if legend_low else y0 + 14 + 26 * i
-        cv.box(lx, ly, 6, color)
-        cv.text(lx + 14, ly - 7, label, color)
-
-
-def ticks(lo, hi, log):
-    import math
-    if log:
-        out, v = [], 10 ** math.floor(math.log10(lo))
-        while v < hi * 1.0001:
-            out.append(v)
-            v *= 10
-        out.append(v)
-        return [(t, f"{t:g}") for t in out]
-    step = 10 ** math.floor(math.log10(max(hi, 1e-9)))
-    while hi / step < 4:
-        step /= 2
-    top = math.ceil(hi / step) * step
-    n = int(round(top / step))
-    return [(i * step, f"{i * step:g}") for i in range(n + 1)]
-
-
-def plot(binaries, envs, rounds, path, smoke):
-    # (the reference needs seconds at 20,000: its insert is linear)
-    counts = [500, 1000, 2000] if smoke else [1000, 2500, 5000, 10000, 20000]
-    thread_counts = [1, 2, 4] if smoke else [1, 2, 3, 4, 6, 8]
-    per_thread = 0.02 if smoke else 0.5
-    timers = {side: {} for side, _ in envs}
-    threads = {side: {} for side, _ in envs}
-    for _ in range(rounds):
-        for side, env in envs:
-            vals = run_once([binaries["tevent_bench"], "curve"] + [str(c) for c in counts], env)
-            for c in counts:
-                timers[side].setdefault(c, []).append(vals[f"timers_add_{c}"])
-            for k in thread_counts:
-                vals = run_once([binaries["talloc_bench"], "threads", str(k), str(per_thread)], env)
-                threads[side].setdefault(k, []).append(vals[f"threads_{k}"])
-    med = lambda d: {k: statistics.median(v) for k, v in d.items()}
-    cv = Canvas(1200, 520)
-    ms = {s: {c: t * 1000 for c, t in med(timers[s]).items()} for s in timers}
-    all_ms = [v for s in ms.values() for v in s.values() if v > 0]
-    panel(cv, 130, 80, 420, 340, "TIMERS ADDED AT RANDOM DEADLINES", "TIMERS (LOG)",
-          [("REFERENCE (MS, LOG)", REF_COLOR, sorted(ms["reference"].items())),
-           ("OURS (MS, LOG)", OUR_COLOR, sorted(ms["ours"].items()))],
-          True, True, [(c, str(c)) for c in counts], ticks(min(all_ms), max(all_ms), True))
-    ops = {s: {k: k * 1e6 * per_thread / t / 1e6 for k, t in med(threads[s]).items()} for s in threads}
-    top = max(v for s in ops.values() for v in s.values())
-    ncpu = os.cpu_count() or 1
-    panel(cv, 720, 80, 420, 340, f"ALLOC/FREE LOOPS, {ncpu} CPUS", "THREADS",
-          [("REFERENCE (M LOOPS/S)", REF_COLOR, sorted(ops["reference"].items())),
-           ("OURS (M LOOPS/S)", OUR_COLOR, sorted(ops["ours"].items()))],
-          False, False, [(k, str(k)) for k in range(0, thread_counts[-1] + 1, 2 if thread_counts[-1] > 4 else 1)],
-          ticks(0, top, False), legend_low=True)
+def plot(rows, path, title):
+    """Horizontal bars: the ratio of each row on a log axis from 0.25 to
+    1000, green where the target is met, red where not, grey for info rows;
+    a black tick marks the target and the whisker the per-round range."""
+    rows = [r for r in rows if "ratio" in r]
+    label_w, bar_w, line_h, top = 300, 700, 13, 50
+    cv = Canvas(label_w + bar_w + 40, top + line_h * len(rows) + 40)
+    lo_v, hi_v = 0.25, 1000.0
+    xpos = lambda v: label_w + (math.log10(min(max(v, lo_v), hi_v)) - math.log10(lo_v)) / \
+        (math.log10(hi_v) - math.log10(lo_v)) * bar_w
+    cv.text(10, 10, title, scale=2)
+    for v in (0.25, 0.5, 1, 2, 5, 10, 30, 100, 1000):
+        cv.rect(xpos(v), top - 6, xpos(v) + 1, top + line_h * len(rows), GREY if v != 1 else BLACK)
+        cv.text(int(xpos(v)) - 3 * len(f"{v:g}"), top - 16, f"{v:g}")
+    for i, r in enumerate(rows):
+        y = top + i * line_h
+        cv.text(label_w - 6 * len(r["name"]) - 8, y + 3, r["name"])
+        color = INFO if r["verdict"] == "(info)" else (GOOD if r["verdict"] == "yes" else BAD)
+        cv.rect(xpos(1), y + 2, xpos(r["ratio"]), y + line_h - 2, color)
+        cv.rect(xpos(r["lo"]), y + line_h // 2, xpos(r["hi"]) + 1, y + line_h // 2 + 1, BLACK)
+        if r["target"] is not None:
+            cv.rect(xpos(r["target"]) - 1, y, xpos(r["target"]) + 2, y + line_h, BLACK)
+    cv.text(10, top + line_h * len(rows) + 16, "RATIO OURS / REFERENCE (THROUGHPUT; HEAP: BYTES), LOG SCALE; "
+            "BLACK TICK: TARGET; WHISKER: PER-ROUND RANGE")
     cv.png(path)
-    print(f"plot written to {path}")
+
+
+def replace_marked(path, text, mark="matrix"):
+    """Puts text between the "<!-- MARK:begin -->" and "<!-- MARK:end -->"
+    lines of the file at path."""
+    begin, end = f"<!-- {mark}:begin -->", f"<!-- {mark}:end -->"
+    doc = open(path).read() if os.path.exists(path) else f"{begin}\n{end}\n"
+    if begin not in doc or end not in doc:
+        sys.exit(f"{path} has no {begin} ... {end} marks")
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + text + end + tail)
 
 
 def main():
@@ -319,30 +405,74 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--plot", metavar="FILE", help="also write scaling curves to FILE (PNG)")
-    ap.add_argument("--markdown", action="store_true", help="print the table as markdown")
-    ap.add_argument("--smoke", action="store_true", help="one short round, no time judged")
+    ap.add_argument("--only", help="rows whose name contains this")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the table as markdown to FILE")
+    ap.add_argument("--doc", metavar="FILE", help="put the markdown table between the marks of FILE")
+    ap.add_argument("--plot", metavar="FILE", help="draw the matrix to FILE (PNG)")
+    ap.add_argument("--raw", metavar="FILE", help="write every sample to FILE (JSON)")
+    ap.add_argument("--instructions", type=float, metavar="SCALE",
+                    help="also count each row's instructions under callgrind at this scale")
+    ap.add_argument("--from-raw", metavar="FILE",
+                    help="take the timings (and counts, if it has them) from a --raw FILE instead of running")
+    ap.add_argument("--counts-from", metavar="FILE", help="take the instruction counts from another --raw FILE")
+    ap.add_argument("--smoke", action="store_true", help="one tiny round; judges no time, only checksums")
     args = ap.parse_args()
     if args.smoke:
-        args.rounds, args.scale = 1, 0.02
+        args.rounds, args.scale = 1, 0.01
 
     envs = environments(args.build)
+    load_before = os.getloadavg()
+    counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         binaries = build(tmp)
-        samples = collect(binaries, envs, args.rounds, args.scale)
-        if not args.smoke:
-            print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-                  f"{args.rounds} rounds, medians, scale {args.scale:g}\n")
-        failures, missing = table(samples, args.markdown)
-        if args.plot:
-            plot(binaries, envs, 1 if args.smoke else 3, args.plot, args.smoke)
+        names = row_names(binaries, args.only)
+        if args.from_raw:
+            with open(args.from_raw) as f:
+                raw = json.load(f)
+            samples, load_before, load_after = raw["samples"], raw["load_before"], raw["load_after"]
+            args.rounds, args.scale = raw["rounds"], raw["scale"]
+            counts = raw.get("counts", {})
+            if counts and not args.instructions:
+                args.instructions = raw.get("instructions_scale")
+        else:
+            samples = collect(binaries, envs, args.rounds, args.scale, args.only)
+            load_after = os.getloadavg()
+        if args.counts_from:
+            with open(args.counts_from) as f:
+                raw = json.load(f)
+            counts, args.instructions = raw["counts"], raw["instructions_scale"]
+        elif args.instructions and not counts:
+            counts = instructions(binaries, envs, args.instructions, args.only, tmp)
+    rows = evaluate(names, samples, counts)
+    extra = derived(samples)
+    header = [f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
+              f"{platform.processor() or platform.machine()}, {NCPU} CPUs, {args.rounds} rounds "
+              f"(alternating, medians), scale {args.scale:g}; load average before "
+              f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
+              f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
+              + (f"; instructions: callgrind, one run per side at scale {args.instructions:g}" if counts else "")]
+    print(render(rows, extra, header, False))
+    if args.markdown or args.doc:
+        md = render(rows, extra, [h + "." for h in header], True)
+        if args.markdown:
+            with open(args.markdown, "w") as f:
+                f.write(md)
+        if args.doc:
+            replace_marked(args.doc, md)
+    if args.raw:
+        with open(args.raw, "w") as f:
+            json.dump({"header": header, "samples": samples, "rounds": args.rounds, "scale": args.scale,
+                       "load_before": load_before, "load_after": load_after, "counts": counts,
+                       "instructions_scale": args.instructions}, f)
+    if args.plot:
+        plot(rows, args.plot, f"TALLOC/TEVENT MATRIX, {args.rounds} ROUNDS, LOAD {load_before[0]:.1f}")
+        print(f"plot written to {args.plot}")
+    broken = [r["name"] for r in rows if r["verdict"] in ("MISSING", "CHECKSUM DIFFERS")]
     if args.smoke:
-        order_same = set(samples["reference"].get("timers_fire_order", [0])) == \
-            set(samples["ours"].get("timers_fire_order", [1]))
-        ok = missing == 0 and order_same
-        print("smoke:", "1 passed, 0 failed" if ok else "0 passed, 1 failed")
-        return 0 if ok else 1
-    return 1 if failures else 0
+        print(f"smoke: {len(rows)} rows on both libraries, checksums "
+              + ("agree" if not broken else "differ or are missing: " + ", ".join(broken)))
+        return 1 if broken else 0
+    return 1 if broken or any(r["verdict"] == "NO" for r in rows + extra) else 0
 
 
 if __name__ == "__main__":
