@@ -150,10 +150,12 @@ services=()   # OUT of each service started and not stopped
 # returns once the service's process exists (OUT.pid holds its PID). Its
 # environment gets INTEGRATION_SERVICE=OUT, which its processes inherit
 # (those that detach from it as well): service_pids finds them by that.
+# It runs in a session of its own: a daemon that signals its process group
+# must not hit the test.
 start_service() {
     local out=$2 i
     rm -f "$out.pid"
-    ( launch_extra=(--pid-to "$out.pid"); run_on "$1" "$2" "$3" env INTEGRATION_SERVICE="$out" "${@:4}" ) &
+    ( launch_extra=(--pid-to "$out.pid" --new-session); run_on "$1" "$2" "$3" env INTEGRATION_SERVICE="$out" "${@:4}" ) &
     echo $! >"$out.runner"
     services+=("$out")
     for i in $(seq 1 100); do
@@ -222,14 +224,17 @@ free_port() {
 }
 
 # mask FILE SED-EXPR...: in place, the parts that differ between any two
-# runs (dates, times, pids, ports, the scratch directory) become fixed words.
+# runs become fixed words: first what the SED-EXPRs say (they come first,
+# so they can name paths under the scratch directory), then the scratch
+# directory and dates.
 mask() {
     local f=$1
     shift
-    local args=(-e "s#$work#WORK#g"
+    local args=() e
+    for e in "$@"; do args+=(-e "$e"); done
+    args+=(-e "s#$work#WORK#g"
         -e 's/[0-9]\{4\}[-/][0-9]\{2\}[-/][0-9]\{2\}[ T][0-9:.,]\{8,\}/DATE/g'
         -e 's/\(Mon\|Tue\|Wed\|Thu\|Fri\|Sat\|Sun\) \(Jan\|Feb\|Mar\|Apr\|May\|Jun\|Jul\|Aug\|Sep\|Oct\|Nov\|Dec\) [ 0-9][0-9] [0-9:]\{8\} [0-9]\{4\}/DATE/g')
-    for e in "$@"; do args+=(-e "$e"); done
     sed -i "${args[@]}" "$f"
 }
 
