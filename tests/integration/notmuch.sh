@@ -56,8 +56,12 @@ maps_report "$work/ours.1.maps"
 
 for side in ref ours; do
     for i in $(seq 1 "$steps"); do
-        # notmuch new reports its rate; compact names its backup directory
-        mask "$work/$side.$i" "s#$work/$side#SIDE#g" \
+        # notmuch new reports its rate; compact names its backup directory;
+        # thread ids are numbered in the order notmuch new met the files,
+        # which is the order of each copy's directory (on tmpfs, the
+        # reverse of the order cp made them in), not the libraries'
+        mask "$work/$side.$i" "s#$work/$side#SIDE#g" 's/thread:[0-9a-f]\{16\}/thread:ID/g' \
+            's/"thread": "[0-9a-f]\{16\}"/"thread": "ID"/g' \
             's/^Processed \([0-9]*\) total files in .*/Processed \1 total files/' \
             's/ in [0-9.]* \(seconds\|minutes\|milliseconds\)\././'
     done
