@@ -6,7 +6,9 @@
 # into it, changes a password, disables and deletes a user, refuses a
 # duplicate, and checks the database (dbcheck), once on Debian's libraries
 # and once on ours. Every command's output and exit status must be the
-# same after masking the domain's random SID, GUIDs, pids, times and paths.
+# same after masking the domain's random SID, GUIDs, pids, times and paths
+# (and the first record a repack meets, which depends on the random GUIDs
+# in record keys).
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 need samba-tool samba-common-bin
@@ -53,7 +55,7 @@ for side in ref ours; do
         mask "$work/$side.$i" "s#$work/$side#SIDE#g" 's/pid:[0-9]\+/pid:N/g' \
             's/S-1-5-21-[0-9]\+-[0-9]\+-[0-9]\+/S-1-5-21-DOMAIN/g' \
             's/[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}/GUID/g' \
-            's/^\(INFO\|WARNING\|ERROR\) DATE/\1 DATE/' 's/checked [0-9]\+ objects (\([0-9]\+\) errors)/checked N objects (\1 errors)/'
+            's/^\(Repacking database from v1 to v2 format\) (first record .*)/\1 (first record R)/' 's/checked [0-9]\+ objects (\([0-9]\+\) errors)/checked N objects (\1 errors)/'
         # the lists come in the database's order of the entries' GUIDs
         case $(cat "$work/$side.$i.cmd") in
         *" list "*|*listmembers*|*listobjects*) sort -s -o "$work/$side.$i" "$work/$side.$i" ;;
