@@ -87,6 +87,32 @@ same() {
     fi
 }
 
+# A session is a numbered series of steps on one side. step COMMAND...
+# runs the next one with run_on, on the caller's $side (ref or ours) and
+# $libs (default talloc,tevent), counting in the caller's $n: transcript
+# $work/$side.$n, the command line in $work/$side.$n.cmd.
+step() {
+    n=$((n + 1))
+    echo "$*" >"$work/$side.$n.cmd"
+    run_on "$side" "$work/$side.$n" "${libs:-talloc,tevent}" "$@"
+}
+
+# mask_steps SIDE COUNT SED...: mask (below) steps 1..COUNT of SIDE, the
+# side's own directory $work/SIDE named SIDE first.
+mask_steps() {
+    local side=$1 count=$2 i
+    shift 2
+    for i in $(seq 1 "$count"); do mask "$work/$side.$i" "s#$work/$side#SIDE#g" "$@"; done
+}
+
+# same_steps WHAT COUNT: steps 1..COUNT of the two sides must be the same.
+same_steps() {
+    local i
+    for i in $(seq 1 "$2"); do
+        same "$work/ref.$i" "$work/ours.$i" "$1 step $i ($(cut -c1-80 "$work/ours.$i.cmd"))"
+    done
+}
+
 # maps_report FILE: the launcher's report, for the test log, so a reader
 # sees which library file each process had.
 maps_report() { sed 's/^/   /' "$1"; }

@@ -36,7 +36,6 @@ session() {
 	state database directory = $d/state
 CONF
     export CTDB_BASE=$d CTDB_TEST_MODE=yes CTDB_SOCKET=$d/run/ctdbd.socket
-    step() { n=$((n + 1)); echo "$*" >"$work/$side.$n.cmd"; run_on "$side" "$work/$side.$n" talloc,tevent "$@"; }
     start_service "$side" "$work/$side.ctdbd" talloc,tevent ctdbd --interactive
     wait_until 120 "ctdbd healthy" bash -c 'ctdb nodestatus | grep -q OK'
     step ctdb status
@@ -85,9 +84,7 @@ for side in ref ours; do
     # they go: the order of their lines is theirs, not the libraries'
     sort -s -o "$work/$side.ctdbd" "$work/$side.ctdbd"
 done
-for i in $(seq 1 "$steps"); do
-    same "$work/ref.$i" "$work/ours.$i" "ctdb step $i ($(cat "$work/ours.$i.cmd"))"
-done
+same_steps ctdb "$steps"
 same "$work/ref.ctdbd" "$work/ours.ctdbd" "ctdbd's log"
 
 grep -q 'OK (THIS NODE)' "$work/ours.1" || fail "the node is not OK: $(cat "$work/ours.1")"

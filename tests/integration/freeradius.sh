@@ -90,12 +90,11 @@ for i in $(seq 1 60); do
 done >"$work/batch"
 
 session() {
-    local side=$1 n=0 d auth acct
+    local side=$1 n=0 d auth acct libs=talloc
     d=$work/$side
     auth=$(free_port)
     acct=$(free_port)
     raddb "$d" "$auth" "$acct"
-    step() { n=$((n + 1)); echo "$*" >"$work/$side.$n.cmd"; run_on "$side" "$work/$side.$n" talloc "$@"; }
     # stdin: a file of attributes
     send() { local f=$1; shift; run_stdin=$f step "$@"; }
     start_service "$side" "$work/$side.server" talloc freeradius -X -d "$d/raddb"
@@ -139,9 +138,7 @@ for side in ref ours; do
             's/ [0-9a-f]\{32,\}\b/ HEX/g' 's/0x[0-9a-f]\{16,\}/0xHEX/g'
     done
 done
-for i in $(seq 1 "$steps"); do
-    same "$work/ref.$i" "$work/ours.$i" "freeradius step $i ($(cat "$work/ours.$i.cmd"))"
-done
+same_steps freeradius "$steps"
 same "$work/ref.detail" "$work/ours.detail" "the accounting detail file"
 same "$work/ref.server" "$work/ours.server" "the server's debug log"
 

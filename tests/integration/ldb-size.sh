@@ -28,7 +28,6 @@ session() {
     local side=$1 n=0
     mkdir -p "$work/$side"
     cd "$work/$side"
-    step() { n=$((n + 1)); echo "$*" >"$work/$side.$n.cmd"; run_on "$side" "$work/$side.$n" talloc,tevent "$@"; }
     local H=(-H tdb://big.ldb)
     step ldbadd "${H[@]}" "$work/base.ldif"
     step ldbsearch "${H[@]}" '(uid=user012345)'
@@ -52,9 +51,7 @@ session ref
 session ours
 maps_report "$work/ours.1.maps"
 
-for i in $(seq 1 "$steps"); do
-    same "$work/ref.$i" "$work/ours.$i" "ldb step $i ($(cut -c1-80 "$work/ours.$i.cmd"))"
-done
+same_steps ldb "$steps"
 grep -q "^Added $((records + 4)) records successfully" "$work/ours.1" || fail "ldbadd: $(head -n 5 "$work/ours.1")"
 grep -q '^# returned 1000 records' "$work/ours.8" || fail "the modified entries: $(tail -n 5 "$work/ours.8")"
 grep -q "^# returned $((records - 3)) records" "$work/ours.15" || fail "the final listing: $(tail -n 5 "$work/ours.15")"

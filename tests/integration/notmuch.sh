@@ -13,14 +13,13 @@ messages=${NOTMUCH_MESSAGES:-3000}
 python3 "$SRC_ROOT/tests/integration/maildir.py" "$work/mail-template" "$messages"
 
 session() {
-    local side=$1 n=0 d
+    local side=$1 n=0 d libs=talloc
     d=$work/$side
     mkdir -p "$d"
     cp -r "$work/mail-template" "$d/mail"
     printf '[database]\npath=%s\n[user]\nname=Tester\nprimary_email=user00@example.org\n[new]\ntags=inbox;unread;\n[maildir]\nsynchronize_flags=true\n' \
         "$d/mail" >"$d/config"
     export NOTMUCH_CONFIG=$d/config
-    step() { n=$((n + 1)); echo "$*" >"$work/$side.$n.cmd"; run_on "$side" "$work/$side.$n" talloc "$@"; }
     step notmuch new
     step notmuch count '*'
     step notmuch count --output=threads '*'
@@ -55,20 +54,16 @@ session ours
 maps_report "$work/ours.1.maps"
 
 for side in ref ours; do
-    for i in $(seq 1 "$steps"); do
-        # notmuch new reports its rate; compact names its backup directory;
-        # thread ids are numbered in the order notmuch new met the files,
-        # which is the order of each copy's directory (on tmpfs, the
-        # reverse of the order cp made them in), not the libraries'
-        mask "$work/$side.$i" "s#$work/$side#SIDE#g" 's/thread:[0-9a-f]\{16\}/thread:ID/g' \
-            's/"thread": "[0-9a-f]\{16\}"/"thread": "ID"/g' \
-            's/^Processed \([0-9]*\) total files in .*/Processed \1 total files/' \
-            's/ in [0-9.]* \(seconds\|minutes\|milliseconds\)\././'
-    done
+    # notmuch new reports its rate; compact names its backup directory;
+    # thread ids are numbered in the order notmuch new met the files, which
+    # is the order of each copy's directory (on tmpfs, the reverse of the
+    # order cp made them in), not the libraries'
+    mask_steps $side "$steps" 's/thread:[0-9a-f]\{16\}/thread:ID/g' \
+        's/"thread": "[0-9a-f]\{16\}"/"thread": "ID"/g' \
+        's/^Processed \([0-9]*\) total files in .*/Processed \1 total files/' \
+        's/ in [0-9.]* \(seconds\|minutes\|milliseconds\)\././'
 done
-for i in $(seq 1 "$steps"); do
-    same "$work/ref.$i" "$work/ours.$i" "notmuch step $i ($(cat "$work/ours.$i.cmd"))"
-done
+same_steps notmuch "$steps"
 for dump in dump1 dump2; do
     same "$work/ref/$dump" "$work/ours/$dump" "notmuch $dump"
 done

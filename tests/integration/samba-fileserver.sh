@@ -39,7 +39,6 @@ session() {
     mkdir -p "$d/share" "$d/back"
     printf '[data]\n    path = %s\n    read only = no\n' "$d/share" >>"$d/smb.conf"
     local conf=$d/smb.conf client=(smbclient -s "$d/smb.conf" -p "$port" -U root%Secret-pw-1)
-    step() { n=$((n + 1)); echo "$*" >"$work/$side.$n.cmd"; run_on "$side" "$work/$side.$n" talloc,tevent "$@"; }
     step testparm -s "$conf"
     run_stdin=$work/password step smbpasswd -c "$conf" -s -a root
     step pdbedit -s "$conf" -L
@@ -109,9 +108,7 @@ for side in ref ours; do
             's/S-1-5-21-[0-9-]*/SID/g' 's/^Sequence number: .*/Sequence number: N/' 's/:LCT-[0-9A-F]*:/:LCT-T:/'
     done
 done
-for i in $(seq 1 "$steps"); do
-    same "$work/ref.$i" "$work/ours.$i" "samba step $i ($(cut -c1-60 "$work/ours.$i.cmd"))"
-done
+same_steps samba "$steps"
 same "$work/ref.smbd" "$work/ours.smbd" "smbd's log"
 same "$work/ref.held" "$work/ours.held" "the held smbclient session"
 
