@@ -78,10 +78,14 @@ for side in ref ours; do
             's/\(ctdb-[a-z]*\)\[[0-9]*\]/\1[N]/g' 's/(id [0-9]*)/(id N)/g' \
             's/ [0-9]\{2\}:[0-9]\{2\}:[0-9]\{2\}\.[0-9]\+/ TIME/g' 's/^[0-9T:.+-]\{20,\} /DATE /' \
             's/^\(Timestamp\|dumped\|Database backup of\).*/\1 .../' 's/rsn: [0-9]*/rsn: N/' \
-            's/ -P [0-9]\+/ -P N/'
+            's/ -P [0-9]\+/ -P N/' \
+            's/^\(Daemon has exited - shutting down client\|recovery daemon parent died - exiting\)$/(the recovery daemon sees ctdbd gone)/'
     done
     # ctdbd, its event daemon and its recovery daemon log into one file as
-    # they go: the order of their lines is theirs, not the libraries'
+    # they go: the order of their lines is theirs, not the libraries'. At
+    # the end the recovery daemon notices ctdbd's exit either by its
+    # connection closing or by its parent gone, whichever comes first (both
+    # seen on the reference): one line for the two.
     sort -s -o "$work/$side.ctdbd" "$work/$side.ctdbd"
 done
 same_steps ctdb "$steps"
