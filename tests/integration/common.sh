@@ -33,6 +33,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/integration-$test_name.XXXXXX")
 # Keep the scratch directory of a failed run for a look, remove it otherwise;
 # services still running are stopped first (stop_all_services, below).
 trap 'st=$?; stop_all_services; if [ $st -eq 0 ] || [ $st -eq 77 ]; then rm -rf "$work"; else echo "(scratch files kept in $work)" >&2; fi' EXIT
+# A timeout (meson sends SIGTERM) must run that too: the services are in
+# sessions of their own, out of reach of a signal to the test's group.
+trap 'exit 143' TERM INT HUP
 
 fail() { echo "FAIL: $test_name: $*" >&2; exit 1; }
 skip() { echo "SKIP: $test_name: $*"; exit 77; }

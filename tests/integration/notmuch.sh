@@ -9,7 +9,7 @@
 # shellcheck source=tests/integration/common.sh
 . "$(dirname "$0")/common.sh"
 need notmuch notmuch
-messages=${NOTMUCH_MESSAGES:-3000}
+messages=${NOTMUCH_MESSAGES:-2000}
 python3 "$SRC_ROOT/tests/integration/maildir.py" "$work/mail-template" "$messages"
 
 session() {

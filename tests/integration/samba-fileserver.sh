@@ -21,10 +21,10 @@ for t in testparm smbpasswd pdbedit net; do need $t samba-common-bin; done
 
 # The files: many small ones, one large one.
 mkdir -p "$work/files"
-for i in $(seq -w 1 150); do
+for i in $(seq -w 1 100); do
     head -c $((10#$i * 37)) /dev/urandom >"$work/files/small$i.bin"
 done
-head -c $((24 * 1024 * 1024)) /dev/urandom >"$work/files/large.bin"
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$work/files/large.bin"
 (cd "$work/files" && sha256sum -- * | sort -k2) >"$work/files.sha256"
 printf 'Secret-pw-1\nSecret-pw-1\n' >"$work/password"
 
