@@ -203,11 +203,13 @@ service_pids() {
     done
 }
 
-# stop_service OUT [SIGNAL]: sends SIGNAL (TERM) to the service's PID and
-# waits for it to end; then its helpers left behind get SIGKILL. Fails if
-# the launcher found the wrong libraries mapped in any of its processes.
+# stop_service OUT [SIGNAL [GRACE]]: sends SIGNAL (TERM) to the service's
+# PID and waits for it to end; its helpers get GRACE seconds (0) to notice
+# and exit by themselves (what they print then is part of the log), those
+# still there SIGKILL. Fails if the launcher found the wrong libraries
+# mapped in any of its processes.
 stop_service() {
-    local out=$1 sig=${2:-TERM} pid kids i st=0
+    local out=$1 sig=${2:-TERM} grace=${3:-0} pid kids i st=0
     pid=$(cat "$out.pid")
     kids=$(service_pids "$out")
     kill -"$sig" "$pid" 2>/dev/null || true
@@ -216,6 +218,10 @@ stop_service() {
         sleep 0.1
     done
     kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
+    for i in $(seq 1 $((grace * 10))); do
+        [ -n "$(service_pids "$out")" ] || break
+        sleep 0.1
+    done
     for k in $kids $(service_pids "$out"); do kill -KILL "$k" 2>/dev/null || true; done
     wait "$(cat "$out.runner")" || st=$?
     local rest=()

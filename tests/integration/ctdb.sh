@@ -61,7 +61,8 @@ CONF
     step ctdb catdb persistent.tdb
     step ctdb dumpdbbackup "$d/persistent.backup"
     step ctdb getdbstatus persistent.tdb
-    stop_service "$work/$side.ctdbd"
+    # (the event daemon notices ctdbd gone, then prints its exit report)
+    stop_service "$work/$side.ctdbd" TERM 30
     unset CTDB_BASE CTDB_TEST_MODE CTDB_SOCKET
     steps=$n
 }
@@ -81,6 +82,15 @@ for side in ref ours; do
             's/ -P [0-9]\+/ -P N/' \
             's/^\(Daemon has exited - shutting down client\|recovery daemon parent died - exiting\)$/(the recovery daemon sees ctdbd gone)/'
     done
+    # The event daemon's exit report (a full talloc report) is compared on
+    # its own, last, below.
+    awk -v rep="$work/$side.exit-report" '
+        /^full talloc report on / { inrep = 1; print >rep; next }
+        inrep && /^ / { print >rep; next }
+        { inrep = 0; print }' "$work/$side.ctdbd" >"$work/$side.ctdbd.log"
+    touch "$work/$side.exit-report"
+    mask "$work/$side.exit-report" 's/0x[0-9a-f]\+$/ADDRESS/'
+    mv "$work/$side.ctdbd.log" "$work/$side.ctdbd"
     # ctdbd, its event daemon and its recovery daemon log into one file as
     # they go: the order of their lines is theirs, not the libraries'. At
     # the end the recovery daemon notices ctdbd's exit either by its
@@ -96,4 +106,8 @@ grep -q 'changed in a second transaction' "$work/ours.13" || fail "the second tr
 grep -q '^Dumped 300 records' "$work/ours.16" || fail "catdb after the transactions: $(tail -n 5 "$work/ours.16")"
 grep -q '^Dumped 0 records' "$work/ours.19" || fail "wipedb left records: $(tail -n 5 "$work/ours.19")"
 same "$work/ours.16" "$work/ours.21" "catdb before the wipe and after the restore"
-note "ctdb: $steps steps and ctdbd's log are the same on both"
+# Last, the exit report of ctdb-eventd: the reference's shows tevent's own
+# chunks (its backend's context, glue and ops under the tevent_context).
+grep -q . "$work/ref.exit-report" || fail "the reference's ctdb-eventd printed no exit report"
+same "$work/ref.exit-report" "$work/ours.exit-report" "ctdb-eventd's exit report (a talloc report; tevent's internal chunks in it)"
+note "ctdb: $steps steps, ctdbd's log and the event daemon's exit report are the same on both"
