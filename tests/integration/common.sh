@@ -279,21 +279,28 @@ mask() {
 # of LIBS from the copy WHICH (ref or ours) names, read from
 # /proc/PID/maps. Appends "PID NAME LIBRARY-FILE" lines to OUT.procmaps.
 service_maps() {
-    local which=$1 out=$2 libs=$3 pid lib want path n=0
+    local which=$1 out=$2 libs=$3 pid lib so path n=0
+    declare -A want=()
+    for lib in ${libs//,/ }; do
+        case $lib in talloc) so=libtalloc.so.2 ;; *) so=libtevent.so.0 ;; esac
+        if [ "$which" = ours ]; then
+            want[$lib]=$(readlink -f "$BUILD_ROOT/lib/$lib/$so")
+        else
+            want[$lib]=$(readlink -f "$(ldconfig -p | awk -v so="$so" '$1 == so { print $NF; exit }')")
+        fi
+    done
     for pid in $(service_pids "$out"); do
         [ -r "/proc/$pid/maps" ] || continue
         n=$((n + 1))
-        for lib in ${libs//,/ }; do
-            if [ "$which" = ours ]; then
-                want=$(readlink -f "$BUILD_ROOT/lib/$lib/lib$lib.so.$([ $lib = talloc ] && echo 2 || echo 0)")
-            else
-                want=$(readlink -f "/usr/lib/$(gcc -print-multiarch)/lib$lib.so.$([ $lib = talloc ] && echo 2 || echo 0)")
-            fi
+        for lib in "${!want[@]}"; do
             path=$(awk -v l="/lib$lib.so" 'index($6, l) { print $6; exit }' "/proc/$pid/maps" 2>/dev/null) || true
-            [ -n "$path" ] || { kill -0 "$pid" 2>/dev/null || continue; fail "$which: process $pid ($(cat /proc/$pid/comm 2>/dev/null)) of the service has no lib$lib mapped"; }
-            [ "$(readlink -f "$path")" = "$want" ] ||
-                fail "$which: process $pid ($(cat /proc/$pid/comm)) of the service mapped $path, not $want"
-            echo "$pid $(cat /proc/$pid/comm 2>/dev/null) $path" >>"$out.procmaps"
+            if [ -z "$path" ]; then
+                kill -0 "$pid" 2>/dev/null || continue   # gone meanwhile
+                fail "$which: process $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) of the service has no lib$lib mapped"
+            fi
+            [ "$(readlink -f "$path")" = "${want[$lib]}" ] ||
+                fail "$which: process $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) of the service mapped $path, not ${want[$lib]}"
+            echo "$pid $(cat "/proc/$pid/comm" 2>/dev/null) $path" >>"$out.procmaps"
         done
     done
     [ $n -gt 0 ] || fail "$which: the service $out has no process to check"

@@ -79,9 +79,12 @@ session ours
 maps_report "$work/ours.smbd.maps"
 note "processes of the server checked while a client was connected:"
 sed 's/^/   /' "$work/ours.smbd.procmaps"
-grep -c ' smbd' "$work/ours.smbd.procmaps" | grep -qv '^[0-2]$' ||
-    fail "fewer than three smbd processes (parent, its helpers' child, the client's) were checked"
-grep -q 'rpcd_' "$work/ours.smbd.procmaps" || fail "no rpcd_ helper was checked"
+# checked: the parent, the client's forked smbd, the forked helpers, the
+# RPC server and its workers
+checked=$(awk '{ print $2 }' "$work/ours.smbd.procmaps" | sort | uniq -c | awk '{ print $2 "=" $1 / 2 }' | tr '\n' ' ')
+for p in smbd=2 smbd-notifyd= cleanupd= samba-dcerpcd= rpcd_classic=; do
+    case " $checked" in *" $p"*) ;; *) fail "not checked, or not as many as expected: $p (checked: $checked)" ;; esac
+done
 
 # What comes back is what was sent (less the renamed and deleted files).
 for side in ref ours; do
