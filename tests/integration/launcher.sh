@@ -55,4 +55,19 @@ expect 134 "${L[@]}" --show --require talloc $py -c 'import talloc, os; os.abort
 grep -qF "mapped $ours_talloc [ours]" "$work/err" || fail "no report after a crash: $(cat "$work/err")"
 expect 127 "${L[@]}" /nonexistent/program
 expect 125 "${L[@]}" --require nothing /bin/true
-note "launcher: both modes, --require passing and failing, statuses kept"
+# --pid-to names the command's own process (the one a test stops by its
+# PID), also through --new-session, which makes it a session leader; the
+# status is still the command's, its stdin still the launcher's.
+st=0
+"${L[@]}" --require talloc --pid-to "$work/pid" --new-session $py -c \
+    'import talloc, os, sys; print(os.getpid(), os.getsid(0), sys.stdin.read().strip()); sys.exit(5)' \
+    <<<"from stdin" >"$work/out" 2>"$work/err" || st=$?
+[ $st -eq 5 ] || { cat "$work/out" "$work/err" >&2; fail "--pid-to --new-session: exit status $st, not 5"; }
+read -r self sid rest <"$work/out"
+[ "$(cat "$work/pid")" = "$self" ] || fail "--pid-to wrote $(cat "$work/pid"), the command was $self"
+[ "$sid" = "$self" ] || fail "--new-session: the command's session is $sid, not its own ($self)"
+[ "$rest" = "from stdin" ] || fail "--pid-to: the command's stdin was not the launcher's: $(cat "$work/out")"
+# Without --new-session the command stays in the caller's session.
+expect 0 "${L[@]}" --system --pid-to "$work/pid" $py -c 'import os; print(os.getsid(0))'
+[ "$(cat "$work/out")" = "$(ps -o sid= -p $$ | tr -d ' ')" ] || fail "the command left the caller's session: $(cat "$work/out")"
+note "launcher: both modes, --require passing and failing, statuses kept, --pid-to and --new-session"

@@ -78,7 +78,6 @@ session() {
     local side=$1 n=0 libs=talloc,tevent
     mkdir -p "$work/$side"
     cd "$work/$side"
-    step() { n=$((n + 1)); run_on "$side" "$work/$side.$n" "$libs" "$@"; }
     step ldbadd -H tdb://dir.ldb "$work/base.ldif"
     step ldbsearch -H tdb://dir.ldb --sorted -a
     step ldbmodify -H tdb://dir.ldb "$work/modify.ldif"
@@ -98,11 +97,7 @@ session ref
 session ours
 maps_report "$work/ours.1.maps"
 
-for i in $(seq 1 "$steps"); do
-    # The first line of the transcript files is the command's first output
-    # line; name the step by the command run instead.
-    same "$work/ref.$i" "$work/ours.$i" "ldb-tools step $i"
-done
+same_steps ldb-tools "$steps"
 # The sessions must have done something: the final search still finds the
 # entries left, the failing steps failed.
 grep -q '^dn: cn=caroline,ou=people,dc=example,dc=com' "$work/ours.11" || fail "final search lacks the renamed entry: $(head -n 20 "$work/ours.11")"
