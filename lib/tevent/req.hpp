@@ -17,13 +17,9 @@
 
 #include <talloc.h>
 
+#include "location.hpp"
 #include "tevent.h"
 
-// "file:line" of the call site, the form tevent_req_print() shows for the
-// create and finish locations of requests made inside the library.
-#define TEVR_STR2(x) #x
-#define TEVR_STR(x) TEVR_STR2(x)
-#define TEVR_LOCATION __FILE__ ":" TEVR_STR(__LINE__)
 
 struct tevent_req {
     struct Callback {

@@ -71,6 +71,7 @@
 
 #include "backoff.hpp"
 #include "context.hpp"
+#include "location.hpp"
 
 namespace tev::thr {
 
@@ -440,7 +441,7 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     auto *m = static_cast<Message *>(talloc_zero_size(nullptr, sizeof(Message)));
     if (m == nullptr) return;
     talloc_set_name_const(m, "struct tevent_thread_proxy_message");
-    m->dispatch = immediate_create(m, __FILE__);
+    m->dispatch = immediate_create(m, TEV_LOCATION);
     if (m->dispatch == nullptr) {
         talloc_free(m);
         return;
@@ -502,7 +503,7 @@ void activate(tevent_context *ev) {
                 Message *m = batch;
                 batch = m->next;
                 list_push_front(tp->scheduled, m);
-                immediate_schedule(m->dispatch, ev, dispatch, m, "tevent_thread_proxy_dispatch", __FILE__);
+                immediate_schedule(m->dispatch, ev, dispatch, m, "tevent_thread_proxy_dispatch", TEV_LOCATION);
             }
         }
     }
