@@ -5,7 +5,9 @@
 // Per context the core keeps a table indexed by descriptor number.  Each
 // slot chains the fd events on that descriptor and remembers what the
 // kernel was asked to watch (the union of their flags).  The poller reports
-// readiness into the slots; the core then picks the handler to run.
+// readiness into the slots; the core then picks the handler to run.  The
+// core knows no poller by name: a poller owns its kernel state and states
+// how it differs (ordering, fork) in its capabilities below.
 #pragma once
 
 #include <stdint.h>
@@ -13,8 +15,6 @@
 
 #include "backoff.hpp"
 #include "context.hpp"
-
-struct pollfd;
 
 namespace tev {
 
@@ -27,22 +27,39 @@ enum Ready : uint8_t {
 };
 
 struct FdSlot {
-    tevent_fd *head;  // in dispatch order; see Backend::chain_*
+    tevent_fd *head;  // in the poller's serving order (Poller::order)
     tevent_fd *tail;
-    uint16_t watching;   // TEVENT_FD_* flags the kernel is watching for
-    bool in_kernel;      // epoll: added to the epoll set
-    uint8_t ready;       // Ready bits from the last wait, during dispatch
-    int32_t poll_index;  // poll: index into Backend::pfds, -1 if none
+    uint16_t watching;    // TEVENT_FD_* flags the kernel is watching for
+    uint8_t ready;        // Ready bits from the last wait, during dispatch
+    int32_t poller_slot;  // the poller's own per-descriptor datum; -1: none
 };
 
 struct Backend;
 
+// How a poller serves several ready events, as upstream's backend of the
+// same kind does (0.17, "multiplex"): either way the event that ran moves
+// behind the other events on its descriptor, so each of them gets its turn.
+enum class Order : uint8_t {
+    // Several ready descriptors per wait, served in the context's list of
+    // fd events (newest first); the event that ran also moves to the end of
+    // that list.  A descriptor's chain follows the list's order.
+    kContextList,
+    // One ready descriptor per wait (the kernel rotates descriptors); its
+    // events are chained oldest first.
+    kPerDescriptor,
+};
+
 struct Poller {
     const char *name;
-    int (*open)(Backend *b);   // 0 or an errno value
+    Order order;
+    // The kernel state is shared with the parent after fork(): the child
+    // must build its own.
+    bool shared_across_fork;
+    int (*open)(Backend *b);  // sets b->poller_state; 0 or an errno value
     void (*close)(Backend *b);
     // Brings the kernel in line with slot.watching for descriptor fd.
-    // 0 or an errno value (EBADF: the descriptor was closed behind our back).
+    // 0 or an errno value (EBADF: the descriptor was closed behind our
+    // back; ENOMEM: nothing changed).
     int (*update)(Backend *b, int fd, FdSlot *slot);
     // Sleeps up to timeout_ms (-1: no limit).  Ready descriptors get their
     // slot's `ready` bits set and are listed in b->ready_fds.  Returns the
@@ -56,8 +73,9 @@ extern const Poller kPollPoller;
 struct Backend {
     tevent_context *ev;
     const Poller *poller;
-    bool fallback_to_poll;  // "standard": switch to poll() when epoll fails
-    pid_t pid;              // process that opened the kernel state
+    void *poller_state;       // owned by the poller (open/close)
+    const Poller *fallback;   // "standard": used when the poller fails; or nullptr
+    pid_t pid;                // process that opened the kernel state
 
     FdSlot *slots;  // malloc()ed, indexed by descriptor
     size_t nslots;
@@ -70,14 +88,6 @@ struct Backend {
     int *ready_fds;
     size_t nready;
     size_t ready_cap;
-
-    // epoll
-    int epfd;
-
-    // poll
-    struct pollfd *pfds;
-    size_t npfds;
-    size_t pfds_cap;
 
     FdSlot *slot(int fd) { return (fd >= 0 && static_cast<size_t>(fd) < nslots) ? &slots[fd] : nullptr; }
     bool reserve_slot(int fd);
