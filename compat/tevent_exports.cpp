@@ -244,7 +244,7 @@ TEVENT_API void tevent_loop_allow_nesting(struct tevent_context *ev) {
         tev::abort(ev, "tevent_loop_allow_nesting() on wrapper");
         return;
     }
-    if (ev->wrapper.list != nullptr) {
+    if (!ev->wrapper.list.empty()) {
         tev::abort(ev, "tevent_loop_allow_nesting() with wrapper");
         return;
     }

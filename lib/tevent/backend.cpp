@@ -54,48 +54,12 @@ bool Backend::reserve_ready(size_t n) {
 
 namespace {
 
-void chain_push_front(FdSlot &s, tevent_fd *fde) {
-    fde->fd_prev = nullptr;
-    fde->fd_next = s.head;
-    if (s.head != nullptr) {
-        s.head->fd_prev = fde;
-    } else {
-        s.tail = fde;
-    }
-    s.head = fde;
-}
-
-void chain_remove(FdSlot &s, tevent_fd *fde) {
-    if (fde->fd_prev != nullptr) {
-        fde->fd_prev->fd_next = fde->fd_next;
-    } else {
-        s.head = fde->fd_next;
-    }
-    if (fde->fd_next != nullptr) {
-        fde->fd_next->fd_prev = fde->fd_prev;
-    } else {
-        s.tail = fde->fd_prev;
-    }
-    fde->fd_prev = fde->fd_next = nullptr;
-}
-
-void chain_push_back(FdSlot &s, tevent_fd *fde) {
-    fde->fd_next = nullptr;
-    fde->fd_prev = s.tail;
-    if (s.tail != nullptr) {
-        s.tail->fd_next = fde;
-    } else {
-        s.head = fde;
-    }
-    s.tail = fde;
-}
-
 // Where a new event joins its descriptor's chain (Poller::order).
 void chain_add(const Poller *p, FdSlot &s, tevent_fd *fde) {
     if (p->order == Order::kContextList) {
-        chain_push_front(s, fde);
+        s.chain.push_front(fde);
     } else {
-        chain_push_back(s, fde);
+        s.chain.push_back(fde);
     }
 }
 
@@ -109,8 +73,7 @@ int sync_slot(Backend *b, int fd, bool force = false);
 void disable_slot(Backend *b, int fd, const char *why) {
     FdSlot *s = b->slot(fd);
     if (s == nullptr) return;
-    tevent_fd *fde = s->head;
-    s->head = s->tail = nullptr;
+    tevent_fd *fde = s->chain.take_all();
     s->watching = 0;
     b->poller->update(b, fd, s);
     while (fde != nullptr) {
@@ -142,12 +105,8 @@ void reopen_poller(Backend *b, const Poller *to) {
         for (tevent_fd *fde = b->ev->fd_events.tail; fde != nullptr; fde = fde->prev) {
             FdSlot *s = fde->registered ? b->slot(fde->fd) : nullptr;
             if (s == nullptr) continue;
-            chain_remove(*s, fde);
-            if (b->poller->order == Order::kContextList) {
-                chain_push_front(*s, fde);
-            } else {
-                chain_push_back(*s, fde);
-            }
+            s->chain.remove(fde);
+            chain_add(b->poller, *s, fde);
         }
     }
     for (size_t fd = 0; fd < b->nslots; fd++) {
@@ -184,7 +143,7 @@ int sync_slot(Backend *b, int fd, bool force) {
     FdSlot *s = b->slot(fd);
     if (s == nullptr) return 0;
     uint16_t want = 0;
-    for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) want |= fde->flags & kAllFlags;
+    for (tevent_fd *fde = s->chain.head; fde != nullptr; fde = fde->fd_next) want |= fde->flags & kAllFlags;
     if (want == s->watching && !force) return 0;
     uint16_t before = s->watching;
     s->watching = want;
@@ -223,11 +182,11 @@ bool backend_fd_attach(Backend *b, tevent_fd *fde) {
     // Events already on this number may belong to a descriptor closed
     // behind the loop's back, whose number a new one (this one) reuses:
     // the kernel forgot the old one, so it is asked again.
-    bool shared = slot.head != nullptr;
+    bool shared = !slot.chain.empty();
     chain_add(b->poller, slot, fde);
     fde->registered = true;
     if (sync_slot(b, fde->fd, shared && fde->flags != 0) == ENOMEM) {
-        chain_remove(slot, fde);
+        slot.chain.remove(fde);
         fde->registered = false;
         return false;
     }
@@ -238,7 +197,7 @@ void backend_fd_detach(Backend *b, tevent_fd *fde) {
     FdSlot *s = b->slot(fde->fd);
     fde->registered = false;
     if (s == nullptr) return;
-    chain_remove(*s, fde);
+    s->chain.remove(fde);
     check_fork(b);
     sync_slot(b, fde->fd);
 }
@@ -276,7 +235,7 @@ void quiet_writers(Backend *b, int fd) {
     FdSlot *s = b->slot(fd);
     if (s == nullptr || (s->ready & kReadyErr) == 0) return;
     bool stripped = false;
-    for (tevent_fd *fde = s->head; fde != nullptr; fde = fde->fd_next) {
+    for (tevent_fd *fde = s->chain.head; fde != nullptr; fde = fde->fd_next) {
         if ((fde->flags & (TEVENT_FD_READ | TEVENT_FD_ERROR)) == 0 && (fde->flags & TEVENT_FD_WRITE)) {
             fde->flags &= ~TEVENT_FD_WRITE;
             stripped = true;
@@ -287,7 +246,7 @@ void quiet_writers(Backend *b, int fd) {
 
 // The first event in fd's chain that wants some of what is ready.
 tevent_fd *select_in_chain(FdSlot *s, uint16_t *flags_out) {
-    for (tevent_fd *fde = s != nullptr ? s->head : nullptr; fde != nullptr; fde = fde->fd_next) {
+    for (tevent_fd *fde = s != nullptr ? s->chain.head : nullptr; fde != nullptr; fde = fde->fd_next) {
         uint16_t flags = flags_for(fde, s->ready);
         if (flags != 0) {
             *flags_out = flags;
@@ -345,11 +304,7 @@ void dispatch(Backend *b) {
     if (chosen == nullptr) return;
 
     if (b->poller->order == Order::kContextList) ev->fd_events.demote(chosen);
-    FdSlot *s = b->slot(chosen->fd);
-    if (s->tail != chosen) {
-        chain_remove(*s, chosen);
-        chain_push_back(*s, chosen);
-    }
+    b->slot(chosen->fd)->chain.demote(chosen);
     if (fd_invoke(chosen, flags, nullptr) != 0) abort(ev, "tevent_common_invoke_fd_handler() failed");
 }
 

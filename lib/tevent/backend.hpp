@@ -26,9 +26,12 @@ enum Ready : uint8_t {
     kReadyNval = 8,  // the descriptor is not open (poll() says so)
 };
 
+// The fd events on one descriptor, in the poller's serving order
+// (Poller::order).
+using FdChain = IList<tevent_fd, &tevent_fd::fd_prev, &tevent_fd::fd_next>;
+
 struct FdSlot {
-    tevent_fd *head;  // in the poller's serving order (Poller::order)
-    tevent_fd *tail;
+    FdChain chain;
     uint16_t watching;    // TEVENT_FD_* flags the kernel is watching for
     uint8_t ready;        // Ready bits from the last wait, during dispatch
     int32_t poller_slot;  // the poller's own per-descriptor datum; -1: none

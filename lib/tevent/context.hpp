@@ -57,6 +57,7 @@
 
 #include <talloc.h>
 
+#include "list.hpp"
 #include "tevent.h"
 
 // Declared by tevent.h only under TEVENT_DEPRECATED.
@@ -72,61 +73,6 @@ struct ContextSignals;
 namespace thr {
 struct ContextThreads;
 }
-
-// An intrusive doubly linked list over T::prev / T::next.  O(1) append,
-// remove and emptiness test; the element count keeps tevent_loop_wait()'s
-// "anything left?" question O(1).
-template <typename T>
-struct IList {
-    T *head = nullptr;
-    T *tail = nullptr;
-    size_t count = 0;
-
-    bool empty() const { return head == nullptr; }
-
-    void push_back(T *e) {
-        e->prev = tail;
-        e->next = nullptr;
-        if (tail != nullptr) {
-            tail->next = e;
-        } else {
-            head = e;
-        }
-        tail = e;
-        ++count;
-    }
-    void push_front(T *e) {
-        e->prev = nullptr;
-        e->next = head;
-        if (head != nullptr) {
-            head->prev = e;
-        } else {
-            tail = e;
-        }
-        head = e;
-        ++count;
-    }
-    void remove(T *e) {
-        if (e->prev != nullptr) {
-            e->prev->next = e->next;
-        } else {
-            head = e->next;
-        }
-        if (e->next != nullptr) {
-            e->next->prev = e->prev;
-        } else {
-            tail = e->prev;
-        }
-        e->prev = e->next = nullptr;
-        --count;
-    }
-    // Moves e to the end (fairness among ready events).
-    void demote(T *e) {
-        if (tail == e) return;
-        remove(e);
-        push_back(e);
-    }
-};
 
 // Timers ordered by (deadline, insertion sequence): a binary min-heap with
 // each timer knowing its slot, so add/update/free are O(log n) and timers
@@ -209,6 +155,21 @@ struct tevent_immediate {
     bool destroyed;
 };
 
+namespace tev {
+// The glue between a wrapper context and its main context (wrapper.cpp).
+struct WrapperGlue {
+    WrapperGlue *prev;  // main_ev->wrapper.list, in creation order
+    WrapperGlue *next;
+    tevent_context *wrap_ev;
+    tevent_context *main_ev;  // nullptr once the main context is gone
+    const tevent_wrapper_ops *ops;
+    void *private_state;  // talloc child of the glue, named by the caller
+    bool busy;            // on the use stack
+    bool destroyed;       // freed while busy: freed for real by the pop
+};
+
+}  // namespace tev
+
 struct tevent_context {
     const tevent_ops *ops;
     void *additional_data;  // tevent_context_init_ops()'s argument
@@ -265,7 +226,7 @@ struct tevent_context {
 
     struct Wrapper {
         tev::WrapperGlue *glue = nullptr;  // set on wrapper contexts
-        tev::WrapperGlue *list = nullptr;  // main context: its wrappers
+        tev::IList<tev::WrapperGlue> list;  // main context: its wrappers, in creation order
     } wrapper;
 
     // Loop entry points (tevent_loop_once/wait/until) currently running on
@@ -276,18 +237,6 @@ struct tevent_context {
 };
 
 namespace tev {
-
-// The glue between a wrapper context and its main context (wrapper.cpp).
-struct WrapperGlue {
-    WrapperGlue *prev;  // main_ev->wrapper.list, in creation order
-    WrapperGlue *next;
-    tevent_context *wrap_ev;
-    tevent_context *main_ev;  // nullptr once the main context is gone
-    const tevent_wrapper_ops *ops;
-    void *private_state;  // talloc child of the glue, named by the caller
-    bool busy;            // on the use stack
-    bool destroyed;       // freed while busy: freed for real by the pop
-};
 
 inline tevent_context *main_context(tevent_context *ev) {
     return (ev != nullptr && ev->wrapper.glue != nullptr) ? ev->wrapper.glue->main_ev : ev;

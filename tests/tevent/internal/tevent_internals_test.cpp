@@ -256,11 +256,12 @@ std::vector<tevent_fd *> chain(tevent_context *ev, int fd) {
     std::vector<tevent_fd *> out;
     FdSlot *s = ev->backend->slot(fd);
     REQUIRE(s != nullptr);
-    for (tevent_fd *f = s->head; f != nullptr; f = f->fd_next) {
+    for (tevent_fd *f = s->chain.head; f != nullptr; f = f->fd_next) {
         if (f->fd_next != nullptr) REQUIRE(f->fd_next->fd_prev == f);
         out.push_back(f);
     }
-    REQUIRE((out.empty() ? s->tail == nullptr : s->tail == out.back()));
+    REQUIRE((out.empty() ? s->chain.tail == nullptr : s->chain.tail == out.back()));
+    REQUIRE(s->chain.count == out.size());
     return out;
 }
 }  // namespace
