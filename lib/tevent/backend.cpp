@@ -1,10 +1,7 @@
 // The dispatch core shared by the built-in backends, and their ops tables.
-//
-// One iteration (tevent_loop_once) does exactly one of these, in order:
-// deliver caught signals; run one immediate; run one due timer; wait for
-// descriptors and run one fd handler (or, when the wait timed out, the
-// timer that is now due).  Threaded immediates are moved into the queue
-// first.  Which fd handler runs when several are ready is upstream 0.17's
+// The phases of one iteration are in loop.cpp (builtin_loop_once); this
+// file keeps the descriptor table in step with the kernel, waits, and
+// picks the fd handler to run.  Which fd handler runs when several are ready is upstream 0.17's
 // multiplex rule, in the poller's serving order (Poller::order): the first
 // event that wants some of what is ready runs and moves behind the others,
 // so that events on one descriptor, and busy descriptors, take turns.
@@ -18,7 +15,6 @@
 #include "backend.hpp"
 #include "context.hpp"
 #include "signal.hpp"
-#include "threads.hpp"
 
 namespace tev {
 
@@ -156,9 +152,11 @@ int sync_slot(Backend *b, int fd, bool force) {
     return 0;
 }
 
+}  // namespace
+
 // After fork() a child whose poller's kernel state is shared with the
 // parent (an epoll set) gets its own, and its own wakeup descriptor.
-__attribute__((noinline)) void check_fork_slow(Backend *b) {
+__attribute__((noinline)) void backend_after_fork(Backend *b) {
     pid_t pid = cached_getpid();
     if (b->pid == pid) return;
     b->pid = pid;
@@ -166,18 +164,9 @@ __attribute__((noinline)) void check_fork_slow(Backend *b) {
     wakeup_reopen(b->ev);
 }
 
-// Runs on every iteration: one load and compare while the process has not
-// forked (the cache is 0 in a child until someone asks again).
-inline void check_fork(Backend *b) {
-    if (__builtin_expect(b->pid == g_cached_pid.load(std::memory_order_relaxed), 1)) return;
-    check_fork_slow(b);
-}
-
-}  // namespace
-
 bool backend_fd_attach(Backend *b, tevent_fd *fde) {
     if (!b->reserve_slot(fde->fd)) return false;
-    check_fork(b);
+    backend_check_fork(b);
     FdSlot &slot = b->slots[fde->fd];
     // Events already on this number may belong to a descriptor closed
     // behind the loop's back, whose number a new one (this one) reuses:
@@ -198,12 +187,12 @@ void backend_fd_detach(Backend *b, tevent_fd *fde) {
     fde->registered = false;
     if (s == nullptr) return;
     s->chain.remove(fde);
-    check_fork(b);
+    backend_check_fork(b);
     sync_slot(b, fde->fd);
 }
 
 void backend_fd_update(Backend *b, tevent_fd *fde) {
-    check_fork(b);
+    backend_check_fork(b);
     sync_slot(b, fde->fd);
 }
 
@@ -279,10 +268,12 @@ void clear_ready(Backend *b) {
     b->nready = 0;
 }
 
+}  // namespace
+
 // Runs one fd handler for the descriptors the poller reported (upstream
 // 0.17's multiplex selection): the first matching event in serving order
 // runs, and moves behind the others.
-void dispatch(Backend *b) {
+void backend_dispatch(Backend *b) {
     tevent_context *ev = b->ev;
     for (size_t i = 0; i < b->nready; i++) {
         int fd = b->ready_fds[i];
@@ -308,6 +299,8 @@ void dispatch(Backend *b) {
     if (fd_invoke(chosen, flags, nullptr) != 0) abort(ev, "tevent_common_invoke_fd_handler() failed");
 }
 
+namespace {
+
 int timeout_ms_from(int64_t usec) {
     if (usec < 0) return -1;
     // Round up: waking before the deadline only costs another iteration.
@@ -315,13 +308,15 @@ int timeout_ms_from(int64_t usec) {
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
+}  // namespace
+
 // Asks the poller for ready descriptors, waiting up to timeout_us.  It
 // first looks without waiting: a wait with a deadline makes the kernel read
 // its clock twice (to set the deadline and its slack) even when a
 // descriptor is ready and nothing sleeps, which a busy loop pays on every
 // iteration.  A look that finds nothing costs a system call of its own, so
 // looks that keep finding nothing are made rarer (backoff.hpp).
-int wait_ready(Backend *b, int64_t timeout_us) {
+int backend_wait(Backend *b, int64_t timeout_us) {
     if (timeout_us != 0 && b->look_first.worth_trying()) {
         int n = b->poller->wait(b, 0);
         if (n != 0) {
@@ -333,69 +328,14 @@ int wait_ready(Backend *b, int64_t timeout_us) {
     return b->poller->wait(b, timeout_ms_from(timeout_us));
 }
 
-int backend_loop_once(tevent_context *ev, const char *) {
-    Backend *b = ev->backend;
-    if (b == nullptr) {
-        errno = EINVAL;
-        return -1;
-    }
-    check_fork(b);
-
-    if (ev->signals != nullptr && sig::check(ev) != 0) return 0;
-    if (ev->threads != nullptr) thr::activate(ev);
-    if (!ev->immediates.empty() && immediate_loop_one(ev)) return 0;
-
-    TimerStep step = timer_step(ev);
-    if (step.ran) return 0;
-    // Polling mode: nothing may be waited for.
-    bool polling = step.timeout_us == 0 && ev->timers.top() == nullptr;
-
-    trace_point(ev, TEVENT_TRACE_BEFORE_WAIT);
-    // Other threads only poke a loop that announced its sleep (threads.cpp,
-    // "Sleeping and waking"), after a short spin when they are talkative.
-    // Work found then ends the wait at once, as a poke would have: the
-    // descriptors are still looked at, without blocking, so that a steady
-    // stream of messages cannot starve them; unless the wakeup descriptor
-    // is the only one (it would only be drained).
-    bool announced = ev->threads != nullptr && step.timeout_us != 0;
-    bool work_arrived = announced && thr::wait_begin(ev, &step.timeout_us);
-    int n = 0;
-    if (!work_arrived || user_fd_count(ev) != 0) {
-        n = wait_ready(b, work_arrived ? 0 : step.timeout_us);
-    }
-    int err = n < 0 ? errno : 0;
-    if (announced) thr::wait_end(ev);
-    trace_point(ev, TEVENT_TRACE_AFTER_WAIT);
-
-    if (n < 0) {
-        b->nready = 0;
-        if (err == EINTR) {
-            if (ev->signals != nullptr) sig::check(ev);
-            return 0;
-        }
-        if (b->fallback != nullptr) {
-            switch_to_fallback(b);
-            return 0;
-        }
-        debug(ev, TEVENT_DEBUG_FATAL, "%s: wait failed: %s\n", b->poller->name, strerror(err));
-        errno = err;
-        return -1;
-    }
-    if (n == 0) {
-        b->nready = 0;
-        // Woken by other threads: their work runs in the next iteration.
-        if (work_arrived) return 0;
-        if (polling) {
-            errno = EAGAIN;
-            return -1;
-        }
-        // Woken by the deadline: run the timer that is now due.
-        timer_step(ev);
-        return 0;
-    }
-    dispatch(b);
-    return 0;
+bool backend_recover(Backend *b) {
+    b->nready = 0;
+    if (b->fallback == nullptr) return false;
+    switch_to_fallback(b);
+    return true;
 }
+
+namespace {
 
 // ---- lifetime ----------------------------------------------------------------
 
@@ -445,7 +385,7 @@ int standard_context_init(tevent_context *ev) {
         .add_timer = timer_add,                  \
         .schedule_immediate = immediate_schedule, \
         .add_signal = sig::add,                  \
-        .loop_once = backend_loop_once,          \
+        .loop_once = builtin_loop_once,          \
         .loop_wait = loop_wait,                  \
     }
 

@@ -102,6 +102,27 @@ bool backend_fd_attach(Backend *b, tevent_fd *fde);  // false: out of memory
 void backend_fd_detach(Backend *b, tevent_fd *fde);
 void backend_fd_update(Backend *b, tevent_fd *fde);  // its flags changed
 
+// For the phases of one iteration (loop.cpp).
+// After fork(): new kernel state for the child where the parent's is shared.
+void backend_after_fork(Backend *b);
+// Runs on every iteration and before every change: one load and compare
+// while the process has not forked (the cache is 0 in a child until
+// someone asks again).
+inline void backend_check_fork(Backend *b) {
+    if (__builtin_expect(b->pid == g_cached_pid.load(std::memory_order_relaxed), 1)) return;
+    backend_after_fork(b);
+}
+// Waits up to timeout_us (-1: no limit, 0: only looks) for ready
+// descriptors; their number, or -1 with errno.
+int backend_wait(Backend *b, int64_t timeout_us);
+// After a failed wait: true when the backend moved to its fallback poller
+// (the iteration is over), false when there is none.
+bool backend_recover(Backend *b);
+// Runs one fd handler for what the last wait reported.
+void backend_dispatch(Backend *b);
+// The ops' loop_once of the built-in backends (loop.cpp).
+int builtin_loop_once(tevent_context *ev, const char *location);
+
 // Releases the backend's kernel state and tables (events must be detached).
 void backend_close(tevent_context *ev);
 
