@@ -6,21 +6,18 @@
 #include <new>
 
 #include "context.hpp"
+#include "lifecycle.hpp"
 #include "wrapper.hpp"
 
 namespace tev {
 namespace {
 
 int immediate_destructor(tevent_immediate *im) {
-    if (im->destroyed) {
-        check_double_free(im, "tevent_immediate double free");
-        return -1;
-    }
+    if (freed_again(im, "tevent_immediate double free")) return -1;
     immediate_cancel(im);
-    im->destroyed = true;
     // Freed from its own handler (typically with the request that owns
     // it): immediate_invoke() releases the memory when the handler returns.
-    return im->busy ? -1 : 0;
+    return release_unless_running(im);
 }
 
 // Forgets the scheduling; what identifies the immediate itself stays.
@@ -170,19 +167,21 @@ __attribute__((always_inline)) inline int invoke(tevent_immediate *im, bool *rem
     im->handler_name = nullptr;  // marks "unqueued to run" for immediate_cancel()
     cancel(im);
 
-    run_handler(ev, glue, call);
+    // cancel() above had to see it busy (its destructor stays, so a free
+    // from the handler is deferred); run_as_handler() marks it busy again.
     im->busy = false;
-
-    if (im->detach_ev_ctx != nullptr) {
-        tevent_context *owed = im->detach_ev_ctx;
-        im->detach_ev_ctx = nullptr;
-        trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
-    }
-    if (im->destroyed) {
-        talloc_set_destructor(im, nullptr);
-        talloc_free(im);
-        if (removed != nullptr) *removed = true;
-    } else if (im->event_ctx == nullptr) {
+    bool freed = run_as_handler(
+        im,
+        [&] {
+            run_handler(ev, glue, call);
+            if (im->detach_ev_ctx != nullptr) {
+                tevent_context *owed = im->detach_ev_ctx;
+                im->detach_ev_ctx = nullptr;
+                trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
+            }
+        },
+        removed);
+    if (!freed && im->event_ctx == nullptr) {
         // Not scheduled again: plain memory from now on.
         talloc_set_destructor(im, nullptr);
     }

@@ -13,6 +13,7 @@
 
 #include <new>
 
+#include "lifecycle.hpp"
 #include "signal.hpp"
 #include "threads.hpp"
 
@@ -166,10 +167,12 @@ void detach_events(tevent_context *main_ev, WrapperGlue *glue) {
 
 int wrapper_destructor(tevent_context *wrap_ev) {
     WrapperGlue *glue = wrap_ev->wrapper.glue;
-    if (glue->destroyed && glue->busy) check_double_free(wrap_ev, "tevent_context wrapper double free");
-    glue->destroyed = true;
+    if (glue->busy && glue->destroyed) {
+        check_double_free(wrap_ev, "tevent_context wrapper double free");
+        return -1;
+    }
     // On the use stack (one of its handlers runs): freed by use_pop().
-    if (glue->busy) return -1;
+    if (release_unless_running(glue) != 0) return -1;
 
     tevent_context *main_ev = glue->main_ev;
     if (main_ev == nullptr) return 0;  // its main context went first
