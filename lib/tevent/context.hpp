@@ -32,9 +32,10 @@
 //    thr::context_detach(ev) on teardown/re-initialisation.  threads.cpp owns
 //    ev->threads.  activate() queues what other threads sent with
 //    immediate_schedule().  An immediate that waits in a list of threads.cpp
-//    may use the immediate's prev/next links while im->event_ctx is nullptr
-//    and its cancel_fn is set (immediate_cancel() then calls cancel_fn
-//    instead of unlinking it from a context).
+//    is in state ImState::kForeign, with its cancel_fn set, and may use its
+//    prev/next links (immediate_cancel() then calls cancel_fn instead of
+//    unlinking it from a context); threads.cpp sets it back to kIdle when it
+//    lets go of it.
 //
 //  * Immediates run FIFO, one per iteration; immediate_schedule() appends
 //    (re-scheduling a pending immediate moves it to the end).
@@ -90,6 +91,14 @@ struct TimerHeap {
 };
 
 constexpr size_t kNotQueued = SIZE_MAX;
+
+// Where an immediate is (immediate.cpp, threads.cpp).
+enum class ImState : uint8_t {
+    kIdle,     // not scheduled
+    kQueued,   // in its context's queue
+    kTaken,    // taken off the queue to run: DETACH is owed after the handler
+    kForeign,  // waiting in another thread's hand-over list (cancel_fn set)
+};
 
 }  // namespace tev
 
@@ -151,6 +160,7 @@ struct tevent_immediate {
     // only after the handler (or when the handler schedules it again).
     tevent_context *detach_ev_ctx;
     uint64_t tag;
+    tev::ImState state;
     bool busy;
     bool destroyed;
 };
@@ -330,6 +340,10 @@ tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval 
                         tevent_timer_handler_t handler, void *private_data, const char *handler_name,
                         const char *location);
 void timer_update(tevent_timer *te, struct timeval next_event);
+// Takes a pending timer out of its context without freeing it (context
+// teardown; without the DETACH trace point when its wrapper goes away, as in
+// the reference).  Like fd_disarm().
+void timer_disarm(tevent_timer *te, bool traced = true);
 // The wrapper `glue` goes away: its pending timers leave ev silently (no
 // DETACH trace point, as in the reference) and never run.
 void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue);

@@ -30,6 +30,7 @@ void reset_fields(tevent_immediate *im) {
     im->schedule_location = nullptr;
     im->cancel_fn = nullptr;
     im->additional_data = nullptr;
+    im->state = ImState::kIdle;
 }
 
 }  // namespace
@@ -72,20 +73,20 @@ __attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
         trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
         return;
     }
-    if (__builtin_expect(im->cancel_fn != nullptr && im->event_ctx == nullptr, 0)) {
+    if (__builtin_expect(im->state == ImState::kForeign, 0)) {
         cancel_foreign(im);
         return;
     }
     tevent_context *ev = im->event_ctx;
     if (ev == nullptr) return;
 
-    if (im->handler_name != nullptr && debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
+    if (im->state != ImState::kTaken && im->handler_name != nullptr && debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
         debug(ev, TEVENT_DEBUG_TRACE, "Cancel immediate event %p \"%s\"\n", static_cast<void *>(im),
               im->handler_name);
     }
     if (im->cancel_fn != nullptr) im->cancel_fn(im);
 
-    if (im->busy && im->handler_name == nullptr) {
+    if (im->state == ImState::kTaken) {
         // Taken off the queue to run: DETACH is reported after the handler.
         im->detach_ev_ctx = ev;
     } else {
@@ -125,6 +126,7 @@ void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immedia
 
     trace_immediate(ev, im, TEVENT_EVENT_TRACE_ATTACH);
     ev->immediates.push_back(im);
+    im->state = ImState::kQueued;
     talloc_set_destructor(im, immediate_destructor);
     if (debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
         debug(ev, TEVENT_DEBUG_TRACE, "Schedule immediate event \"%s\": %p\n", handler_name,
@@ -164,7 +166,7 @@ __attribute__((always_inline)) inline int invoke(tevent_immediate *im, bool *rem
     const Call call{im, im->handler, im->private_data, im->handler_name, im->schedule_location};
     WrapperGlue *glue = im->wrapper;
     im->busy = true;
-    im->handler_name = nullptr;  // marks "unqueued to run" for immediate_cancel()
+    im->state = ImState::kTaken;
     cancel(im);
 
     // cancel() above had to see it busy (its destructor stays, so a free

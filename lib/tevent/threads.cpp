@@ -246,6 +246,7 @@ void cancel_waiting(tevent_immediate *im) {
     im->prev = im->next = nullptr;
     im->additional_data = nullptr;
     im->cancel_fn = nullptr;
+    im->state = ImState::kIdle;
 }
 
 int threaded_context_destructor(tevent_threaded_context *tctx) {
@@ -353,6 +354,7 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     im->handler_name = handler_name;
     im->schedule_location = location;
     im->cancel_fn = cancel_waiting;
+    im->state = ImState::kForeign;
     im->additional_data = ct;
     // Kept by immediate_schedule() when activate() queues it.
     im->wrapper = tctx->wrapper;
@@ -448,6 +450,7 @@ void activate(tevent_context *ev) {
             tevent_immediate *next = im->next;
             im->prev = im->next = nullptr;
             im->cancel_fn = nullptr;
+            im->state = ImState::kIdle;
             im->additional_data = nullptr;
             immediate_schedule(im, ev, im->handler, im->private_data, im->handler_name, im->schedule_location);
             im = next;
@@ -522,6 +525,7 @@ void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
         if (im->wrapper != glue) return;
         unlink_waiting_locked(ct, im);
         im->cancel_fn = nullptr;
+        im->state = ImState::kIdle;
         im->additional_data = nullptr;
         im->wrapper = nullptr;
     });
@@ -552,6 +556,7 @@ void context_detach(tevent_context *ev) {
         tevent_immediate *next = im->next;
         im->prev = im->next = nullptr;
         im->cancel_fn = nullptr;
+        im->state = ImState::kIdle;
         im->additional_data = nullptr;
         im = next;
     }

@@ -106,9 +106,7 @@ int timer_destructor(tevent_timer *te) {
     if (ev != nullptr) {
         debug(ev, TEVENT_DEBUG_TRACE, "Destroying timer event %p \"%s\"\n", static_cast<void *>(te),
               te->handler_name);
-        trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
-        ev->timers.erase(te);
-        te->event_ctx = nullptr;
+        timer_disarm(te);
     }
     te->wrapper = nullptr;
     return release_unless_running(te);
@@ -171,6 +169,15 @@ void timer_update(tevent_timer *te, struct timeval next_event) {
     trace_timer(ev, te, TEVENT_EVENT_TRACE_ATTACH);
 }
 
+void timer_disarm(tevent_timer *te, bool traced) {
+    tevent_context *ev = te->event_ctx;
+    if (ev == nullptr) return;
+    if (traced) trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
+    ev->timers.erase(te);
+    te->event_ctx = nullptr;
+    te->wrapper = nullptr;
+}
+
 void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
     // Erasing moves other timers around the heap, possibly into slots
     // already looked at; so scan until a pass finds none of the wrapper's.
@@ -183,9 +190,7 @@ void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
                 i++;
                 continue;
             }
-            heap.erase(te);  // slot i now holds another timer: look again
-            te->event_ctx = nullptr;
-            te->wrapper = nullptr;
+            timer_disarm(te, false);  // slot i now holds another timer: look again
             erased = true;
         }
     }

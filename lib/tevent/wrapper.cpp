@@ -159,6 +159,7 @@ void detach_events(tevent_context *main_ev, WrapperGlue *glue) {
         im->event_ctx = nullptr;
         im->wrapper = nullptr;
         im->cancel_fn = nullptr;
+        im->state = ImState::kIdle;
     });
 
     sig::wrapper_gone(main_ev, glue);
