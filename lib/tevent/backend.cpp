@@ -284,7 +284,7 @@ void backend_dispatch(Backend *b) {
             disable_slot(b, fd, "POLLNVAL (descriptor closed behind the loop's back)");
             continue;
         }
-        quiet_writers(b, fd);
+        if (s->ready & kReadyErr) quiet_writers(b, fd);
     }
 
     uint16_t flags = 0;
@@ -297,35 +297,6 @@ void backend_dispatch(Backend *b) {
     if (b->poller->order == Order::kContextList) ev->fd_events.demote(chosen);
     b->slot(chosen->fd)->chain.demote(chosen);
     if (fd_invoke(chosen, flags, nullptr) != 0) abort(ev, "tevent_common_invoke_fd_handler() failed");
-}
-
-namespace {
-
-int timeout_ms_from(int64_t usec) {
-    if (usec < 0) return -1;
-    // Round up: waking before the deadline only costs another iteration.
-    int64_t ms = (usec + 999) / 1000;
-    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-}
-
-}  // namespace
-
-// Asks the poller for ready descriptors, waiting up to timeout_us.  It
-// first looks without waiting: a wait with a deadline makes the kernel read
-// its clock twice (to set the deadline and its slack) even when a
-// descriptor is ready and nothing sleeps, which a busy loop pays on every
-// iteration.  A look that finds nothing costs a system call of its own, so
-// looks that keep finding nothing are made rarer (backoff.hpp).
-int backend_wait(Backend *b, int64_t timeout_us) {
-    if (timeout_us != 0 && b->look_first.worth_trying()) {
-        int n = b->poller->wait(b, 0);
-        if (n != 0) {
-            if (n > 0) b->look_first.succeeded();
-            return n;
-        }
-        b->look_first.failed();
-    }
-    return b->poller->wait(b, timeout_ms_from(timeout_us));
 }
 
 bool backend_recover(Backend *b) {

@@ -10,6 +10,7 @@
 // how it differs (ordering, fork) in its capabilities below.
 #pragma once
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -113,8 +114,32 @@ inline void backend_check_fork(Backend *b) {
     backend_after_fork(b);
 }
 // Waits up to timeout_us (-1: no limit, 0: only looks) for ready
-// descriptors; their number, or -1 with errno.
-int backend_wait(Backend *b, int64_t timeout_us);
+// descriptors; their number, or -1 with errno.  Inline: once per iteration.
+inline int timeout_ms_from(int64_t usec) {
+    if (usec < 0) return -1;
+    // Round up: waking before the deadline only costs another iteration.
+    int64_t ms = (usec + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+// Asks the poller for ready descriptors, waiting up to timeout_us.  It
+// first looks without waiting: a wait with a deadline makes the kernel read
+// its clock twice (to set the deadline and its slack) even when a
+// descriptor is ready and nothing sleeps, which a busy loop pays on every
+// iteration.  A look that finds nothing costs a system call of its own, so
+// looks that keep finding nothing are made rarer (backoff.hpp).
+inline int backend_wait(Backend *b, int64_t timeout_us) {
+    if (timeout_us != 0 && b->look_first.worth_trying()) {
+        int n = b->poller->wait(b, 0);
+        if (n != 0) {
+            if (n > 0) b->look_first.succeeded();
+            return n;
+        }
+        b->look_first.failed();
+    }
+    return b->poller->wait(b, timeout_ms_from(timeout_us));
+}
+
 // After a failed wait: true when the backend moved to its fallback poller
 // (the iteration is over), false when there is none.
 bool backend_recover(Backend *b);

@@ -528,8 +528,8 @@ static void test_nine_events_take_turns(void **state)
 	/* Readable too (nobody drains): all nine. */
 	tt_write_byte(s[1]);
 	int from = log.n;
-	/* The round of six in progress may end first: skip to a fresh start,
-	 * which is when every writer ran as often as the others. */
+	/* The first phase stopped on a round boundary (every writer ran as
+	 * often as the others), so rounds of nine start at once. */
 	tt_loop_until_count(ev, &log.n, from + 9 * TURN_ROUNDS);
 	assert_rounds(&log, from, (1u << TURNS) - 1, TURN_ROUNDS);
 	for (int i = 0; i < TURNS; i++) {
