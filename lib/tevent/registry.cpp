@@ -73,7 +73,8 @@ void ensure_builtins_locked() {
 bool register_backend(const char *name, const tevent_ops *ops) {
     if (name == nullptr || ops == nullptr) return false;
     Locked lock;
-    ensure_builtins_locked();
+    // The built-ins come later, on first use, as in the reference: a
+    // backend a program registers first stays last in tevent_backend_list().
     return register_locked(name, ops);
 }
 

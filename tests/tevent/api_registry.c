@@ -64,26 +64,41 @@ static void test_registry_chunks(void **state)
 	struct entries e = report_entries();
 	assert_int_equal(e.count, 0);
 
+	/* A program's own backend registered first: one chunk; the built-ins
+	 * follow on first use, so it stays last in the list. */
+	assert_true(tevent_register_backend("nop", &nop_ops));
+	assert_int_equal(report_entries().count, 1);
+
 	struct tevent_context *ev = tevent_context_init(NULL);
 	assert_non_null(ev);
 	e = report_entries();
-	assert_int_equal(e.count, 4);
-	assert_int_equal(e.top_level, 4);
+	assert_int_equal(e.count, 5);
+	assert_int_equal(e.top_level, 5);
 	assert_int_equal(e.wrong_size, 0);
+
+	const char **list = tevent_backend_list(NULL);
+	assert_non_null(list);
+	const char *expect[] = {"standard", "epoll", "poll_mt", "poll", "nop", NULL};
+	for (int i = 0; expect[i] != NULL; i++) {
+		assert_non_null(list[i]);
+		assert_string_equal(list[i], expect[i]);
+	}
+	assert_null(list[5]);
+	talloc_free(list);
 
 	/* Once per process, however many contexts come and go. */
 	talloc_free(ev);
 	ev = tevent_context_init_byname(NULL, "poll");
 	assert_non_null(ev);
 	talloc_free(ev);
-	assert_int_equal(report_entries().count, 4);
+	assert_int_equal(report_entries().count, 5);
 
-	/* One more per backend registered; a name registered again is not. */
+	/* One more per name registered; a name registered again is not. */
 	assert_true(tevent_register_backend("nop", &nop_ops));
-	assert_true(tevent_register_backend("nop", &nop_ops));
+	assert_true(tevent_register_backend("nop2", &nop_ops));
 	e = report_entries();
-	assert_int_equal(e.count, 5);
-	assert_int_equal(e.top_level, 5);
+	assert_int_equal(e.count, 6);
+	assert_int_equal(e.top_level, 6);
 	assert_int_equal(e.wrong_size, 0);
 
 	talloc_disable_null_tracking();
