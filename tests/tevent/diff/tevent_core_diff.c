@@ -965,27 +965,25 @@ static const struct by_release shared_fd_by_release = {
 	"  flags after hang-up: reader=1 reader2=0\n",
 };
 
-/* The same before "standard" falls back to poll; poll agrees after. */
+/* The same before "standard" falls back to poll; after it, both releases
+ * serve the events in turn, in the context's order. */
+#define FALLBACK_ON_POLL                                   \
+	"  poll 0: ret=0 ran=[ fd:file(R)]\n"              \
+	"  poll 1: ret=0 ran=[ fd:b(R)]\n"                 \
+	"  poll 2: ret=0 ran=[ fd:a(R)]\n"                 \
+	"  poll 3: ret=0 ran=[ fd:b(R)]\n"                 \
+	"  poll 4: ret=0 ran=[ fd:a(R)]\n"
+
 static const struct by_release fallback_by_release = {
 	section_fallback,
 	/* 0.14.1 */
 	"  epoll 0: ret=0 ran=[ fd:a(R)]\n"
 	"  epoll 1: ret=0 ran=[ fd:a(R)]\n"
-	"  epoll 2: ret=0 ran=[ fd:a(R)]\n"
-	"  poll 0: ret=0 ran=[ fd:file(R)]\n"
-	"  poll 1: ret=0 ran=[ fd:b(R)]\n"
-	"  poll 2: ret=0 ran=[ fd:a(R)]\n"
-	"  poll 3: ret=0 ran=[ fd:b(R)]\n"
-	"  poll 4: ret=0 ran=[ fd:a(R)]\n",
+	"  epoll 2: ret=0 ran=[ fd:a(R)]\n" FALLBACK_ON_POLL,
 	/* 0.17 */
 	"  epoll 0: ret=0 ran=[ fd:a(R)]\n"
 	"  epoll 1: ret=0 ran=[ fd:b(R)]\n"
-	"  epoll 2: ret=0 ran=[ fd:a(R)]\n"
-	"  poll 0: ret=0 ran=[ fd:file(R)]\n"
-	"  poll 1: ret=0 ran=[ fd:b(R)]\n"
-	"  poll 2: ret=0 ran=[ fd:a(R)]\n"
-	"  poll 3: ret=0 ran=[ fd:b(R)]\n"
-	"  poll 4: ret=0 ran=[ fd:a(R)]\n",
+	"  epoll 2: ret=0 ran=[ fd:a(R)]\n" FALLBACK_ON_POLL,
 };
 
 static const struct by_release late_joiners_by_release = {
