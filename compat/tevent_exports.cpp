@@ -6,7 +6,7 @@
 // The public API goes through the context's tevent_ops (a custom backend
 // may replace any of them); the tevent_common_* functions are the built-in
 // implementations themselves.
-#include "tevent.h"
+#include "tevent_export.hpp"
 
 #include <errno.h>
 
@@ -15,7 +15,6 @@
 #include "tevent/timeval.hpp"
 #include "tevent/trace.hpp"
 
-#define TEVENT_API extern "C" __attribute__((visibility("default")))
 
 using namespace tev;
 
@@ -245,7 +244,7 @@ TEVENT_API void tevent_loop_allow_nesting(struct tevent_context *ev) {
         tev::abort(ev, "tevent_loop_allow_nesting() on wrapper");
         return;
     }
-    if (ev->wrapper.list != nullptr) {
+    if (!ev->wrapper.list.empty()) {
         tev::abort(ev, "tevent_loop_allow_nesting() with wrapper");
         return;
     }

@@ -1,13 +1,12 @@
 // The C ABI of signal events: thin extern "C" entry points over
 // lib/tevent/signal.cpp.
-#include "tevent.h"
+#include "tevent_export.hpp"
 
 #include <errno.h>
 
 #include "tevent/context.hpp"
 #include "tevent/signal.hpp"
 
-#define TEVENT_API extern "C" __attribute__((visibility("default")))
 
 TEVENT_API struct tevent_signal *_tevent_add_signal(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int signum,
                                                     int sa_flags, tevent_signal_handler_t handler,

@@ -1,11 +1,10 @@
 // The C ABI of cross-thread immediates: thin extern "C" entry points over
 // lib/tevent/threads.cpp.
-#include "tevent.h"
+#include "tevent_export.hpp"
 
 #include "tevent/context.hpp"
 #include "tevent/threads.hpp"
 
-#define TEVENT_API extern "C" __attribute__((visibility("default")))
 
 TEVENT_API struct tevent_threaded_context *tevent_threaded_context_create(TALLOC_CTX *mem_ctx,
                                                                           struct tevent_context *ev) {

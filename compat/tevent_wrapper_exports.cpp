@@ -1,11 +1,10 @@
 // The C ABI of wrapper contexts: thin extern "C" entry points over
 // lib/tevent/wrapper.cpp.
 #define TEVENT_DEPRECATED 1  // struct tevent_wrapper_ops and these functions
-#include "tevent.h"
+#include "tevent_export.hpp"
 
 #include "tevent/wrapper.hpp"
 
-#define TEVENT_API extern "C" __attribute__((visibility("default")))
 
 TEVENT_API struct tevent_context *_tevent_context_wrapper_create(struct tevent_context *main_ev, TALLOC_CTX *mem_ctx,
                                                                  const struct tevent_wrapper_ops *ops, void *pstate,

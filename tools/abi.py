@@ -40,9 +40,9 @@ LIBS = {
     'tevent': {
         'prefix': 'TEVENT_',
         'soname': 'libtevent.so.0',
-        # the public header, then (when present) declarations of the exported
-        # functions that upstream keeps in headers it does not install
-        'headers': ['compat/tevent.h', '?compat/tevent_internal.h', '?tools/abi_tevent_extra.h'],
+        # the public header, then declarations of the exported functions that
+        # upstream keeps in headers it does not install
+        'headers': ['compat/tevent.h', 'compat/tevent_internal.h'],
         'defines': ['TEVENT_DEPRECATED'],
         'needed': ['libtalloc.so.2', 'libc.so.6'],
         # upstream's own build links the loader for __tls_get_addr

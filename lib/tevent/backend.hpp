@@ -5,16 +5,17 @@
 // Per context the core keeps a table indexed by descriptor number.  Each
 // slot chains the fd events on that descriptor and remembers what the
 // kernel was asked to watch (the union of their flags).  The poller reports
-// readiness into the slots; the core then picks the handler to run.
+// readiness into the slots; the core then picks the handler to run.  The
+// core knows no poller by name: a poller owns its kernel state and states
+// how it differs (ordering, fork) in its capabilities below.
 #pragma once
 
+#include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "backoff.hpp"
 #include "context.hpp"
-
-struct pollfd;
 
 namespace tev {
 
@@ -26,23 +27,43 @@ enum Ready : uint8_t {
     kReadyNval = 8,  // the descriptor is not open (poll() says so)
 };
 
+// The fd events on one descriptor, in the poller's serving order
+// (Poller::order).
+using FdChain = IList<tevent_fd, &tevent_fd::fd_prev, &tevent_fd::fd_next>;
+
 struct FdSlot {
-    tevent_fd *head;  // in dispatch order; see Backend::chain_*
-    tevent_fd *tail;
-    uint16_t watching;   // TEVENT_FD_* flags the kernel is watching for
-    bool in_kernel;      // epoll: added to the epoll set
-    uint8_t ready;       // Ready bits from the last wait, during dispatch
-    int32_t poll_index;  // poll: index into Backend::pfds, -1 if none
+    FdChain chain;
+    uint16_t watching;    // TEVENT_FD_* flags the kernel is watching for
+    uint8_t ready;        // Ready bits from the last wait, during dispatch
+    int32_t poller_slot;  // the poller's own per-descriptor datum; -1: none
 };
 
 struct Backend;
 
+// How a poller serves several ready events, as upstream's backend of the
+// same kind does (0.17, "multiplex"): either way the event that ran moves
+// behind the other events on its descriptor, so each of them gets its turn.
+enum class Order : uint8_t {
+    // Several ready descriptors per wait, served in the context's list of
+    // fd events (newest first); the event that ran also moves to the end of
+    // that list.  A descriptor's chain follows the list's order.
+    kContextList,
+    // One ready descriptor per wait (the kernel rotates descriptors); its
+    // events are chained oldest first.
+    kPerDescriptor,
+};
+
 struct Poller {
     const char *name;
-    int (*open)(Backend *b);   // 0 or an errno value
+    Order order;
+    // The kernel state is shared with the parent after fork(): the child
+    // must build its own.
+    bool shared_across_fork;
+    int (*open)(Backend *b);  // sets b->poller_state; 0 or an errno value
     void (*close)(Backend *b);
     // Brings the kernel in line with slot.watching for descriptor fd.
-    // 0 or an errno value (EBADF: the descriptor was closed behind our back).
+    // 0 or an errno value (EBADF: the descriptor was closed behind our
+    // back; ENOMEM: nothing changed).
     int (*update)(Backend *b, int fd, FdSlot *slot);
     // Sleeps up to timeout_ms (-1: no limit).  Ready descriptors get their
     // slot's `ready` bits set and are listed in b->ready_fds.  Returns the
@@ -56,8 +77,9 @@ extern const Poller kPollPoller;
 struct Backend {
     tevent_context *ev;
     const Poller *poller;
-    bool fallback_to_poll;  // "standard": switch to poll() when epoll fails
-    pid_t pid;              // process that opened the kernel state
+    void *poller_state;       // owned by the poller (open/close)
+    const Poller *fallback;   // "standard": used when the poller fails; or nullptr
+    pid_t pid;                // process that opened the kernel state
 
     FdSlot *slots;  // malloc()ed, indexed by descriptor
     size_t nslots;
@@ -71,14 +93,6 @@ struct Backend {
     size_t nready;
     size_t ready_cap;
 
-    // epoll
-    int epfd;
-
-    // poll
-    struct pollfd *pfds;
-    size_t npfds;
-    size_t pfds_cap;
-
     FdSlot *slot(int fd) { return (fd >= 0 && static_cast<size_t>(fd) < nslots) ? &slots[fd] : nullptr; }
     bool reserve_slot(int fd);
     bool reserve_ready(size_t n);
@@ -88,6 +102,51 @@ struct Backend {
 bool backend_fd_attach(Backend *b, tevent_fd *fde);  // false: out of memory
 void backend_fd_detach(Backend *b, tevent_fd *fde);
 void backend_fd_update(Backend *b, tevent_fd *fde);  // its flags changed
+
+// For the phases of one iteration (loop.cpp).
+// After fork(): new kernel state for the child where the parent's is shared.
+void backend_after_fork(Backend *b);
+// Runs on every iteration and before every change: one load and compare
+// while the process has not forked (the cache is 0 in a child until
+// someone asks again).
+inline void backend_check_fork(Backend *b) {
+    if (__builtin_expect(b->pid == g_cached_pid.load(std::memory_order_relaxed), 1)) return;
+    backend_after_fork(b);
+}
+// Waits up to timeout_us (-1: no limit, 0: only looks) for ready
+// descriptors; their number, or -1 with errno.  Inline: once per iteration.
+inline int timeout_ms_from(int64_t usec) {
+    if (usec < 0) return -1;
+    // Round up: waking before the deadline only costs another iteration.
+    int64_t ms = (usec + 999) / 1000;
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+// Asks the poller for ready descriptors, waiting up to timeout_us.  It
+// first looks without waiting: a wait with a deadline makes the kernel read
+// its clock twice (to set the deadline and its slack) even when a
+// descriptor is ready and nothing sleeps, which a busy loop pays on every
+// iteration.  A look that finds nothing costs a system call of its own, so
+// looks that keep finding nothing are made rarer (backoff.hpp).
+inline int backend_wait(Backend *b, int64_t timeout_us) {
+    if (timeout_us != 0 && b->look_first.worth_trying()) {
+        int n = b->poller->wait(b, 0);
+        if (n != 0) {
+            if (n > 0) b->look_first.succeeded();
+            return n;
+        }
+        b->look_first.failed();
+    }
+    return b->poller->wait(b, timeout_ms_from(timeout_us));
+}
+
+// After a failed wait: true when the backend moved to its fallback poller
+// (the iteration is over), false when there is none.
+bool backend_recover(Backend *b);
+// Runs one fd handler for what the last wait reported.
+void backend_dispatch(Backend *b);
+// The ops' loop_once of the built-in backends (loop.cpp).
+int builtin_loop_once(tevent_context *ev, const char *location);
 
 // Releases the backend's kernel state and tables (events must be detached).
 void backend_close(tevent_context *ev);

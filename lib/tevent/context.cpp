@@ -87,12 +87,7 @@ int context_destructor(tevent_context *ev) {
     // order: fds, timers, immediates, signals.  A later free of an fd event
     // still runs its close function, with a NULL context.
     while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
-    while (tevent_timer *te = ev->timers.top()) {
-        trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
-        ev->timers.erase(te);
-        te->event_ctx = nullptr;
-        te->wrapper = nullptr;
-    }
+    while (tevent_timer *te = ev->timers.top()) timer_disarm(te);
     while (tevent_immediate *im = ev->immediates.head) immediate_cancel(im);
     if (ev->signals != nullptr) sig::context_detach(ev);
 

@@ -11,6 +11,7 @@
 
 #include "backend.hpp"
 #include "context.hpp"
+#include "lifecycle.hpp"
 #include "wrapper.hpp"
 
 namespace tev {
@@ -63,11 +64,7 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
 }
 
 int fd_destructor(tevent_fd *fde) {
-    if (fde->destroyed) {
-        check_double_free(fde, "tevent_fd double free");
-        // Still inside its handler: fd_invoke() releases the memory.
-        return -1;
-    }
+    if (freed_again(fde, "tevent_fd double free")) return -1;
     tevent_context *ev = fde->event_ctx;
     if (ev != nullptr) unlink_from_context(ev, fde);
 
@@ -79,14 +76,7 @@ int fd_destructor(tevent_fd *fde) {
     }
     fde->event_ctx = nullptr;
     fde->wrapper = nullptr;
-
-    if (fde->busy) {
-        // Freed from its own handler (or with its parent): the handler's
-        // caller still uses the memory; it is released after the handler.
-        fde->destroyed = true;
-        return -1;
-    }
-    return 0;
+    return release_unless_running(fde);
 }
 
 uint16_t fd_get_flags(tevent_fd *fde) { return fde->flags; }
@@ -125,15 +115,8 @@ int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {
         void trace(tevent_context *main_ev) const { trace_fd(main_ev, fde, TEVENT_EVENT_TRACE_BEFORE_HANDLER); }
         void operator()(tevent_context *handler_ev) const { fde->handler(handler_ev, fde, flags, fde->private_data); }
     };
-    fde->busy = true;
-    run_handler(ev, fde->wrapper, Call{fde, flags});
-    fde->busy = false;
-
-    if (fde->destroyed) {
-        talloc_set_destructor(fde, nullptr);
-        talloc_free(fde);
-        if (removed != nullptr) *removed = true;
-    }
+    WrapperGlue *glue = fde->wrapper;
+    run_as_handler(fde, [&] { run_handler(ev, glue, Call{fde, flags}); }, removed);
     return 0;
 }
 

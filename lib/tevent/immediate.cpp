@@ -6,21 +6,18 @@
 #include <new>
 
 #include "context.hpp"
+#include "lifecycle.hpp"
 #include "wrapper.hpp"
 
 namespace tev {
 namespace {
 
 int immediate_destructor(tevent_immediate *im) {
-    if (im->destroyed) {
-        check_double_free(im, "tevent_immediate double free");
-        return -1;
-    }
+    if (freed_again(im, "tevent_immediate double free")) return -1;
     immediate_cancel(im);
-    im->destroyed = true;
     // Freed from its own handler (typically with the request that owns
     // it): immediate_invoke() releases the memory when the handler returns.
-    return im->busy ? -1 : 0;
+    return release_unless_running(im);
 }
 
 // Forgets the scheduling; what identifies the immediate itself stays.
@@ -33,6 +30,7 @@ void reset_fields(tevent_immediate *im) {
     im->schedule_location = nullptr;
     im->cancel_fn = nullptr;
     im->additional_data = nullptr;
+    im->state = ImState::kIdle;
 }
 
 }  // namespace
@@ -75,20 +73,20 @@ __attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
         trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
         return;
     }
-    if (__builtin_expect(im->cancel_fn != nullptr && im->event_ctx == nullptr, 0)) {
+    if (__builtin_expect(im->state == ImState::kForeign, 0)) {
         cancel_foreign(im);
         return;
     }
     tevent_context *ev = im->event_ctx;
     if (ev == nullptr) return;
 
-    if (im->handler_name != nullptr && debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
+    if (im->state != ImState::kTaken && im->handler_name != nullptr && debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
         debug(ev, TEVENT_DEBUG_TRACE, "Cancel immediate event %p \"%s\"\n", static_cast<void *>(im),
               im->handler_name);
     }
     if (im->cancel_fn != nullptr) im->cancel_fn(im);
 
-    if (im->busy && im->handler_name == nullptr) {
+    if (im->state == ImState::kTaken) {
         // Taken off the queue to run: DETACH is reported after the handler.
         im->detach_ev_ctx = ev;
     } else {
@@ -128,6 +126,7 @@ void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immedia
 
     trace_immediate(ev, im, TEVENT_EVENT_TRACE_ATTACH);
     ev->immediates.push_back(im);
+    im->state = ImState::kQueued;
     talloc_set_destructor(im, immediate_destructor);
     if (debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
         debug(ev, TEVENT_DEBUG_TRACE, "Schedule immediate event \"%s\": %p\n", handler_name,
@@ -167,22 +166,24 @@ __attribute__((always_inline)) inline int invoke(tevent_immediate *im, bool *rem
     const Call call{im, im->handler, im->private_data, im->handler_name, im->schedule_location};
     WrapperGlue *glue = im->wrapper;
     im->busy = true;
-    im->handler_name = nullptr;  // marks "unqueued to run" for immediate_cancel()
+    im->state = ImState::kTaken;
     cancel(im);
 
-    run_handler(ev, glue, call);
+    // cancel() above had to see it busy (its destructor stays, so a free
+    // from the handler is deferred); run_as_handler() marks it busy again.
     im->busy = false;
-
-    if (im->detach_ev_ctx != nullptr) {
-        tevent_context *owed = im->detach_ev_ctx;
-        im->detach_ev_ctx = nullptr;
-        trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
-    }
-    if (im->destroyed) {
-        talloc_set_destructor(im, nullptr);
-        talloc_free(im);
-        if (removed != nullptr) *removed = true;
-    } else if (im->event_ctx == nullptr) {
+    bool freed = run_as_handler(
+        im,
+        [&] {
+            run_handler(ev, glue, call);
+            if (im->detach_ev_ctx != nullptr) {
+                tevent_context *owed = im->detach_ev_ctx;
+                im->detach_ev_ctx = nullptr;
+                trace_immediate(owed, im, TEVENT_EVENT_TRACE_DETACH);
+            }
+        },
+        removed);
+    if (!freed && im->event_ctx == nullptr) {
         // Not scheduled again: plain memory from now on.
         talloc_set_destructor(im, nullptr);
     }

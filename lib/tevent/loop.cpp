@@ -1,13 +1,102 @@
-// The backend-independent part of the loop: nesting rules and hooks, trace
-// points around each iteration, tevent_loop_wait / tevent_loop_until.
+// The loop: the phases of one iteration of a built-in backend
+// (builtin_loop_once, read it first), nesting rules and hooks, trace points
+// around each iteration, tevent_loop_wait / tevent_loop_until.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "context.hpp"
-#include "req.hpp"
+#include "backend.hpp"
+#include "call_depth.hpp"
+#include "signal.hpp"
+#include "threads.hpp"
 
 namespace tev {
+
+namespace {
+
+// Step 5 of an iteration: waits for descriptors up to timeout_us.  Other
+// threads only poke a loop that announced its sleep (threads.cpp,
+// "Sleeping and waking"), after a short spin when they are talkative.  Work
+// found then ends the wait at once, as a poke would have: the descriptors
+// are still looked at, without blocking, so that a steady stream of
+// messages cannot starve them; unless the wakeup descriptor is the only one
+// (it would only be drained).  Returns what backend_wait() returns, and in
+// *work_arrived whether other threads' work ended the wait.
+int wait_for_descriptors(tevent_context *ev, Backend *b, int64_t timeout_us, bool *work_arrived) {
+    trace_point(ev, TEVENT_TRACE_BEFORE_WAIT);
+    bool announced = ev->threads != nullptr && timeout_us != 0;
+    *work_arrived = announced && thr::wait_begin(ev, &timeout_us);
+    int n = 0;
+    if (!*work_arrived || user_fd_count(ev) != 0) n = backend_wait(b, *work_arrived ? 0 : timeout_us);
+    int err = n < 0 ? errno : 0;
+    if (announced) thr::wait_end(ev);
+    trace_point(ev, TEVENT_TRACE_AFTER_WAIT);
+    errno = err;
+    return n;
+}
+
+// A wait that failed: interrupted by a signal (delivered now), or the
+// poller broke (the backend falls back to poll() where it may).
+int wait_failed(tevent_context *ev, Backend *b, int err) {
+    if (err == EINTR) {
+        b->nready = 0;
+        if (ev->signals != nullptr) sig::check(ev);
+        return 0;
+    }
+    if (backend_recover(b)) return 0;
+    debug(ev, TEVENT_DEBUG_FATAL, "%s: wait failed: %s\n", b->poller->name, strerror(err));
+    errno = err;
+    return -1;
+}
+
+}  // namespace
+
+// One iteration of a context with a built-in backend, phase by phase (as
+// libuv's uv_run): the first phase that runs a handler ends the iteration,
+// so exactly one handler runs, or none when nothing was due.
+int builtin_loop_once(tevent_context *ev, const char *) {
+    Backend *b = ev->backend;
+    if (b == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    backend_check_fork(b);
+
+    // 1. Signals caught since the last iteration.
+    if (ev->signals != nullptr && sig::check(ev) != 0) return 0;
+    // 2. Immediates other threads sent join the queue.
+    if (ev->threads != nullptr) thr::activate(ev);
+    // 3. One immediate.
+    if (!ev->immediates.empty() && immediate_loop_one(ev)) return 0;
+    // 4. One due timer; otherwise the time until the next one.
+    TimerStep step = timer_step(ev);
+    if (step.ran) return 0;
+    // Polling mode (tevent_context_set_wait_timeout(ev, 0)): nothing may
+    // be waited for.
+    bool polling = step.timeout_us == 0 && ev->timers.top() == nullptr;
+
+    // 5. Wait for descriptors.
+    bool work_arrived = false;
+    int n = wait_for_descriptors(ev, b, step.timeout_us, &work_arrived);
+    if (n < 0) return wait_failed(ev, b, errno);
+    if (n == 0) {
+        b->nready = 0;
+        // Woken by other threads: their work runs in the next iteration.
+        if (work_arrived) return 0;
+        if (polling) {
+            errno = EAGAIN;
+            return -1;
+        }
+        // 6a. Woken by the deadline: the timer that is now due.
+        timer_step(ev);
+        return 0;
+    }
+    // 6b. One fd handler.
+    backend_dispatch(b);
+    return 0;
+}
+
 namespace {
 
 void abort_nesting(tevent_context *ev, const char *location) {

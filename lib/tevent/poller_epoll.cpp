@@ -3,6 +3,7 @@
 // the reference: the dispatch core runs one handler per iteration anyway,
 // and level-triggered epoll rotates ready descriptors by itself.
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -10,6 +11,15 @@
 
 namespace tev {
 namespace {
+
+// FdSlot::poller_slot: kInSet once the descriptor is in the epoll set.
+constexpr int32_t kInSet = 0;
+
+struct EpollState {
+    int epfd;
+};
+
+int &epfd_of(Backend *b) { return static_cast<EpollState *>(b->poller_state)->epfd; }
 
 uint32_t epoll_mask(uint16_t watching) {
     uint32_t m = 0;
@@ -21,47 +31,59 @@ uint32_t epoll_mask(uint16_t watching) {
 }
 
 int epoll_open(Backend *b) {
-    b->epfd = epoll_create1(EPOLL_CLOEXEC);
-    return b->epfd < 0 ? errno : 0;
+    auto *st = static_cast<EpollState *>(malloc(sizeof(EpollState)));
+    if (st == nullptr) return ENOMEM;
+    st->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (st->epfd < 0) {
+        int err = errno;
+        free(st);
+        return err;
+    }
+    b->poller_state = st;
+    return 0;
 }
 
 void epoll_close(Backend *b) {
-    if (b->epfd >= 0) close(b->epfd);
-    b->epfd = -1;
+    if (b->poller_state == nullptr) return;
+    close(epfd_of(b));
+    free(b->poller_state);
+    b->poller_state = nullptr;
 }
 
 int epoll_update(Backend *b, int fd, FdSlot *slot) {
+    int epfd = epfd_of(b);
+    bool in_set = slot->poller_slot == kInSet;
     if (slot->watching == 0) {
-        if (slot->in_kernel) {
+        if (in_set) {
             struct epoll_event unused = {};
             // ENOENT/EBADF: the kernel forgot it already (closed descriptor).
-            epoll_ctl(b->epfd, EPOLL_CTL_DEL, fd, &unused);
-            slot->in_kernel = false;
+            epoll_ctl(epfd, EPOLL_CTL_DEL, fd, &unused);
+            slot->poller_slot = -1;
         }
         return 0;
     }
     struct epoll_event e = {};
     e.events = epoll_mask(slot->watching);
     e.data.fd = fd;
-    int op = slot->in_kernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    int ret = epoll_ctl(b->epfd, op, fd, &e);
+    int op = in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    int ret = epoll_ctl(epfd, op, fd, &e);
     if (ret != 0 && op == EPOLL_CTL_MOD && errno == ENOENT) {
         // Closed and reopened under the same number since it was added.
-        ret = epoll_ctl(b->epfd, EPOLL_CTL_ADD, fd, &e);
+        ret = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e);
     } else if (ret != 0 && op == EPOLL_CTL_ADD && errno == EEXIST) {
-        ret = epoll_ctl(b->epfd, EPOLL_CTL_MOD, fd, &e);
+        ret = epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &e);
     }
     if (ret != 0) {
-        slot->in_kernel = false;
+        slot->poller_slot = -1;
         return errno;
     }
-    slot->in_kernel = true;
+    slot->poller_slot = kInSet;
     return 0;
 }
 
 int epoll_wait_ready(Backend *b, int timeout_ms) {
     struct epoll_event e;
-    int n = epoll_wait(b->epfd, &e, 1, timeout_ms);
+    int n = epoll_wait(epfd_of(b), &e, 1, timeout_ms);
     if (n <= 0) return n;
     int fd = e.data.fd;
     FdSlot *slot = b->slot(fd);
@@ -82,6 +104,8 @@ int epoll_wait_ready(Backend *b, int timeout_ms) {
 
 const Poller kEpollPoller = {
     .name = "epoll",
+    .order = Order::kPerDescriptor,
+    .shared_across_fork = true,
     .open = epoll_open,
     .close = epoll_close,
     .update = epoll_update,

@@ -17,55 +17,72 @@ short poll_mask(uint16_t watching) {
     return m;
 }
 
-int poll_open(Backend *) { return 0; }
+// The pollfd array poll() is given; FdSlot::poller_slot is the index of a
+// descriptor's entry.
+struct PollState {
+    struct pollfd *pfds;  // malloc()ed
+    size_t npfds;
+    size_t pfds_cap;
+};
+
+PollState &state_of(Backend *b) { return *static_cast<PollState *>(b->poller_state); }
+
+int poll_open(Backend *b) {
+    auto *st = static_cast<PollState *>(calloc(1, sizeof(PollState)));
+    if (st == nullptr) return ENOMEM;
+    b->poller_state = st;
+    return 0;
+}
 
 void poll_close(Backend *b) {
-    free(b->pfds);
-    b->pfds = nullptr;
-    b->npfds = b->pfds_cap = 0;
-    for (size_t i = 0; i < b->nslots; i++) b->slots[i].poll_index = -1;
+    if (b->poller_state == nullptr) return;
+    free(state_of(b).pfds);
+    free(b->poller_state);
+    b->poller_state = nullptr;
 }
 
 int poll_update(Backend *b, int fd, FdSlot *slot) {
+    PollState &st = state_of(b);
     if (slot->watching == 0) {
-        int32_t i = slot->poll_index;
+        int32_t i = slot->poller_slot;
         if (i < 0) return 0;
-        slot->poll_index = -1;
-        size_t last = b->npfds - 1;
+        slot->poller_slot = -1;
+        size_t last = st.npfds - 1;
         if (static_cast<size_t>(i) != last) {
-            b->pfds[i] = b->pfds[last];
-            b->slots[b->pfds[i].fd].poll_index = i;
+            st.pfds[i] = st.pfds[last];
+            b->slots[st.pfds[i].fd].poller_slot = i;
         }
-        b->npfds = last;
+        st.npfds = last;
         return 0;
     }
-    if (slot->poll_index < 0) {
-        if (b->npfds == b->pfds_cap) {
-            size_t cap = b->pfds_cap == 0 ? 16 : b->pfds_cap * 2;
-            auto *grown = static_cast<struct pollfd *>(realloc(b->pfds, cap * sizeof(struct pollfd)));
+    if (slot->poller_slot < 0) {
+        if (st.npfds == st.pfds_cap) {
+            size_t cap = st.pfds_cap == 0 ? 16 : st.pfds_cap * 2;
+            auto *grown = static_cast<struct pollfd *>(realloc(st.pfds, cap * sizeof(struct pollfd)));
             if (grown == nullptr) return ENOMEM;
-            b->pfds = grown;
-            b->pfds_cap = cap;
+            st.pfds = grown;
+            st.pfds_cap = cap;
         }
-        slot->poll_index = static_cast<int32_t>(b->npfds++);
-        b->pfds[slot->poll_index].fd = fd;
+        slot->poller_slot = static_cast<int32_t>(st.npfds++);
+        st.pfds[slot->poller_slot].fd = fd;
     }
-    struct pollfd &p = b->pfds[slot->poll_index];
+    struct pollfd &p = st.pfds[slot->poller_slot];
     p.events = poll_mask(slot->watching);
     p.revents = 0;
     return 0;
 }
 
 int poll_wait_ready(Backend *b, int timeout_ms) {
-    int n = poll(b->pfds, b->npfds, timeout_ms);
+    PollState &st = state_of(b);
+    int n = poll(st.pfds, st.npfds, timeout_ms);
     if (n <= 0) return n;
     if (!b->reserve_ready(static_cast<size_t>(n))) {
         errno = ENOMEM;
         return -1;
     }
     size_t found = 0;
-    for (size_t i = 0; i < b->npfds && found < static_cast<size_t>(n); i++) {
-        const struct pollfd &p = b->pfds[i];
+    for (size_t i = 0; i < st.npfds && found < static_cast<size_t>(n); i++) {
+        const struct pollfd &p = st.pfds[i];
         if (p.revents == 0) continue;
         FdSlot &slot = b->slots[p.fd];
         uint8_t ready = 0;
@@ -86,6 +103,8 @@ int poll_wait_ready(Backend *b, int timeout_ms) {
 
 const Poller kPollPoller = {
     .name = "poll",
+    .order = Order::kContextList,
+    .shared_across_fork = false,
     .open = poll_open,
     .close = poll_close,
     .update = poll_update,

@@ -68,11 +68,11 @@ tevent_req_profile *profile_create(TALLOC_CTX *mem_ctx) {
 bool req_set_profile(tevent_req *req) {
     if (req == nullptr) return false;
     if (req->profile != nullptr) {
-        req_error(req, EINVAL, TEVR_LOCATION);
+        req_error(req, EINVAL, TEV_LOCATION);
         return false;
     }
     tevent_req_profile *p = profile_create(req);
-    if (req_nomem(p, req, TEVR_LOCATION)) return false;
+    if (req_nomem(p, req, TEV_LOCATION)) return false;
     p->req_name = talloc_get_name(req->data);
     p->start_location = req->create_location;
     p->start_time = tevent_timeval_current();

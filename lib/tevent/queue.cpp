@@ -40,7 +40,7 @@ void noop_trigger(tevent_req *, void *) {}
 
 void schedule_head(tevent_queue *q) {
     _tevent_schedule_immediate(q->immediate, q->head->ev, queue_immediate_trigger, q, "tevent_queue_immediate_trigger",
-                               TEVR_LOCATION);
+                               TEV_LOCATION);
 }
 
 void run_head(tevent_queue *q, tevent_context *ev) {
@@ -114,7 +114,7 @@ tevent_queue *queue_create(TALLOC_CTX *mem_ctx, const char *name, const char *lo
         talloc_free(q);
         return nullptr;
     }
-    q->immediate = _tevent_create_immediate(q, TEVR_LOCATION);
+    q->immediate = _tevent_create_immediate(q, TEV_LOCATION);
     if (q->immediate == nullptr) {
         talloc_free(q);
         return nullptr;
@@ -221,17 +221,17 @@ struct tevent_queue_wait_state {
     char unused;  // only the talloc name is visible
 };
 
-void queue_wait_trigger(tevent_req *req, void *) { req_done(req, TEVR_LOCATION); }
+void queue_wait_trigger(tevent_req *req, void *) { req_done(req, TEV_LOCATION); }
 
 }  // namespace
 
 tevent_req *queue_wait_send(TALLOC_CTX *mem_ctx, tevent_context *ev, tevent_queue *queue) {
     tevent_queue_wait_state *state;
     tevent_req *req = req_create(mem_ctx, &state, sizeof(*state), "struct tevent_queue_wait_state",
-                                 "tevent_queue_wait_send", TEVR_LOCATION);
+                                 "tevent_queue_wait_send", TEV_LOCATION);
     if (req == nullptr) return nullptr;
     if (queue_add(queue, ev, req, queue_wait_trigger, "tevent_queue_wait_trigger", nullptr, false) == nullptr) {
-        req_oom(req, TEVR_LOCATION);
+        req_oom(req, TEV_LOCATION);
         return req_post(req, ev);
     }
     return req;

@@ -61,7 +61,7 @@ tevent_req *req_create(TALLOC_CTX *mem_ctx, void *pstate, size_t state_size, con
     req->type = type;
     req->create_location = location;
     req->state = TEVENT_REQ_IN_PROGRESS;
-    req->trigger = _tevent_create_immediate(req, TEVR_LOCATION);
+    req->trigger = _tevent_create_immediate(req, TEV_LOCATION);
     if (req->trigger == nullptr) {
         talloc_free(req);
         return nullptr;
@@ -177,7 +177,7 @@ tevent_req *req_post(tevent_req *req, tevent_context *ev) {
         tev::abort(ev, "tevent_req_post() called on a request that was already received");
         return req;
     }
-    _tevent_schedule_immediate(req->trigger, ev, req_trigger, req, "tevent_req_trigger", TEVR_LOCATION);
+    _tevent_schedule_immediate(req->trigger, ev, req_trigger, req, "tevent_req_trigger", TEV_LOCATION);
     return req;
 }
 
@@ -190,7 +190,7 @@ bool req_is_in_progress(tevent_req *req) { return req != nullptr && req->state =
 
 bool req_poll(tevent_req *req, tevent_context *ev) {
     while (req_is_in_progress(req)) {
-        if (_tevent_loop_once(ev, TEVR_LOCATION) != 0) return false;
+        if (_tevent_loop_once(ev, TEV_LOCATION) != 0) return false;
     }
     return true;
 }
@@ -222,8 +222,8 @@ void req_received(tevent_req *req) {
 bool req_set_endtime(tevent_req *req, tevent_context *ev, struct timeval endtime) {
     if (req == nullptr) return false;
     TALLOC_FREE(req->timer);
-    req->timer = _tevent_add_timer(ev, req, endtime, req_timedout, req, "tevent_req_timedout", TEVR_LOCATION);
-    return !req_nomem(req->timer, req, TEVR_LOCATION);
+    req->timer = _tevent_add_timer(ev, req, endtime, req_timedout, req, "tevent_req_timedout", TEV_LOCATION);
+    return !req_nomem(req->timer, req, TEV_LOCATION);
 }
 
 void req_reset_endtime(tevent_req *req) {

@@ -17,13 +17,10 @@
 
 #include <talloc.h>
 
+#include "call_depth.hpp"
+#include "location.hpp"
 #include "tevent.h"
 
-// "file:line" of the call site, the form tevent_req_print() shows for the
-// create and finish locations of requests made inside the library.
-#define TEVR_STR2(x) #x
-#define TEVR_STR(x) TEVR_STR2(x)
-#define TEVR_LOCATION __FILE__ ":" TEVR_STR(__LINE__)
 
 struct tevent_req {
     struct Callback {
@@ -154,26 +151,7 @@ bool profile_set_stop(tevent_req_profile *p, const char *location, struct timeva
 void profile_set_status(tevent_req_profile *p, pid_t pid, enum tevent_req_state state, uint64_t user_error);
 void profile_append_sub(tevent_req_profile *parent, tevent_req_profile **sub);
 
-// ---- call-flow tracking (call_depth.cpp) ---------------------------------
-
-struct CallDepthHook {
-    tevent_call_depth_callback_t cb;
-    void *private_data;
-};
-
-// Per thread, as documented: each thread registers its own callback.
-// Initial-exec TLS: reached without __tls_get_addr, so the library does not
-// need ld-linux.so (only libtalloc and libc); 16 bytes of static TLS are
-// always available, even when libtevent is dlopen()ed.
-#define TEVR_TLS_MODEL __attribute__((tls_model("initial-exec")))
-extern constinit thread_local CallDepthHook g_call_depth_hook TEVR_TLS_MODEL;
-
-// Inline so an unhooked thread pays one TLS load per notification point.
-inline void call_depth_notify(enum tevent_thread_call_depth_cmd cmd, tevent_req *req, size_t depth,
-                              const char *fname) {
-    const CallDepthHook hook = g_call_depth_hook;
-    if (hook.cb != nullptr) hook.cb(hook.private_data, cmd, req, depth, fname);
-}
+// ---- call-flow tracking (call_depth.cpp; the hook in call_depth.hpp) ------
 
 void call_depth_set_callback(tevent_call_depth_callback_t cb, void *private_data);
 void call_depth_reset_from_req(tevent_req *req, const char *fname);

@@ -30,6 +30,7 @@
 #include <new>
 
 #include "context.hpp"
+#include "lifecycle.hpp"
 #include "wrapper.hpp"
 
 namespace tev::sig {
@@ -491,7 +492,6 @@ void register_atfork() { pthread_atfork(atfork_prepare, atfork_parent, atfork_ch
 
 int signal_destructor(tevent_signal *se) {
     if (!se->destroyed) {
-        se->destroyed = true;
         tevent_context *ev = se->event_ctx;
         {
             Locked lock;
@@ -501,7 +501,7 @@ int signal_destructor(tevent_signal *se) {
         if (ev != nullptr) trace_signal(ev, se, TEVENT_EVENT_TRACE_DETACH);
     }
     // Freed from inside its own handler: invoke() completes the free.
-    if (se->busy) return -1;
+    if (release_unless_running(se) != 0) return -1;
     se->reg.infos.clear();
     return 0;
 }
@@ -589,16 +589,11 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
             se->handler(handler_ev, se, signum, count, siginfo, se->private_data);
         }
     };
-    se->busy = true;
-    run_handler(ev, se->wrapper, Call{se, signum, count, siginfo});
-    se->busy = false;
-    if (se->destroyed) {
-        // Freed from inside the handler: the destructor already unhooked it.
-        talloc_set_destructor(se, nullptr);
-        se->reg.infos.clear();
-        talloc_free(se);
-        if (removed != nullptr) *removed = true;
-    }
+    WrapperGlue *glue = se->wrapper;
+    // Freed from inside the handler: the destructor already unhooked it.
+    run_as_handler(
+        se, [&] { run_handler(ev, glue, Call{se, signum, count, siginfo}); }, removed,
+        [](tevent_signal *gone) { gone->reg.infos.clear(); });
     return 0;
 }
 

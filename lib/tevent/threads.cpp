@@ -71,26 +71,13 @@
 
 #include "backoff.hpp"
 #include "context.hpp"
+#include "location.hpp"
 
 namespace tev::thr {
 
 enum WakeState : uint32_t { kUnknown, kAwake, kSleeping };
 
-struct ContextThreads {
-    tevent_context *ev;
-    pthread_mutex_t lock;  // guards the FIFO
-    tevent_immediate *head;  // FIFO of handed-over immediates (their prev/next)
-    tevent_immediate *tail;
-    std::atomic<bool> immediates_waiting;
-    std::atomic<bool> messages_waiting;
-    std::atomic<uint32_t> wake;  // WakeState; see "Sleeping and waking" above
-    // Owner thread only.
-    tevent_threaded_context *threaded;
-    tevent_thread_proxy *proxies;
-    bool hot;      // cross-thread work arrived since the last fruitless spin
-    bool may_spin; // more than one CPU is usable
-    Backoff spin_backoff;  // sleeps to let pass without spinning
-};
+struct ContextThreads;
 
 }  // namespace tev::thr
 
@@ -101,7 +88,7 @@ struct tevent_threaded_context {
     // Created on a wrapper: its immediates run with the wrapper's hooks.
     // Set once; read under `lock` while event_ctx is set.
     tev::WrapperGlue *wrapper;
-    tevent_threaded_context *prev;
+    tevent_threaded_context *prev;  // ContextThreads::threaded
     tevent_threaded_context *next;
 };
 
@@ -125,38 +112,35 @@ struct Message {
 
 struct tevent_thread_proxy {
     pthread_mutex_t lock;  // guards inbox and closed
-    tev::thr::Message *inbox;  // newest first
-    bool closed;               // the context is gone: refuse messages
+    tev::IList<tev::thr::Message> inbox;  // newest first
+    bool closed;                          // the context is gone: refuse messages
     tevent_context *dest;
     tev::thr::ContextThreads *ct;
     // Owner thread only.
-    tev::thr::Message *scheduled;  // handed to the loop, not yet run
-    tev::thr::Message *running;    // its handler runs right now
-    tevent_thread_proxy *prev;
+    tev::IList<tev::thr::Message> scheduled;  // handed to the loop, not yet run
+    tev::thr::Message *running;               // its handler runs right now
+    tevent_thread_proxy *prev;                // ContextThreads::proxies
     tevent_thread_proxy *next;
 };
 
 namespace tev::thr {
+
+struct ContextThreads {
+    tevent_context *ev;
+    pthread_mutex_t lock;  // guards the FIFO
+    IList<tevent_immediate> fifo;  // handed-over immediates (their prev/next)
+    std::atomic<bool> immediates_waiting;
+    std::atomic<bool> messages_waiting;
+    std::atomic<uint32_t> wake;  // WakeState; see "Sleeping and waking" above
+    // Owner thread only.
+    IList<tevent_threaded_context> threaded;
+    IList<tevent_thread_proxy> proxies;
+    bool hot;      // cross-thread work arrived since the last fruitless spin
+    bool may_spin; // more than one CPU is usable
+    Backoff spin_backoff;  // sleeps to let pass without spinning
+};
+
 namespace {
-
-template <typename T>
-void list_push_front(T *&head, T *e) {
-    e->prev = nullptr;
-    e->next = head;
-    if (head != nullptr) head->prev = e;
-    head = e;
-}
-
-template <typename T>
-void list_remove(T *&head, T *e) {
-    if (e->prev != nullptr) {
-        e->prev->next = e->next;
-    } else if (head == e) {
-        head = e->next;
-    }
-    if (e->next != nullptr) e->next->prev = e->prev;
-    e->prev = e->next = nullptr;
-}
 
 void poke(tevent_context *ev) {
     int fd = ev->wakeup.write_fd >= 0 ? ev->wakeup.write_fd : ev->wakeup.fd;
@@ -250,18 +234,7 @@ ContextThreads *context_threads(tevent_context *ev) {
 // immediate_cancel() of an immediate still waiting in a FIFO (its owner
 // freed or rescheduled it after all).
 // Takes im out of ct's FIFO; ct->lock is held.
-void unlink_waiting_locked(ContextThreads *ct, tevent_immediate *im) {
-    if (im->prev != nullptr) {
-        im->prev->next = im->next;
-    } else {
-        ct->head = im->next;
-    }
-    if (im->next != nullptr) {
-        im->next->prev = im->prev;
-    } else {
-        ct->tail = im->prev;
-    }
-}
+void unlink_waiting_locked(ContextThreads *ct, tevent_immediate *im) { ct->fifo.remove(im); }
 
 void cancel_waiting(tevent_immediate *im) {
     auto *ct = static_cast<ContextThreads *>(im->additional_data);
@@ -273,10 +246,11 @@ void cancel_waiting(tevent_immediate *im) {
     im->prev = im->next = nullptr;
     im->additional_data = nullptr;
     im->cancel_fn = nullptr;
+    im->state = ImState::kIdle;
 }
 
 int threaded_context_destructor(tevent_threaded_context *tctx) {
-    if (tctx->ct != nullptr) list_remove(tctx->ct->threaded, tctx);
+    if (tctx->ct != nullptr) tctx->ct->threaded.remove(tctx);
     // Waits for a sender still inside threaded_schedule().
     pthread_mutex_lock(&tctx->lock);
     tctx->event_ctx = nullptr;
@@ -297,18 +271,16 @@ void free_messages(Message *m) {
 void close_proxy(tevent_thread_proxy *tp) {
     pthread_mutex_lock(&tp->lock);
     tp->closed = true;
-    Message *inbox = tp->inbox;
-    tp->inbox = nullptr;
+    Message *inbox = tp->inbox.take_all();
     pthread_mutex_unlock(&tp->lock);
     free_messages(inbox);
 }
 
 int proxy_destructor(tevent_thread_proxy *tp) {
     close_proxy(tp);
-    free_messages(tp->scheduled);  // their dispatch immediates are cancelled
-    tp->scheduled = nullptr;
+    free_messages(tp->scheduled.take_all());  // their dispatch immediates are cancelled
     if (tp->running != nullptr) tp->running->tp = nullptr;  // freed by its dispatcher
-    if (tp->ct != nullptr) list_remove(tp->ct->proxies, tp);
+    if (tp->ct != nullptr) tp->ct->proxies.remove(tp);
     pthread_mutex_destroy(&tp->lock);
     return 0;
 }
@@ -318,7 +290,7 @@ void dispatch(tevent_context *ev, tevent_immediate *dispatch_im, void *private_d
     auto *m = static_cast<Message *>(private_data);
     tevent_thread_proxy *tp = m->tp;
     if (tp != nullptr) {
-        list_remove(tp->scheduled, m);
+        tp->scheduled.remove(m);
         tp->running = m;
     }
     m->handler(ev, m->im, m->private_data);
@@ -356,7 +328,7 @@ tevent_threaded_context *threaded_context_create(TALLOC_CTX *mem_ctx, tevent_con
     tctx->event_ctx = ev;
     tctx->ct = ct;
     tctx->wrapper = wrapper;
-    list_push_front(ct->threaded, tctx);
+    ct->threaded.push_front(tctx);
     talloc_set_destructor(tctx, threaded_context_destructor);
     return tctx;
 }
@@ -382,6 +354,7 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     im->handler_name = handler_name;
     im->schedule_location = location;
     im->cancel_fn = cancel_waiting;
+    im->state = ImState::kForeign;
     im->additional_data = ct;
     // Kept by immediate_schedule() when activate() queues it.
     im->wrapper = tctx->wrapper;
@@ -389,15 +362,8 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     // activate() empties the FIFO before the loop can wait, so only the
     // first immediate after it needs to wake the loop; the rest find the
     // poke still pending (or the loop not asleep yet) and save a syscall.
-    bool was_empty = ct->head == nullptr;
-    im->next = nullptr;
-    im->prev = ct->tail;
-    if (ct->tail != nullptr) {
-        ct->tail->next = im;
-    } else {
-        ct->head = im;
-    }
-    ct->tail = im;
+    bool was_empty = ct->fifo.empty();
+    ct->fifo.push_back(im);
     ct->immediates_waiting.store(true, std::memory_order_seq_cst);  // see wake()
     pthread_mutex_unlock(&ct->lock);
     if (was_empty) wake(ct, ev);
@@ -427,7 +393,7 @@ tevent_thread_proxy *proxy_create(tevent_context *dest_ev_ctx) {
     pthread_mutex_init(&tp->lock, nullptr);
     tp->dest = ev;
     tp->ct = ct;
-    list_push_front(ct->proxies, tp);
+    ct->proxies.push_front(tp);
     talloc_set_destructor(tp, proxy_destructor);
     return tp;
 }
@@ -440,7 +406,7 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     auto *m = static_cast<Message *>(talloc_zero_size(nullptr, sizeof(Message)));
     if (m == nullptr) return;
     talloc_set_name_const(m, "struct tevent_thread_proxy_message");
-    m->dispatch = immediate_create(m, __FILE__);
+    m->dispatch = immediate_create(m, TEV_LOCATION);
     if (m->dispatch == nullptr) {
         talloc_free(m);
         return;
@@ -461,8 +427,8 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     }
     // As with threaded immediates: activate() empties the inbox before the
     // loop can wait, so only a message into an empty inbox wakes it.
-    bool was_empty = tp->inbox == nullptr;
-    list_push_front(tp->inbox, m);
+    bool was_empty = tp->inbox.empty();
+    tp->inbox.push_front(m);
     tp->ct->messages_waiting.store(true, std::memory_order_seq_cst);  // see wake()
     if (was_empty) wake(tp->ct, tp->dest);
     pthread_mutex_unlock(&tp->lock);
@@ -476,8 +442,7 @@ void activate(tevent_context *ev) {
     if (ct == nullptr) return;
     if (ct->immediates_waiting.load(std::memory_order_acquire)) {
         pthread_mutex_lock(&ct->lock);
-        tevent_immediate *im = ct->head;
-        ct->head = ct->tail = nullptr;
+        tevent_immediate *im = ct->fifo.take_all();
         ct->immediates_waiting.store(false, std::memory_order_relaxed);
         pthread_mutex_unlock(&ct->lock);
         if (im != nullptr) ct->hot = true;
@@ -485,24 +450,24 @@ void activate(tevent_context *ev) {
             tevent_immediate *next = im->next;
             im->prev = im->next = nullptr;
             im->cancel_fn = nullptr;
+            im->state = ImState::kIdle;
             im->additional_data = nullptr;
             immediate_schedule(im, ev, im->handler, im->private_data, im->handler_name, im->schedule_location);
             im = next;
         }
     }
     if (ct->messages_waiting.exchange(false, std::memory_order_acq_rel)) {
-        for (tevent_thread_proxy *tp = ct->proxies; tp != nullptr; tp = tp->next) {
+        for (tevent_thread_proxy *tp = ct->proxies.head; tp != nullptr; tp = tp->next) {
             pthread_mutex_lock(&tp->lock);
-            Message *batch = tp->inbox;
-            tp->inbox = nullptr;
+            Message *batch = tp->inbox.take_all();
             pthread_mutex_unlock(&tp->lock);
             // Newest first, as the reference hands a batch to its loop.
             if (batch != nullptr) ct->hot = true;
             while (batch != nullptr) {
                 Message *m = batch;
                 batch = m->next;
-                list_push_front(tp->scheduled, m);
-                immediate_schedule(m->dispatch, ev, dispatch, m, "tevent_thread_proxy_dispatch", __FILE__);
+                tp->scheduled.push_front(m);
+                immediate_schedule(m->dispatch, ev, dispatch, m, "tevent_thread_proxy_dispatch", TEV_LOCATION);
             }
         }
     }
@@ -547,7 +512,7 @@ void wait_end(tevent_context *ev) {
 void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
     ContextThreads *ct = ev->threads;
     // Its threaded contexts drop what is sent from now on...
-    for (tevent_threaded_context *tctx = ct->threaded; tctx != nullptr; tctx = tctx->next) {
+    for (tevent_threaded_context *tctx = ct->threaded.head; tctx != nullptr; tctx = tctx->next) {
         if (tctx->wrapper != glue) continue;
         pthread_mutex_lock(&tctx->lock);  // waits for a sender still appending
         tctx->event_ctx = nullptr;
@@ -556,24 +521,21 @@ void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
     // ...and what was sent but not queued yet never runs, like the
     // wrapper's other events.
     pthread_mutex_lock(&ct->lock);
-    for (tevent_immediate *im = ct->head; im != nullptr;) {
-        tevent_immediate *next = im->next;
-        if (im->wrapper == glue) {
-            unlink_waiting_locked(ct, im);
-            im->prev = im->next = nullptr;
-            im->cancel_fn = nullptr;
-            im->additional_data = nullptr;
-            im->wrapper = nullptr;
-        }
-        im = next;
-    }
+    ct->fifo.for_each([&](tevent_immediate *im) {
+        if (im->wrapper != glue) return;
+        unlink_waiting_locked(ct, im);
+        im->cancel_fn = nullptr;
+        im->state = ImState::kIdle;
+        im->additional_data = nullptr;
+        im->wrapper = nullptr;
+    });
     pthread_mutex_unlock(&ct->lock);
 }
 
 void context_detach(tevent_context *ev) {
     ContextThreads *ct = ev->threads;
     if (ct == nullptr) return;
-    for (tevent_threaded_context *tctx = ct->threaded; tctx != nullptr;) {
+    for (tevent_threaded_context *tctx = ct->threaded.take_all(); tctx != nullptr;) {
         tevent_threaded_context *next = tctx->next;
         pthread_mutex_lock(&tctx->lock);
         tctx->event_ctx = nullptr;
@@ -582,7 +544,7 @@ void context_detach(tevent_context *ev) {
         tctx->prev = tctx->next = nullptr;
         tctx = next;
     }
-    for (tevent_thread_proxy *tp = ct->proxies; tp != nullptr;) {
+    for (tevent_thread_proxy *tp = ct->proxies.take_all(); tp != nullptr;) {
         tevent_thread_proxy *next = tp->next;
         close_proxy(tp);
         tp->ct = nullptr;
@@ -590,10 +552,11 @@ void context_detach(tevent_context *ev) {
         tp = next;
     }
     // No sender can reach ct any more.
-    for (tevent_immediate *im = ct->head; im != nullptr;) {
+    for (tevent_immediate *im = ct->fifo.take_all(); im != nullptr;) {
         tevent_immediate *next = im->next;
         im->prev = im->next = nullptr;
         im->cancel_fn = nullptr;
+        im->state = ImState::kIdle;
         im->additional_data = nullptr;
         im = next;
     }

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "context.hpp"
+#include "lifecycle.hpp"
 #include "timeval.hpp"
 #include "wrapper.hpp"
 
@@ -100,22 +101,15 @@ void TimerHeap::release() {
 namespace {
 
 int timer_destructor(tevent_timer *te) {
-    if (te->destroyed) {
-        check_double_free(te, "tevent_timer double free");
-        return -1;
-    }
-    te->destroyed = true;
+    if (freed_again(te, "tevent_timer double free")) return -1;
     tevent_context *ev = te->event_ctx;
     if (ev != nullptr) {
         debug(ev, TEVENT_DEBUG_TRACE, "Destroying timer event %p \"%s\"\n", static_cast<void *>(te),
               te->handler_name);
-        trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
-        ev->timers.erase(te);
-        te->event_ctx = nullptr;
+        timer_disarm(te);
     }
     te->wrapper = nullptr;
-    // Freed from its own handler: timer_invoke() releases the memory.
-    return te->busy ? -1 : 0;
+    return release_unless_running(te);
 }
 
 }  // namespace
@@ -175,6 +169,15 @@ void timer_update(tevent_timer *te, struct timeval next_event) {
     trace_timer(ev, te, TEVENT_EVENT_TRACE_ATTACH);
 }
 
+void timer_disarm(tevent_timer *te, bool traced) {
+    tevent_context *ev = te->event_ctx;
+    if (ev == nullptr) return;
+    if (traced) trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
+    ev->timers.erase(te);
+    te->event_ctx = nullptr;
+    te->wrapper = nullptr;
+}
+
 void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
     // Erasing moves other timers around the heap, possibly into slots
     // already looked at; so scan until a pass finds none of the wrapper's.
@@ -187,9 +190,7 @@ void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
                 i++;
                 continue;
             }
-            heap.erase(te);  // slot i now holds another timer: look again
-            te->event_ctx = nullptr;
-            te->wrapper = nullptr;
+            timer_disarm(te, false);  // slot i now holds another timer: look again
             erased = true;
         }
     }
@@ -216,19 +217,21 @@ int timer_invoke(tevent_timer *te, struct timeval current_time, bool *removed) {
             te->handler(handler_ev, te, current_time, te->private_data);
         }
     };
-    te->busy = true;
-    run_handler(ev, te->wrapper, Call{te, current_time});
-    te->busy = false;
+    WrapperGlue *glue = te->wrapper;
+    const char *handler_name = te->handler_name;
+    // Freed by its handler: the destructor has already run, DETACH trace
+    // point included.
+    bool freed = run_as_handler(te, [&] { run_handler(ev, glue, Call{te, current_time}); }, removed);
 
-    debug(ev, TEVENT_DEBUG_TRACE, "Ending timer event %p \"%s\"\n", static_cast<void *>(te), te->handler_name);
+    debug(ev, TEVENT_DEBUG_TRACE, "Ending timer event %p \"%s\"\n", static_cast<void *>(te), handler_name);
 
-    if (!te->destroyed && te->heap_index != kNotQueued) {
+    if (freed) return 0;
+    if (te->heap_index != kNotQueued) {
         // tevent_update_timer() from the handler: the timer lives on.
         return 0;
     }
-    // A fired timer is freed (if the handler freed it, the destructor has
-    // already run, DETACH trace point included).
-    if (!te->destroyed) trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
+    // A fired timer is freed.
+    trace_timer(ev, te, TEVENT_EVENT_TRACE_DETACH);
     te->event_ctx = nullptr;
     te->wrapper = nullptr;
     talloc_set_destructor(te, nullptr);

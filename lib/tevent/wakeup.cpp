@@ -17,7 +17,7 @@ struct tevent_wakeup_state {
 tevent_req *wakeup_send(TALLOC_CTX *mem_ctx, tevent_context *ev, struct timeval wakeup_time) {
     tevent_wakeup_state *state;
     tevent_req *req = req_create(mem_ctx, &state, sizeof(*state), "struct tevent_wakeup_state", "tevent_wakeup_send",
-                                 TEVR_LOCATION);
+                                 TEV_LOCATION);
     if (req == nullptr) return nullptr;
     if (!req_set_endtime(req, ev, wakeup_time)) return req_post(req, ev);
     return req;

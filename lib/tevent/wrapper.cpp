@@ -13,6 +13,7 @@
 
 #include <new>
 
+#include "lifecycle.hpp"
 #include "signal.hpp"
 #include "threads.hpp"
 
@@ -138,43 +139,28 @@ void hook_signal(const WrapperGlue &g, Hook when, tevent_signal *se, int signum,
 
 namespace {
 
-void list_remove(WrapperGlue *&head, WrapperGlue *glue) {
-    if (glue->prev != nullptr) {
-        glue->prev->next = glue->next;
-    } else if (head == glue) {
-        head = glue->next;
-    }
-    if (glue->next != nullptr) glue->next->prev = glue->prev;
-    glue->prev = glue->next = nullptr;
-}
-
 // The wrapper's events leave the main context without trace points (as in
 // the reference; signals are the exception, see sig::wrapper_gone()).  They
 // stay allocated for their owners and never run again.
 void detach_events(tevent_context *main_ev, WrapperGlue *glue) {
-    for (tevent_fd *fde = main_ev->fd_events.head; fde != nullptr;) {
-        tevent_fd *next = fde->next;
-        if (fde->wrapper == glue) {
-            // Through the ops, like tevent_fd_set_flags(): a custom backend
-            // stops watching the descriptor too.
-            if (main_ev->ops->set_fd_flags != nullptr) main_ev->ops->set_fd_flags(fde, 0);
-            fd_disarm(fde, false);
-        }
-        fde = next;
-    }
+    main_ev->fd_events.for_each([&](tevent_fd *fde) {
+        if (fde->wrapper != glue) return;
+        // Through the ops, like tevent_fd_set_flags(): a custom backend
+        // stops watching the descriptor too.
+        if (main_ev->ops->set_fd_flags != nullptr) main_ev->ops->set_fd_flags(fde, 0);
+        fd_disarm(fde, false);
+    });
 
     timer_detach_wrapper(main_ev, glue);
 
-    for (tevent_immediate *im = main_ev->immediates.head; im != nullptr;) {
-        tevent_immediate *next = im->next;
-        if (im->wrapper == glue) {
-            main_ev->immediates.remove(im);
-            im->event_ctx = nullptr;
-            im->wrapper = nullptr;
-            im->cancel_fn = nullptr;
-        }
-        im = next;
-    }
+    main_ev->immediates.for_each([&](tevent_immediate *im) {
+        if (im->wrapper != glue) return;
+        main_ev->immediates.remove(im);
+        im->event_ctx = nullptr;
+        im->wrapper = nullptr;
+        im->cancel_fn = nullptr;
+        im->state = ImState::kIdle;
+    });
 
     sig::wrapper_gone(main_ev, glue);
     if (main_ev->threads != nullptr) thr::wrapper_gone(main_ev, glue);
@@ -182,17 +168,19 @@ void detach_events(tevent_context *main_ev, WrapperGlue *glue) {
 
 int wrapper_destructor(tevent_context *wrap_ev) {
     WrapperGlue *glue = wrap_ev->wrapper.glue;
-    if (glue->destroyed && glue->busy) check_double_free(wrap_ev, "tevent_context wrapper double free");
-    glue->destroyed = true;
+    if (glue->busy && glue->destroyed) {
+        check_double_free(wrap_ev, "tevent_context wrapper double free");
+        return -1;
+    }
     // On the use stack (one of its handlers runs): freed by use_pop().
-    if (glue->busy) return -1;
+    if (release_unless_running(glue) != 0) return -1;
 
     tevent_context *main_ev = glue->main_ev;
     if (main_ev == nullptr) return 0;  // its main context went first
     debug(wrap_ev, TEVENT_DEBUG_TRACE, "Destroying wrapper context %p \"%s\"\n", static_cast<void *>(wrap_ev),
           talloc_get_name(glue->private_state));
     glue->main_ev = nullptr;
-    list_remove(main_ev->wrapper.list, glue);
+    main_ev->wrapper.list.remove(glue);
     detach_events(main_ev, glue);
     return 0;
 }
@@ -200,9 +188,9 @@ int wrapper_destructor(tevent_context *wrap_ev) {
 }  // namespace
 
 void wrappers_orphan(tevent_context *main_ev) {
-    while (WrapperGlue *glue = main_ev->wrapper.list) {
+    while (WrapperGlue *glue = main_ev->wrapper.list.head) {
         glue->main_ev = nullptr;
-        list_remove(main_ev->wrapper.list, glue);
+        main_ev->wrapper.list.remove(glue);
     }
 }
 
@@ -368,15 +356,7 @@ tevent_context *wrapper_create(tevent_context *main_ev, TALLOC_CTX *mem_ctx, con
     wrap_ev->wrapper.glue = glue;
     talloc_set_destructor(wrap_ev, wrapper_destructor);
 
-    // Appended: the main context's list is in creation order.
-    WrapperGlue **tail = &main_ev->wrapper.list;
-    WrapperGlue *last = nullptr;
-    while (*tail != nullptr) {
-        last = *tail;
-        tail = &last->next;
-    }
-    glue->prev = last;
-    *tail = glue;
+    main_ev->wrapper.list.push_back(glue);
 
     *static_cast<void **>(pstate) = glue->private_state;
     return wrap_ev;

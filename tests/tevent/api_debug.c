@@ -150,9 +150,6 @@ static void test_abort_fn(void **state)
 	talloc_free(ev);
 }
 
-/* Exported by every libtevent, declared only in tevent_internal.h. */
-void tevent_abort(struct tevent_context *ev, const char *reason);
-
 /* tevent_abort(): the reason goes to the debug function as a fatal
  * message and to the abort function, which may return. */
 static void test_tevent_abort(void **state)

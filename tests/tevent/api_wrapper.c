@@ -12,12 +12,6 @@
  */
 #include "common.h"
 
-/* Exported for backends, declared only in upstream's internal header. */
-struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev);
-
-/* Exported, declared only in tevent_internal.h. */
-int tevent_common_context_destructor(struct tevent_context *ev);
-
 /* ---- recording --------------------------------------------------------------- */
 
 #define MAX_LOG 64

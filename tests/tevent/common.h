@@ -34,12 +34,8 @@
 #define TEVENT_DEPRECATED 1
 #include <tevent.h>
 
-/* Exported by every libtevent but declared only in tevent_internal.h. */
-int tevent_common_check_signal(struct tevent_context *ev);
-void tevent_cleanup_pending_signal_handlers(struct tevent_signal *se);
-void tevent_debug(struct tevent_context *ev, enum tevent_debug_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void tevent_common_threaded_activate_immediate(struct tevent_context *ev);
+/* Exported by every libtevent but not declared in the installed tevent.h. */
+#include "../../compat/tevent_internal.h"
 
 #ifdef TEVENT_TEST_REFERENCE
 #define TT_IMPL "reference"

@@ -5,8 +5,8 @@
  * (differential transcript).
  *
  * Written as a C program has to write a backend: only tevent.h, talloc.h
- * and the helpers libtevent exports.  Their header (tevent_internal.h) is
- * not installed, so they are declared here.
+ * and the helpers libtevent exports.  Upstream's header for those is not
+ * installed; compat/tevent_internal.h declares them.
  *
  * What stays with each user: how it keeps track of its fd events (its
  * context_init and add_fd, and the `collect' callback that turns them
@@ -21,30 +21,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Exported by libtevent (every version since 0.9.x) but declared only in
- * tevent_internal.h. */
-struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
-				       tevent_fd_handler_t handler, void *private_data, const char *handler_name,
-				       const char *location);
-void tevent_common_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn);
-uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde);
-void tevent_common_fd_set_flags(struct tevent_fd *fde, uint16_t flags);
-int tevent_common_invoke_fd_handler(struct tevent_fd *fde, uint16_t flags, bool *removed);
-struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
-						struct timeval next_event, tevent_timer_handler_t handler,
-						void *private_data, const char *handler_name, const char *location);
-struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev);
-void tevent_common_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ev,
-				      tevent_immediate_handler_t handler, void *private_data,
-				      const char *handler_name, const char *location);
-bool tevent_common_loop_immediate(struct tevent_context *ev);
-struct tevent_signal *tevent_common_add_signal(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int signum,
-					       int sa_flags, tevent_signal_handler_t handler, void *private_data,
-					       const char *handler_name, const char *location);
-int tevent_common_check_signal(struct tevent_context *ev);
-int tevent_common_loop_wait(struct tevent_context *ev, const char *location);
-bool tevent_common_have_events(struct tevent_context *ev);
-void tevent_common_threaded_activate_immediate(struct tevent_context *ev);
+/* Exported by libtevent (every version since 0.9.x) but not declared in
+ * the installed tevent.h; the project's one list of them. */
+#include "../../compat/tevent_internal.h"
 
 /*
  * How often the library called each op: what the tests check to see that

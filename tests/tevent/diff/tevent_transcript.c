@@ -41,8 +41,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
 
-int tevent_common_check_signal(struct tevent_context *ev);
-void tevent_cleanup_pending_signal_handlers(struct tevent_signal *se);
+#include "../../../compat/tevent_internal.h"
 
 /* ---- plumbing ------------------------------------------------------------ */
 

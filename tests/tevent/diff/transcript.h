@@ -28,16 +28,21 @@
 
 #define TRANSCRIPT_UNUSED __attribute__((unused))
 
+/* Where say() writes when not to stdout: a section whose transcript is
+ * checked before it is printed. */
+static FILE *say_to TRANSCRIPT_UNUSED;
+
 /* Prints one line of the transcript; flushed at once so that it stands
  * before anything a forked child or a crash writes. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2))) TRANSCRIPT_UNUSED;
 static void say(const char *fmt, ...)
 {
+	FILE *out = say_to != NULL ? say_to : stdout;
 	va_list ap;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(out, fmt, ap);
 	va_end(ap);
-	fflush(stdout);
+	fflush(out);
 }
 
 /* A setup step failed: the run is void.  Exit 4 tells the runner it is the

@@ -59,7 +59,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
 
-int tevent_common_context_destructor(struct tevent_context *ev);
+#include "../../../compat/tevent_internal.h"
 
 /* ---- plumbing ------------------------------------------------------------ */
 

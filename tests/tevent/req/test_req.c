@@ -716,6 +716,67 @@ static void test_queue_wait(void **state)
 	talloc_free(ev);
 }
 
+/*
+ * Whether `loc` names a place in the library the way upstream's do,
+ * "../../tevent_queue.c:123": its build directory's path to the source
+ * file, which is short and the same on every machine; no directory of the
+ * machine it was built on.
+ */
+static void assert_library_location(const char *loc)
+{
+	assert_non_null(loc);
+	assert_int_equal(strncmp(loc, "../../", 6), 0);
+	const char *file = loc + 6;
+	const char *colon = strchr(file, ':');
+	assert_non_null(colon);
+	assert_true(colon > file);
+	assert_null(memchr(file, '/', (size_t)(colon - file)));
+	assert_true(colon[1] >= '0' && colon[1] <= '9');
+	assert_int_equal(strspn(colon + 1, "0123456789"), strlen(colon + 1));
+}
+
+/* Requests the library makes (and finishes) itself name its own files. */
+static void test_library_locations(void **state)
+{
+	reset_recorders();
+	struct tevent_context *ev = tt_context(state);
+	struct tevent_queue *q = tevent_queue_create(ev, "q");
+	struct tevent_req *w = tevent_queue_wait_send(ev, ev, q);
+	assert_non_null(w);
+	assert_true(tevent_req_set_profile(w));
+	tevent_req_set_callback(w, cb_count, NULL);
+	run_pending(ev);
+	assert_int_equal(g_cb_calls, 1);
+
+	/* tevent_req_print(): "tevent_req[%p/<create>]: ... finish[<finish>]" */
+	char *text = tevent_req_print(ev, w);
+	char *create = strchr(text, '/');
+	assert_non_null(create);
+	create++;
+	char *end = strstr(create, "]: state[");
+	assert_non_null(end);
+	*end = '\0';
+	assert_library_location(create);
+	char *finish = strstr(end + 1, "finish[");
+	assert_non_null(finish);
+	finish += strlen("finish[");
+	assert_int_equal(finish[strlen(finish) - 1], ']');
+	finish[strlen(finish) - 1] = '\0';
+	assert_library_location(finish);
+
+	/* The profile keeps the same locations. */
+	const struct tevent_req_profile *p = tevent_req_get_profile(w);
+	assert_non_null(p);
+	const char *loc = NULL;
+	struct timeval tv;
+	tevent_req_profile_get_start(p, &loc, &tv);
+	assert_string_equal(loc, create);
+	tevent_req_profile_get_stop(p, &loc, &tv);
+	assert_string_equal(loc, finish);
+	assert_true(tevent_queue_wait_recv(w));
+	talloc_free(ev);
+}
+
 static int g_trace_points[MAX_EVENTS];
 static uint64_t g_trace_tags[MAX_EVENTS];
 static int g_trace_n;
@@ -1149,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_queue_untrigger),
 		cmocka_unit_test(test_queue_optimize_empty),
 		cmocka_unit_test(test_queue_wait),
+		cmocka_unit_test(test_library_locations),
 		cmocka_unit_test(test_queue_trace),
 		cmocka_unit_test(test_misuse_aborts),
 #ifndef TEVENT_TEST_REFERENCE

@@ -1,19 +1,24 @@
 /*
- * abi_tevent_extra.h - declarations of libtevent exports that the public
- * tevent.h does not carry.
+ * tevent_internal.h - declarations of libtevent exports that the public
+ * tevent.h does not carry.  Not installed.
  *
  * Upstream exports these from libtevent.so.0 but declares them only in
  * headers it does not install (backend helpers, the debug and trace hooks)
  * or replaced them in tevent.h by macros that pass the callback name (the
- * older entry points stay exported for old binaries).  tools/abi.py reads
- * this file together with compat/tevent.h, and the library's export files
- * may include it so the compiler checks each definition against it.
+ * older entry points stay exported for old binaries).  Unlike upstream's
+ * tevent_internal.h it declares no structure layouts: only functions.
+ *
+ * Included by the library's export files (through tevent_export.hpp), so
+ * the compiler checks every definition against it; by the tests, which
+ * call these entry points (also when built against the reference: it
+ * includes whichever <tevent.h> the include path names); and read by
+ * tools/abi.py together with tevent.h.
  *
  * Names that tevent.h turns into function-like macros are declared as
  * "(name)(...)" so the macro does not expand here.
  */
-#ifndef ABI_TEVENT_EXTRA_H
-#define ABI_TEVENT_EXTRA_H
+#ifndef TEVENT_INTERNAL_H
+#define TEVENT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -111,4 +116,4 @@ void tevent_common_check_double_free(TALLOC_CTX *ptr, const char *reason);
 }
 #endif
 
-#endif /* ABI_TEVENT_EXTRA_H */
+#endif /* TEVENT_INTERNAL_H */

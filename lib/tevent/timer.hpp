@@ -1,0 +1,32 @@
+// Timers (timer.cpp): the heap, adding, updating, disarming, running one.
+#pragma once
+
+#include "layout.hpp"
+
+namespace tev {
+
+// ---- timers (timer.cpp) ----------------------------------------------------
+tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval next_event,
+                        tevent_timer_handler_t handler, void *private_data, const char *handler_name,
+                        const char *location);
+void timer_update(tevent_timer *te, struct timeval next_event);
+// Takes a pending timer out of its context without freeing it (context
+// teardown; without the DETACH trace point when its wrapper goes away, as in
+// the reference).  Like fd_disarm().
+void timer_disarm(tevent_timer *te, bool traced = true);
+// The wrapper `glue` goes away: its pending timers leave ev silently (no
+// DETACH trace point, as in the reference) and never run.
+void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue);
+int timer_invoke(tevent_timer *te, struct timeval current_time, bool *removed);
+
+// What one iteration does about timers: either a due timer has run, or the
+// loop may sleep for `timeout_us` microseconds (-1: no limit).
+struct TimerStep {
+    bool ran;
+    int64_t timeout_us;
+};
+TimerStep timer_step(tevent_context *ev);
+// tevent_common_loop_timer_delay()'s answer in its timeval form.
+struct timeval timer_delay_tv(tevent_context *ev);
+
+}  // namespace tev
