@@ -4,6 +4,7 @@
 #include "tevent.h"
 
 #include "tevent/wrapper.hpp"
+#include "tevent/thread_check.hpp"
 
 #define TEVENT_API extern "C" __attribute__((visibility("default")))
 
@@ -11,6 +12,7 @@ TEVENT_API struct tevent_context *_tevent_context_wrapper_create(struct tevent_c
                                                                  const struct tevent_wrapper_ops *ops, void *pstate,
                                                                  size_t psize, const char *type,
                                                                  const char *location) {
+    if (tev::threads::misused(main_ev, "tevent_context_wrapper_create")) return nullptr;
     return tev::wrapper_create(main_ev, mem_ctx, ops, pstate, psize, type, location);
 }
 

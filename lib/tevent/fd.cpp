@@ -11,6 +11,7 @@
 
 #include "backend.hpp"
 #include "context.hpp"
+#include "thread_check.hpp"
 #include "wrapper.hpp"
 
 namespace tev {
@@ -63,6 +64,7 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
 }
 
 int fd_destructor(tevent_fd *fde) {
+    if (threads::misused(fde->event_ctx, "talloc_free(struct tevent_fd)")) return -1;
     if (fde->destroyed) {
         check_double_free(fde, "tevent_fd double free");
         // Still inside its handler: fd_invoke() releases the memory.

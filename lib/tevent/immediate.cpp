@@ -6,12 +6,14 @@
 #include <new>
 
 #include "context.hpp"
+#include "thread_check.hpp"
 #include "wrapper.hpp"
 
 namespace tev {
 namespace {
 
 int immediate_destructor(tevent_immediate *im) {
+    if (threads::misused(im->event_ctx, "talloc_free(struct tevent_immediate)")) return -1;
     if (im->destroyed) {
         check_double_free(im, "tevent_immediate double free");
         return -1;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "context.hpp"
+#include "thread_check.hpp"
 #include "timeval.hpp"
 #include "wrapper.hpp"
 
@@ -100,6 +101,7 @@ void TimerHeap::release() {
 namespace {
 
 int timer_destructor(tevent_timer *te) {
+    if (threads::misused(te->event_ctx, "talloc_free(struct tevent_timer)")) return -1;
     if (te->destroyed) {
         check_double_free(te, "tevent_timer double free");
         return -1;

@@ -1,0 +1,77 @@
+// One tevent context per thread, checked where it is broken.
+//
+// While a loop of a context runs (tevent_loop_once/wait/until, nested
+// loops included), tevent_context::loop_owner names the thread running it.
+// An entry point that changes the context or its events from any other
+// thread reports through tevent_abort() and, if the abort function
+// returns, refuses the change.  Outside a loop the record is 0: handing a
+// context to another thread between loops stays allowed.
+//
+// The record names a thread by (pid, tid): after a fork the child ignores
+// records made in its parent, whose threads it does not have.
+//
+// The cost on the loop's own thread is one relaxed load (plus a
+// thread-local one when a loop runs); claiming the record is a load and a
+// store per outermost loop call.
+#pragma once
+
+#include "context.hpp"
+
+namespace tev::threads {
+
+extern __thread uint64_t t_self __attribute__((tls_model("initial-exec")));
+uint64_t compute_self();
+
+inline uint64_t self() {
+    uint64_t id = t_self;
+    return __builtin_expect(id != 0, 1) ? id : compute_self();
+}
+
+// Reports fn on ev from a thread that does not own its running loop;
+// false when the owner record is from before a fork (nothing to report).
+bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn);
+
+// True, after reporting, when another thread runs a loop of ev (or of the
+// main context of wrapper ev): the caller must refuse the change.
+inline bool misused(tevent_context *ev, const char *fn) {
+    if (ev == nullptr) return false;
+    if (__builtin_expect(ev->wrapper.glue != nullptr, 0)) {
+        ev = main_context(ev);
+        if (ev == nullptr) return false;
+    }
+    uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
+    if (__builtin_expect(owner == 0, 1)) return false;
+    return owner != self() && report_foreign(ev, owner, fn);
+}
+
+// A loop entry point running on ev for its lifetime.  The outermost one on
+// a thread takes the record; a second thread's loop is reported and
+// refused.  Claims form a per-thread stack so that a context freed from one
+// of its own handlers is forgotten before the loop call returns.
+class LoopClaim {
+public:
+    LoopClaim(tevent_context *ev, const char *fn);
+    ~LoopClaim() {
+        if (claimed_) release();
+    }
+    LoopClaim(const LoopClaim &) = delete;
+    LoopClaim &operator=(const LoopClaim &) = delete;
+
+    bool refused() const { return refused_; }
+
+private:
+    void release();
+    friend bool context_free_refused(tevent_context *ev);
+
+    tevent_context *ev_;
+    LoopClaim *outer_;
+    bool claimed_ = false;
+    bool refused_ = false;
+};
+
+// Called by the context's destructor: true, after reporting, when another
+// thread runs its loop (the free is refused); otherwise the freeing
+// thread's claims on ev are forgotten (the memory is about to go).
+bool context_free_refused(tevent_context *ev);
+
+}  // namespace tev::threads
