@@ -202,7 +202,7 @@ TALLOC_API int talloc_unlink(const void *context, void *ptr) {
 
 // --- names --------------------------------------------------------------------
 TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
-    TAL_THREAD_GUARD(nullptr, Scope::Self, "talloc_set_name", ptr);
+    TAL_THREAD_GUARD(nullptr, Scope::Chunk, "talloc_set_name", ptr);
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
     va_list ap;
@@ -213,7 +213,7 @@ TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
 }
 
 TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
-    TAL_THREAD_GUARD(, Scope::Self, "talloc_set_name_const", ptr);
+    TAL_THREAD_GUARD(, Scope::Chunk, "talloc_set_name_const", ptr);
     if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
 }
 

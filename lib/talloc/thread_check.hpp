@@ -31,7 +31,7 @@ extern bool g_enabled;
 enum class Scope : uint8_t {
     Under,    // a: allocation context (NULL: the null context, if tracked)
     Chunk,    // a: chunk; its parent's list and its own children
-    Self,     // a: chunk; only its own children (names, free_children)
+    Self,     // a: chunk; only its own children (talloc_free_children)
     Move,     // a: new parent, b: chunk; both parents' lists
     Realloc,  // a: context, b: chunk (NULL: an allocation under a)
     Pair,     // a: context, b: chunk; the two given chunks (references)
