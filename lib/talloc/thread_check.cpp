@@ -117,16 +117,22 @@ void report_overlap(const Slot &s, const void *key, const char *op, const char *
              "talloc_steal() under a mutex",
              self(), op, name != nullptr ? name : "UNNAMED", key, chunk_name(key), other,
              other_op != nullptr ? other_op : "?", other_name != nullptr ? other_name : "UNNAMED");
+    // Switched on to be told: without a log function it goes to stderr.
+    if (!has_log_fn()) fprintf(stderr, "%s\n", reason);
     abort_with(reason);
 }
 
 void report_null_tracking(const char *op, const char *name) {
     if (g_null_tracking_reported.exchange(true, std::memory_order_relaxed)) return;
-    log("talloc: thread check: thread %d made a top-level chunk \"%s\" (%s) with null tracking on, "
-        "while the initial thread is %d: every top-level chunk is then a child of the one null context "
-        "all threads share; call talloc_disable_null_tracking() from the initial thread before threads "
-        "use talloc\n",
-        self(), name != nullptr ? name : "UNNAMED", op, g_initial_tid);
+    char message[768];
+    snprintf(message, sizeof(message),
+             "talloc: thread check: thread %d made a top-level chunk \"%s\" (%s) with null tracking on, "
+             "while the initial thread is %d: every top-level chunk is then a child of the one null context "
+             "all threads share; call talloc_disable_null_tracking() from the initial thread before threads "
+             "use talloc\n",
+             self(), name != nullptr ? name : "UNNAMED", op, g_initial_tid);
+    if (has_log_fn()) log("%s", message);
+    else fputs(message, stderr);
 }
 
 }  // namespace

@@ -43,6 +43,8 @@ bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn) {
              "tevent_threaded_schedule_immediate() (tevent_threaded_context_create()) or a thread proxy "
              "(tevent_thread_proxy_schedule())",
              fn, tid_of(me), static_cast<void *>(ev), tid_of(owner));
+    // Unchanged programs rarely set a debug function: say it anyway.
+    if (ev->debug.fn == nullptr) fprintf(stderr, "tevent: %s\n", reason);
     abort(ev, reason);
     errno = EBUSY;
     return true;
