@@ -155,7 +155,7 @@ TALLOC_API size_t talloc_get_size(const void *ctx) {
 
 // --- freeing ----------------------------------------------------------------
 TALLOC_API int _talloc_free(void *ptr, const char *location) {
-    TAL_THREAD_GUARD(-1, Scope::Chunk, "talloc_free", ptr);
+    TAL_THREAD_GUARD(-1, Scope::Free, "talloc_free", ptr);
     return free_ptr(ptr, location);
 }
 TALLOC_API void talloc_free_children(void *ptr) {

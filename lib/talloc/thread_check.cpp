@@ -1,4 +1,4 @@
-// The TALLOC_THREAD_CHECK occupancy table (see thread_check.hpp).
+// The TALLOC_THREAD_CHECK records and table (see thread_check.hpp).
 #include "thread_check.hpp"
 
 #include <pthread.h>
@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "core.hpp"
 
@@ -16,46 +17,125 @@ namespace tal::threads {
 
 bool g_enabled = false;
 
-// A record: the chunk held (as a key, never dereferenced through the
-// table) and the thread holding it.  What the holder is doing is kept
-// beside it, only read to write a report.
-struct Slot {
-    std::atomic<const void *> key;
+namespace {
+
+// Exports nest on one thread only through destructors (and log or abort
+// functions) called by an outer export; deeper levels are not checked.
+constexpr int kMaxNest = 8;
+
+}  // namespace
+
+// What one thread is inside, published for the other threads.
+struct ThreadRecord {
+    struct Level {
+        std::atomic<const void *> keys[2];
+        std::atomic<const char *> op;
+        std::atomic<const char *> chunk_name;
+    };
+    Level levels[kMaxNest];
     std::atomic<int> tid;
-    std::atomic<const char *> op;
-    std::atomic<const char *> chunk_name;
+    int depth;           // touched by its own thread only
+    unsigned number;     // its index in g_records
+    ThreadRecord *next_free;
 };
 
 namespace {
 
-// 4-way buckets: a handful of chunks held at once per thread, a few threads,
-// so a full bucket (an unchecked operation) is rare; 4096 records in all.
+// Live threads are numbered 1..kMaxThreads-1 (0: nobody); threads beyond
+// that are not checked.  Records are reused, never freed: the table may
+// still name an exited thread's number, and whoever has that number now is
+// only "inside" a key while really inside it.
+constexpr unsigned kThreadBits = 12;
+constexpr unsigned kMaxThreads = 1u << kThreadBits;
+std::atomic<ThreadRecord *> g_records[kMaxThreads];
+pthread_mutex_t g_records_lock = PTHREAD_MUTEX_INITIALIZER;
+unsigned g_records_used = 1;
+ThreadRecord *g_free_records = nullptr;
+pthread_key_t g_exit_key;
+
+// This thread's record; kNoRecord once it turned out there is none left.
+__thread ThreadRecord *t_record __attribute__((tls_model("initial-exec"))) = nullptr;
+ThreadRecord *const kNoRecord = reinterpret_cast<ThreadRecord *>(1);
+
+// The table: a key (a chunk's address / 16) and the number of the thread
+// that last used it, in one word; 4-way buckets, 4096 words.  A thread
+// that keeps to its own hierarchy finds its own number and writes nothing.
 constexpr unsigned kWays = 4;
 constexpr unsigned kBucketBits = 10;
 
-struct alignas(64) Bucket {
-    Slot ways[kWays];
+struct alignas(32) Bucket {
+    std::atomic<uint64_t> ways[kWays];
 };
 
 Bucket g_table[1u << kBucketBits];
+
+constexpr uint64_t make_word(uint64_t key_bits, unsigned number) { return (key_bits << kThreadBits) | number; }
+constexpr uint64_t key_bits_of(uint64_t word) { return word >> kThreadBits; }
+constexpr unsigned number_of(uint64_t word) { return static_cast<unsigned>(word & (kMaxThreads - 1)); }
 
 // Siblings walked back to find a chunk's parent; beyond that the parent is
 // not checked rather than making a free O(siblings).
 constexpr int kParentWalk = 64;
 
-__thread int t_tid __attribute__((tls_model("initial-exec"))) = 0;
 int g_initial_tid = 0;
 std::atomic<bool> g_null_tracking_reported{false};
 
-int self() {
-    int tid = t_tid;
-    if (TAL_UNLIKELY(tid == 0)) t_tid = tid = static_cast<int>(syscall(SYS_gettid));
-    return tid;
+int gettid_now() { return static_cast<int>(syscall(SYS_gettid)); }
+
+void give_back(void *p) {
+    auto *r = static_cast<ThreadRecord *>(p);
+    // talloc calls from later thread-specific destructors go unchecked: the
+    // record may be another thread's by then.
+    t_record = kNoRecord;
+    pthread_mutex_lock(&g_records_lock);
+    r->next_free = g_free_records;
+    g_free_records = r;
+    pthread_mutex_unlock(&g_records_lock);
 }
 
-Bucket &bucket_of(const void *key) {
-    auto bits = reinterpret_cast<uintptr_t>(key) >> 4;  // chunks are 16-aligned
-    return g_table[(bits * 0x9e3779b97f4a7c15ull) >> (64 - kBucketBits)];
+__attribute__((noinline)) ThreadRecord *register_thread() {
+    ThreadRecord *r = nullptr;
+    pthread_mutex_lock(&g_records_lock);
+    if (g_free_records != nullptr) {
+        r = g_free_records;
+        g_free_records = r->next_free;
+    } else if (g_records_used < kMaxThreads) {
+        // Plain malloc: the record must not live in a talloc hierarchy.
+        void *mem = calloc(1, sizeof(ThreadRecord));
+        if (mem != nullptr) {
+            r = new (mem) ThreadRecord{};
+            r->number = g_records_used++;
+            g_records[r->number].store(r, std::memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&g_records_lock);
+    if (r == nullptr) return t_record = kNoRecord;
+    r->tid.store(gettid_now(), std::memory_order_relaxed);
+    r->depth = 0;
+    pthread_setspecific(g_exit_key, r);
+    return t_record = r;
+}
+
+inline ThreadRecord *this_thread() {
+    ThreadRecord *r = t_record;
+    return TAL_LIKELY(r != nullptr) ? r : register_thread();
+}
+
+int self_tid() {
+    ThreadRecord *r = this_thread();
+    return r != kNoRecord ? r->tid.load(std::memory_order_relaxed) : gettid_now();
+}
+
+Bucket &bucket_of(uint64_t key_bits) { return g_table[(key_bits * 0x9e3779b97f4a7c15ull) >> (64 - kBucketBits)]; }
+
+// Whether r is inside key right now; the level it is at, or -1.
+int level_inside(const ThreadRecord *r, const void *key) {
+    for (int l = 0; l < kMaxNest; l++) {
+        for (const auto &k : r->levels[l].keys) {
+            if (k.load(std::memory_order_acquire) == key) return l;
+        }
+    }
+    return -1;
 }
 
 // The chunk behind ptr if it looks live; unlike checked() it never reports,
@@ -83,40 +163,38 @@ const char *chunk_name(const void *ptr) {
     return tc != nullptr ? name_of(tc) : "(none)";
 }
 
-// A child process has one thread: records held by the parent's other
-// threads would stay held for ever, so the table starts empty there.
-void clear_in_child() {
-    t_tid = 0;
+// A child process has only the forking thread: the table starts empty
+// there and that thread's record takes its new thread id.
+void reset_in_child() {
     for (Bucket &b : g_table) {
-        for (Slot &s : b.ways) {
-            s.tid.store(0, std::memory_order_relaxed);
-            s.key.store(nullptr, std::memory_order_relaxed);
-        }
+        for (auto &w : b.ways) w.store(0, std::memory_order_relaxed);
     }
+    ThreadRecord *r = t_record;
+    if (r != nullptr && r != kNoRecord) r->tid.store(gettid_now(), std::memory_order_relaxed);
 }
 
 __attribute__((constructor)) void read_thread_check() {
     const char *v = getenv("TALLOC_THREAD_CHECK");
     if (v == nullptr || strcmp(v, "1") != 0) return;
-    g_initial_tid = self();
-    pthread_atfork(nullptr, nullptr, clear_in_child);
+    if (pthread_key_create(&g_exit_key, give_back) != 0) return;
+    g_initial_tid = gettid_now();
+    pthread_atfork(nullptr, nullptr, reset_in_child);
     g_enabled = true;
 }
 
-void report_overlap(const Slot &s, const void *key, const char *op, const char *name) {
-    int other = s.tid.load(std::memory_order_relaxed);
-    // The holder stores its thread id just after taking the record.
-    for (int spins = 0; other == 0 && spins < 10000; spins++) other = s.tid.load(std::memory_order_relaxed);
-    const char *other_op = s.op.load(std::memory_order_relaxed);
-    const char *other_name = s.chunk_name.load(std::memory_order_relaxed);
+void report_overlap(const ThreadRecord &other, int level, const void *key, const char *op, const char *name) {
+    const ThreadRecord::Level &l = other.levels[level];
+    const char *other_op = l.op.load(std::memory_order_relaxed);
+    const char *other_name = l.chunk_name.load(std::memory_order_relaxed);
     char reason[1024];
     snprintf(reason, sizeof(reason),
              "talloc: thread check: thread %d in %s (chunk \"%s\") entered the children of %p \"%s\" while "
              "thread %d is inside %s (chunk \"%s\") there; one talloc hierarchy must not be used by two "
              "threads at once: give each thread its own top-level context and hand memory over with "
              "talloc_steal() under a mutex",
-             self(), op, name != nullptr ? name : "UNNAMED", key, chunk_name(key), other,
-             other_op != nullptr ? other_op : "?", other_name != nullptr ? other_name : "UNNAMED");
+             self_tid(), op, name != nullptr ? name : "UNNAMED", key, chunk_name(key),
+             other.tid.load(std::memory_order_relaxed), other_op != nullptr ? other_op : "?",
+             other_name != nullptr ? other_name : "UNNAMED");
     // Switched on to be told: without a log function it goes to stderr.
     if (!has_log_fn()) fprintf(stderr, "%s\n", reason);
     abort_with(reason);
@@ -130,110 +208,143 @@ void report_null_tracking(const char *op, const char *name) {
              "while the initial thread is %d: every top-level chunk is then a child of the one null context "
              "all threads share; call talloc_disable_null_tracking() from the initial thread before threads "
              "use talloc\n",
-             self(), name != nullptr ? name : "UNNAMED", op, g_initial_tid);
+             self_tid(), name != nullptr ? name : "UNNAMED", op, g_initial_tid);
     if (has_log_fn()) log("%s", message);
     else fputs(message, stderr);
 }
 
-}  // namespace
-
-bool Guard::hold(const void *key, const char *op, const char *name) {
-    if (key == nullptr) return true;
-    Bucket &b = bucket_of(key);
-    int me = self();
-    for (int attempt = 0; attempt < 4; attempt++) {
-        Slot *empty = nullptr;
-        for (Slot &s : b.ways) {
-            const void *k = s.key.load(std::memory_order_acquire);
-            if (k == key) {
-                // Ours already: an export called from a destructor or log
-                // function inside an outer one on the same thread.
-                if (s.tid.load(std::memory_order_relaxed) == me) return true;
-                report_overlap(s, key, op, name);
+// Looks key up for thread `me` (already published as inside it): false
+// when another thread is inside it too.  A key missing from the table
+// takes a free word, or the word of a key nobody is inside now.  Plain
+// stores, no read-modify-write: two threads writing one word at the same
+// instant lose one write, which can only make the check miss an overlap.
+__attribute__((noinline)) bool check_key_slow(ThreadRecord *me, const void *key, uint64_t bits, Bucket &b,
+                                              const char *op, const char *name) {
+    uint64_t mine = make_word(bits, me->number);
+    std::atomic<uint64_t> *spare = nullptr;
+    for (auto &w : b.ways) {
+        uint64_t word = w.load(std::memory_order_acquire);
+        if (word != 0 && key_bits_of(word) == bits) {
+            ThreadRecord *other = g_records[number_of(word)].load(std::memory_order_acquire);
+            int level = other != nullptr && other != me ? level_inside(other, key) : -1;
+            if (level >= 0) {
+                report_overlap(*other, level, key, op, name);
                 return false;
             }
-            if (k == nullptr && empty == nullptr) empty = &s;
-        }
-        if (empty == nullptr) return true;  // bucket full: not checked
-        const void *expected = nullptr;
-        if (empty->key.compare_exchange_strong(expected, key, std::memory_order_acq_rel)) {
-            empty->tid.store(me, std::memory_order_relaxed);
-            empty->op.store(op, std::memory_order_relaxed);
-            empty->chunk_name.store(name, std::memory_order_relaxed);
-            slots_[held_] = empty;
-            keys_[held_] = key;
-            held_++;
+            w.store(mine, std::memory_order_release);  // last used by a thread not inside it now
             return true;
         }
-        // Another thread took that record meanwhile: look again, it may be
-        // holding this very key.
+        if (spare == nullptr && word == 0) spare = &w;
     }
+    if (spare == nullptr) {
+        // Full: take the word of a key its thread is not inside now.
+        for (auto &w : b.ways) {
+            uint64_t word = w.load(std::memory_order_acquire);
+            ThreadRecord *other = g_records[number_of(word)].load(std::memory_order_acquire);
+            const void *its_key = reinterpret_cast<const void *>(key_bits_of(word) << 4);
+            if (other == nullptr || level_inside(other, its_key) < 0) {
+                spare = &w;
+                break;
+            }
+        }
+        if (spare == nullptr) return true;  // every word in use right now: not checked
+    }
+    spare->store(mine, std::memory_order_release);
     return true;
 }
 
-void Guard::enter(Scope scope, const char *op, const void *a, const void *b, const char *name) {
-    const void *keys[2] = {nullptr, nullptr};
-    const char *what = name;
-    switch (scope) {
-    case Scope::Under:
-        keys[0] = effective_ctx(a);
-        if (a == nullptr && g_null_context != nullptr && self() != g_initial_tid) report_null_tracking(op, name);
-        break;
-    case Scope::Realloc:
-        if (b == nullptr) {
-            keys[0] = effective_ctx(a);
-            break;
-        }
-        [[fallthrough]];
-    case Scope::Chunk: {
-        const void *ptr = scope == Scope::Chunk ? a : b;
-        Chunk *tc = live(ptr);
-        if (tc == nullptr) return;
-        keys[0] = parent_key(tc);
-        keys[1] = ptr;
-        what = name_of(tc);
-        break;
+// The common case: this thread used the key last, nothing to write.
+inline bool check_key(ThreadRecord *me, const void *key, const char *op, const char *name) {
+    // Chunks are 16-aligned.  Addresses beyond 2^56 would alias in the
+    // word, which is harmless: a report needs the full address in a
+    // thread's record.
+    uint64_t bits = reinterpret_cast<uint64_t>(key) >> 4;
+    uint64_t mine = make_word(bits, me->number);
+    Bucket &b = bucket_of(bits);
+    for (auto &w : b.ways) {
+        if (w.load(std::memory_order_acquire) == mine) return true;
     }
-    case Scope::Self:
-        if (live(a) == nullptr) return;
-        keys[0] = a;
-        what = name_of(Chunk::from_payload(a));
-        break;
-    case Scope::Move: {
-        Chunk *tc = live(b);
-        if (tc == nullptr) return;
-        keys[0] = parent_key(tc);
-        keys[1] = effective_ctx(a);
-        what = name_of(tc);
-        if (a == nullptr && g_null_context != nullptr && self() != g_initial_tid) report_null_tracking(op, what);
-        break;
+    return check_key_slow(me, key, bits, b, op, name);
+}
+
+}  // namespace
+
+__attribute__((always_inline)) inline void Guard::inside(const void *key0, const void *key1, const char *op,
+                                                         const char *what, bool freeing) {
+    if (key1 == key0) key1 = nullptr;
+    if (key0 == nullptr) {
+        if (key1 == nullptr) return;
+        key0 = key1;
+        key1 = nullptr;
     }
-    case Scope::Pair:
-        keys[0] = effective_ctx(a);
-        keys[1] = b;
-        what = chunk_name(b);
-        break;
+    ThreadRecord *me = this_thread();
+    if (me == kNoRecord || me->depth >= kMaxNest) return;
+    int level = me->depth++;
+    record_ = me;
+    level_ = level;
+    forget_ = freeing;
+    ThreadRecord::Level &l = me->levels[level];
+    l.op.store(op, std::memory_order_relaxed);
+    l.chunk_name.store(what, std::memory_order_relaxed);
+    // Published before looking: of two threads entering the same key, the
+    // later one sees the earlier one inside.
+    l.keys[0].store(key0, std::memory_order_release);
+    if (key1 != nullptr) l.keys[1].store(key1, std::memory_order_release);
+    if (!check_key(me, key0, op, what) || (key1 != nullptr && !check_key(me, key1, op, what))) refused_ = true;
+}
+
+void Guard::enter_under(const char *op, const void *ctx, const char *name) {
+    if (ctx == nullptr) {
+        if (g_null_context == nullptr) return;  // a parentless chunk: no list
+        if (self_tid() != g_initial_tid) report_null_tracking(op, name);
+        ctx = g_null_context;
     }
-    if (keys[1] == keys[0]) keys[1] = nullptr;
-    for (const void *key : keys) {
-        if (!hold(key, op, what)) {
-            refused_ = true;
-            return;
-        }
-    }
+    inside(ctx, nullptr, op, name);
+}
+
+void Guard::enter_chunk(const char *op, const void *ptr, bool freeing) {
+    Chunk *tc = live(ptr);
+    if (tc == nullptr) return;
+    inside(parent_key(tc), ptr, op, name_of(tc), freeing);
+}
+
+void Guard::enter_self(const char *op, const void *ptr) {
+    Chunk *tc = live(ptr);
+    if (tc != nullptr) inside(ptr, nullptr, op, name_of(tc));
+}
+
+void Guard::enter_move(const char *op, const void *new_ctx, const void *ptr) {
+    Chunk *tc = live(ptr);
+    if (tc == nullptr) return;
+    const char *what = name_of(tc);
+    if (new_ctx == nullptr && g_null_context != nullptr && self_tid() != g_initial_tid)
+        report_null_tracking(op, what);
+    inside(parent_key(tc), effective_ctx(new_ctx), op, what);
+}
+
+void Guard::enter_pair(const char *op, const void *ctx, const void *ptr) {
+    inside(effective_ctx(ctx), ptr, op, chunk_name(ptr));
 }
 
 void Guard::leave() {
-    int me = self();
-    while (held_ > 0) {
-        held_--;
-        Slot *s = slots_[held_];
-        // After a fork the child's table was cleared: nothing to give back.
-        if (s->tid.load(std::memory_order_relaxed) != me ||
-            s->key.load(std::memory_order_relaxed) != keys_[held_])
-            continue;
-        s->tid.store(0, std::memory_order_relaxed);
-        s->key.store(nullptr, std::memory_order_release);
+    ThreadRecord::Level &l = record_->levels[level_];
+    // The freed chunk is the second key, or the only one when it had no
+    // parent (talloc_free of a top-level chunk).
+    const void *freed = nullptr;
+    if (forget_) {
+        freed = l.keys[1].load(std::memory_order_relaxed);
+        if (freed == nullptr) freed = l.keys[0].load(std::memory_order_relaxed);
+    }
+    for (auto &k : l.keys) k.store(nullptr, std::memory_order_release);
+    record_->depth = level_;
+    // A freed chunk's word is given back, so the table fills with live
+    // parents; a plain store, as losing a word only means a missed check.
+    if (forget_ && freed != nullptr) {
+        auto bits = reinterpret_cast<uint64_t>(freed) >> 4;
+        uint64_t mine = make_word(bits, record_->number);
+        for (auto &w : bucket_of(bits).ways) {
+            if (w.load(std::memory_order_relaxed) == mine) w.store(0, std::memory_order_relaxed);
+        }
     }
 }
 

@@ -23,23 +23,13 @@
 
 #include <talloc.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			failures++;                                        \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
-	} while (0)
+#include "../thread_handshake.h"
 
 static bool expect_reports;
 
-/* What the library said, kept for the checks (a fixed buffer: no talloc). */
-static pthread_mutex_t said_lock = PTHREAD_MUTEX_INITIALIZER;
-static int n_logs, n_aborts;
-static char last_log[2048], last_abort[2048];
+/* What the log function was given, beside the abort function's record. */
+static int n_logs;
+static char last_log[2048];
 
 static void on_log(const char *message)
 {
@@ -48,17 +38,6 @@ static void on_log(const char *message)
 	snprintf(last_log, sizeof(last_log), "%s", message);
 	pthread_mutex_unlock(&said_lock);
 }
-
-/* Returns: the library then refuses the operation. */
-static void on_abort(const char *reason)
-{
-	pthread_mutex_lock(&said_lock);
-	n_aborts++;
-	snprintf(last_abort, sizeof(last_abort), "%s", reason);
-	pthread_mutex_unlock(&said_lock);
-}
-
-static int tid(void) { return (int)syscall(SYS_gettid); }
 
 static bool has_thread(const char *text, int t)
 {
@@ -72,26 +51,7 @@ static bool has_thread(const char *text, int t)
  * main thread it is inside and waits until the main thread is done: for
  * that whole time the holder is inside talloc_free() on the parent's list. */
 
-static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hs_cond = PTHREAD_COND_INITIALIZER;
-static int hs_stage;
 static int holder_tid;
-
-static void hs_set(int stage)
-{
-	pthread_mutex_lock(&hs_lock);
-	hs_stage = stage;
-	pthread_cond_broadcast(&hs_cond);
-	pthread_mutex_unlock(&hs_lock);
-}
-
-static void hs_wait(int stage)
-{
-	pthread_mutex_lock(&hs_lock);
-	while (hs_stage < stage)
-		pthread_cond_wait(&hs_cond, &hs_lock);
-	pthread_mutex_unlock(&hs_lock);
-}
 
 static void *held_parent;
 
@@ -296,27 +256,21 @@ static void case_clean(void)
 	CHECK(n_aborts == 0 && n_logs == 0, "correct use reported: [%s]", last_log);
 }
 
+static void case_overlap_main(void)
+{
+	talloc_disable_null_tracking();
+	case_overlap();
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s ours|reference|off overlap|null-tracking|clean\n", argv[0]);
-		return 2;
-	}
-	expect_reports = strcmp(argv[1], "ours") == 0;
+	static const struct tc_case cases[] = {
+		{"overlap", case_overlap_main},
+		{"null-tracking", case_null_tracking},
+		{"clean", case_clean},
+	};
+	expect_reports = argc > 1 && strcmp(argv[1], "ours") == 0;
 	talloc_set_log_fn(on_log);
 	talloc_set_abort_fn(on_abort);
-	if (strcmp(argv[2], "overlap") == 0) {
-		talloc_disable_null_tracking();
-		case_overlap();
-	} else if (strcmp(argv[2], "null-tracking") == 0) {
-		case_null_tracking();
-	} else if (strcmp(argv[2], "clean") == 0) {
-		case_clean();
-	} else {
-		fprintf(stderr, "unknown case %s\n", argv[2]);
-		return 2;
-	}
-	if (failures == 0)
-		printf("%s %s: ok\n", argv[1], argv[2]);
-	return failures == 0 ? 0 : 1;
+	return run_case(cases, 3, argc, argv);
 }

@@ -28,56 +28,13 @@
 #define TEVENT_DEPRECATED 1 /* tevent_loop_allow_nesting(), wrappers */
 #include <tevent.h>
 
-static int failures;
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			failures++;                                        \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                      \
-			fputc('\n', stderr);                               \
-		}                                                          \
-	} while (0)
+#include "../thread_handshake.h"
 
 static bool ours;
 
-static pthread_mutex_t said_lock = PTHREAD_MUTEX_INITIALIZER;
-static int n_aborts;
-static char last_abort[2048];
-
-/* Returns: the library then refuses the change. */
-static void on_abort(const char *reason)
-{
-	pthread_mutex_lock(&said_lock);
-	n_aborts++;
-	snprintf(last_abort, sizeof(last_abort), "%s", reason);
-	pthread_mutex_unlock(&said_lock);
-}
-
-static int tid(void) { return (int)syscall(SYS_gettid); }
-
 /* ---- a loop held inside a handler ------------------------------------- */
 
-static pthread_mutex_t hs_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t hs_cond = PTHREAD_COND_INITIALIZER;
-static int hs_stage;
 static int loop_tid;
-
-static void hs_set(int stage)
-{
-	pthread_mutex_lock(&hs_lock);
-	hs_stage = stage;
-	pthread_cond_broadcast(&hs_cond);
-	pthread_mutex_unlock(&hs_lock);
-}
-
-static void hs_wait(int stage)
-{
-	pthread_mutex_lock(&hs_lock);
-	while (hs_stage < stage)
-		pthread_cond_wait(&hs_cond, &hs_lock);
-	pthread_mutex_unlock(&hs_lock);
-}
 
 /* Runs on the loop's thread: the loop is inside this until stage 2. */
 static void hold_loop(struct tevent_context *ev, struct tevent_immediate *im, void *private_data)
@@ -370,24 +327,13 @@ static void case_allowed(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s ours|reference timers|proxy|allowed\n", argv[0]);
-		return 2;
-	}
-	ours = strcmp(argv[1], "ours") == 0;
+	static const struct tc_case cases[] = {
+		{"timers", case_timers},
+		{"proxy", case_proxy},
+		{"allowed", case_allowed},
+	};
+	ours = argc > 1 && strcmp(argv[1], "ours") == 0;
 	talloc_disable_null_tracking();
 	tevent_set_abort_fn(on_abort);
-	if (strcmp(argv[2], "timers") == 0) {
-		case_timers();
-	} else if (strcmp(argv[2], "proxy") == 0) {
-		case_proxy();
-	} else if (strcmp(argv[2], "allowed") == 0) {
-		case_allowed();
-	} else {
-		fprintf(stderr, "unknown case %s\n", argv[2]);
-		return 2;
-	}
-	if (failures == 0)
-		printf("%s %s: ok\n", argv[1], argv[2]);
-	return failures == 0 ? 0 : 1;
+	return run_case(cases, 3, argc, argv);
 }
