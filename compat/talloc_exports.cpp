@@ -43,13 +43,15 @@ TALLOC_API int talloc_test_get_magic(void) { return static_cast<int>(g_magic); }
 
 // --- allocation -------------------------------------------------------------
 TALLOC_API void *_talloc(const void *context, size_t size) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "_talloc", context);
-    return allocate(context, size, nullptr);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc", context), {
+        return allocate(context, size, nullptr);
+    });
 }
 
 TALLOC_API void *talloc_named_const(const void *context, size_t size, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_named_const", context, nullptr, name);
-    return allocate(context, size, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "talloc_named_const", context, nullptr, name), {
+        return allocate(context, size, name);
+    });
 }
 
 TALLOC_API void *talloc_named(const void *context, size_t size, const char *fmt, ...) {
@@ -83,68 +85,78 @@ TALLOC_API void *talloc_init(const char *fmt, ...) {
 }
 
 TALLOC_API void *_talloc_zero(const void *ctx, size_t size, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "_talloc_zero", ctx, nullptr, name);
-    return allocate_zero(ctx, size, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_zero", ctx, nullptr, name), {
+        return allocate_zero(ctx, size, name);
+    });
 }
 
 TALLOC_API void *_talloc_memdup(const void *t, const void *p, size_t size, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "_talloc_memdup", t, nullptr, name);
-    void *copy = allocate(t, size, name);
-    if (copy != nullptr && size != 0) __builtin_memcpy(copy, p, size);
-    return copy;
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_memdup", t, nullptr, name), {
+        void *copy = allocate(t, size, name);
+        if (copy != nullptr && size != 0) __builtin_memcpy(copy, p, size);
+        return copy;
+    });
 }
 
 TALLOC_API void *_talloc_array(const void *ctx, size_t el_size, unsigned count, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "_talloc_array", ctx, nullptr, name);
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    return allocate(ctx, bytes, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_array", ctx, nullptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        return allocate(ctx, bytes, name);
+    });
 }
 
 TALLOC_API void *_talloc_zero_array(const void *ctx, size_t el_size, unsigned count, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "_talloc_zero_array", ctx, nullptr, name);
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    return allocate_zero(ctx, bytes, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_zero_array", ctx, nullptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        return allocate_zero(ctx, bytes, name);
+    });
 }
 
 TALLOC_API void *_talloc_realloc(const void *context, void *ptr, size_t size, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "_talloc_realloc", context, ptr, name);
-    return reallocate(context, ptr, size, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "_talloc_realloc", context, ptr, name), {
+        return reallocate(context, ptr, size, name);
+    });
 }
 
 TALLOC_API void *_talloc_realloc_array(const void *ctx, void *ptr, size_t el_size, unsigned count, const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "_talloc_realloc_array", ctx, ptr, name);
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    return reallocate(ctx, ptr, bytes, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "_talloc_realloc_array", ctx, ptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        return reallocate(ctx, ptr, bytes, name);
+    });
 }
 
 TALLOC_API void *_talloc_realloc_array_zero(const void *ctx, void *ptr, size_t el_size, unsigned count,
                                             const char *name) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "_talloc_realloc_array_zero", ctx, ptr, name);
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    size_t old_bytes = ptr != nullptr ? talloc_get_size(ptr) : 0;
-    auto *grown = static_cast<char *>(reallocate(ctx, ptr, bytes, name));
-    if (grown != nullptr && bytes > old_bytes) __builtin_memset(grown + old_bytes, 0, bytes - old_bytes);
-    return grown;
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "_talloc_realloc_array_zero", ctx, ptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        size_t old_bytes = ptr != nullptr ? talloc_get_size(ptr) : 0;
+        auto *grown = static_cast<char *>(reallocate(ctx, ptr, bytes, name));
+        if (grown != nullptr && bytes > old_bytes) __builtin_memset(grown + old_bytes, 0, bytes - old_bytes);
+        return grown;
+    });
 }
 
 TALLOC_API void *talloc_realloc_fn(const void *context, void *ptr, size_t size) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_realloc_fn", context, ptr);
-    return reallocate(context, ptr, size, nullptr);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "talloc_realloc_fn", context, ptr), {
+        return reallocate(context, ptr, size, nullptr);
+    });
 }
 
 TALLOC_API void *talloc_pool(const void *context, size_t size) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_pool", context, nullptr, "talloc_pool");
-    return allocate_pool(context, size);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "talloc_pool", context, nullptr, "talloc_pool"), {
+        return allocate_pool(context, size);
+    });
 }
 
 TALLOC_API void *_talloc_pooled_object(const void *ctx, size_t type_size, const char *type_name,
                                        unsigned num_subobjects, size_t total_subobjects_size) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "_talloc_pooled_object", ctx, nullptr, type_name);
-    return allocate_pooled_object(ctx, type_size, type_name, num_subobjects, total_subobjects_size);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_pooled_object", ctx, nullptr, type_name), {
+        return allocate_pooled_object(ctx, type_size, type_name, num_subobjects, total_subobjects_size);
+    });
 }
 
 TALLOC_API size_t talloc_get_size(const void *ctx) {
@@ -155,49 +167,57 @@ TALLOC_API size_t talloc_get_size(const void *ctx) {
 
 // --- freeing ----------------------------------------------------------------
 TALLOC_API int _talloc_free(void *ptr, const char *location) {
-    TAL_THREAD_GUARD(-1, Scope::Free, "talloc_free", ptr);
-    return free_ptr(ptr, location);
+    TAL_THREAD_CHECKED(int, -1, (Scope::Chunk, "talloc_free", ptr), {
+        return free_ptr(ptr, location);
+    });
 }
 TALLOC_API void talloc_free_children(void *ptr) {
-    TAL_THREAD_GUARD(, Scope::Self, "talloc_free_children", ptr);
-    free_children(ptr);
+    TAL_THREAD_CHECKED_VOID((Scope::Self, "talloc_free_children", ptr), {
+        free_children(ptr);
+    });
 }
 TALLOC_API void _talloc_set_destructor(const void *ptr, int (*destructor)(void *)) { set_destructor(ptr, destructor); }
 
 // --- reparenting and references --------------------------------------------
 TALLOC_API void *_talloc_steal_loc(const void *new_ctx, const void *ptr, const char *location) {
-    TAL_THREAD_GUARD(nullptr, Scope::Move, "talloc_steal", new_ctx, ptr);
-    return steal_ptr(new_ctx, ptr, location);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Move, "talloc_steal", new_ctx, ptr), {
+        return steal_ptr(new_ctx, ptr, location);
+    });
 }
 
 TALLOC_API void *_talloc_move(const void *new_ctx, const void *pptr) {
-    TAL_THREAD_GUARD(nullptr, Scope::Move, "talloc_move", new_ctx, pptr != nullptr ? *static_cast<void *const *>(pptr) : nullptr);
-    if (pptr == nullptr) return nullptr;
-    auto **slot = static_cast<const void **>(const_cast<void *>(pptr));
-    void *moved = steal_ptr(new_ctx, *slot, __location__);
-    *slot = nullptr;
-    return moved;
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Move, "talloc_move", new_ctx, pptr != nullptr ? *static_cast<void *const *>(pptr) : nullptr), {
+        if (pptr == nullptr) return nullptr;
+        auto **slot = static_cast<const void **>(const_cast<void *>(pptr));
+        void *moved = steal_ptr(new_ctx, *slot, __location__);
+        *slot = nullptr;
+        return moved;
+    });
 }
 
 TALLOC_API void *talloc_reparent(const void *old_parent, const void *new_parent, const void *ptr) {
-    TAL_THREAD_GUARD(nullptr, Scope::Move, "talloc_reparent", new_parent, ptr);
-    return reparent(old_parent, new_parent, ptr);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Move, "talloc_reparent", new_parent, ptr), {
+        return reparent(old_parent, new_parent, ptr);
+    });
 }
 
 TALLOC_API void *_talloc_reference_loc(const void *context, const void *ptr, const char *location) {
-    TAL_THREAD_GUARD(nullptr, Scope::Pair, "talloc_reference", context, ptr);
-    return reference(context, ptr, location);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Pair, "talloc_reference", context, ptr), {
+        return reference(context, ptr, location);
+    });
 }
 
 TALLOC_API int talloc_increase_ref_count(const void *ptr) {
-    TAL_THREAD_GUARD(-1, Scope::Pair, "talloc_increase_ref_count", nullptr, ptr);
-    return reference(g_null_context, ptr, "talloc_increase_ref_count") != nullptr ? 0 : -1;
+    TAL_THREAD_CHECKED(int, -1, (Scope::Pair, "talloc_increase_ref_count", nullptr, ptr), {
+        return reference(g_null_context, ptr, "talloc_increase_ref_count") != nullptr ? 0 : -1;
+    });
 }
 
 TALLOC_API size_t talloc_reference_count(const void *ptr) { return reference_count(ptr); }
 TALLOC_API int talloc_unlink(const void *context, void *ptr) {
-    TAL_THREAD_GUARD(-1, Scope::Pair, "talloc_unlink", context, ptr);
-    return unlink_ptr(context, ptr);
+    TAL_THREAD_CHECKED(int, -1, (Scope::Pair, "talloc_unlink", context, ptr), {
+        return unlink_ptr(context, ptr);
+    });
 }
 
 // --- names --------------------------------------------------------------------
@@ -213,8 +233,9 @@ TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
 }
 
 TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
-    TAL_THREAD_GUARD(, Scope::Chunk, "talloc_set_name_const", ptr);
-    if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
+    TAL_THREAD_CHECKED_VOID((Scope::Chunk, "talloc_set_name_const", ptr), {
+        if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
+    });
 }
 
 TALLOC_API const char *talloc_get_name(const void *ptr) { return name_or_null_text(ptr); }
@@ -286,41 +307,50 @@ TALLOC_API void talloc_set_abort_fn(void (*abort_fn)(const char *reason)) { set_
 
 // --- strings ------------------------------------------------------------------
 TALLOC_API char *talloc_strdup(const void *t, const char *p) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_strdup", t, nullptr, "talloc_strdup");
-    return str_dup(t, p);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Under, "talloc_strdup", t, nullptr, "talloc_strdup"), {
+        return str_dup(t, p);
+    });
 }
 TALLOC_API char *talloc_strndup(const void *t, const char *p, size_t n) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_strndup", t, nullptr, "talloc_strndup");
-    return str_ndup(t, p, n);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Under, "talloc_strndup", t, nullptr, "talloc_strndup"), {
+        return str_ndup(t, p, n);
+    });
 }
 TALLOC_API char *talloc_strdup_append(char *s, const char *a) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_strdup_append", nullptr, s);
-    return str_append(s, a, SIZE_MAX, false);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strdup_append", nullptr, s), {
+        return str_append(s, a, SIZE_MAX, false);
+    });
 }
 TALLOC_API char *talloc_strdup_append_buffer(char *s, const char *a) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_strdup_append_buffer", nullptr, s);
-    return str_append(s, a, SIZE_MAX, true);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strdup_append_buffer", nullptr, s), {
+        return str_append(s, a, SIZE_MAX, true);
+    });
 }
 TALLOC_API char *talloc_strndup_append(char *s, const char *a, size_t n) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_strndup_append", nullptr, s);
-    return str_append(s, a, n, false);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strndup_append", nullptr, s), {
+        return str_append(s, a, n, false);
+    });
 }
 TALLOC_API char *talloc_strndup_append_buffer(char *s, const char *a, size_t n) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_strndup_append_buffer", nullptr, s);
-    return str_append(s, a, n, true);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strndup_append_buffer", nullptr, s), {
+        return str_append(s, a, n, true);
+    });
 }
 
 TALLOC_API char *talloc_vasprintf(const void *t, const char *fmt, va_list ap) {
-    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_vasprintf", t, nullptr, fmt);
-    return str_vformat(t, fmt, ap);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Under, "talloc_vasprintf", t, nullptr, fmt), {
+        return str_vformat(t, fmt, ap);
+    });
 }
 TALLOC_API char *talloc_vasprintf_append(char *s, const char *fmt, va_list ap) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_vasprintf_append", nullptr, s);
-    return str_vformat_append(s, fmt, ap, false);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_vasprintf_append", nullptr, s), {
+        return str_vformat_append(s, fmt, ap, false);
+    });
 }
 TALLOC_API char *talloc_vasprintf_append_buffer(char *s, const char *fmt, va_list ap) {
-    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_vasprintf_append_buffer", nullptr, s);
-    return str_vformat_append(s, fmt, ap, true);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_vasprintf_append_buffer", nullptr, s), {
+        return str_vformat_append(s, fmt, ap, true);
+    });
 }
 
 TALLOC_API char *talloc_asprintf(const void *t, const char *fmt, ...) {

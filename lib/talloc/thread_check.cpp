@@ -19,28 +19,6 @@ bool g_enabled = false;
 
 namespace {
 
-// Exports nest on one thread only through destructors (and log or abort
-// functions) called by an outer export; deeper levels are not checked.
-constexpr int kMaxNest = 8;
-
-}  // namespace
-
-// What one thread is inside, published for the other threads.
-struct ThreadRecord {
-    struct Level {
-        std::atomic<const void *> keys[2];
-        std::atomic<const char *> op;
-        std::atomic<const char *> chunk_name;
-    };
-    Level levels[kMaxNest];
-    std::atomic<int> tid;
-    int depth;           // touched by its own thread only
-    unsigned number;     // its index in g_records
-    ThreadRecord *next_free;
-};
-
-namespace {
-
 // Live threads are numbered 1..kMaxThreads-1 (0: nobody); threads beyond
 // that are not checked.  Records are reused, never freed: the table may
 // still name an exited thread's number, and whoever has that number now is
@@ -53,9 +31,11 @@ unsigned g_records_used = 1;
 ThreadRecord *g_free_records = nullptr;
 pthread_key_t g_exit_key;
 
-// This thread's record; kNoRecord once it turned out there is none left.
+// This thread's record, or g_no_record when it has none (too many
+// threads, or exiting): that one is always full, so nothing is checked.
 __thread ThreadRecord *t_record __attribute__((tls_model("initial-exec"))) = nullptr;
-ThreadRecord *const kNoRecord = reinterpret_cast<ThreadRecord *>(1);
+ThreadRecord g_no_record_storage{{}, {0}, {kMaxNest}, 0, nullptr};
+ThreadRecord *const kNoRecord = &g_no_record_storage;
 
 // The table: a key (a chunk's address / 16) and the number of the thread
 // that last used it, in one word; 4-way buckets, 4096 words.  A thread
@@ -111,7 +91,7 @@ __attribute__((noinline)) ThreadRecord *register_thread() {
     pthread_mutex_unlock(&g_records_lock);
     if (r == nullptr) return t_record = kNoRecord;
     r->tid.store(gettid_now(), std::memory_order_relaxed);
-    r->depth = 0;
+    r->depth.store(0, std::memory_order_relaxed);
     pthread_setspecific(g_exit_key, r);
     return t_record = r;
 }
@@ -130,7 +110,8 @@ Bucket &bucket_of(uint64_t key_bits) { return g_table[(key_bits * 0x9e3779b97f4a
 
 // Whether r is inside key right now; the level it is at, or -1.
 int level_inside(const ThreadRecord *r, const void *key) {
-    for (int l = 0; l < kMaxNest; l++) {
+    int depth = r->depth.load(std::memory_order_acquire);
+    for (int l = 0; l < depth && l < kMaxNest; l++) {
         for (const auto &k : r->levels[l].keys) {
             if (k.load(std::memory_order_acquire) == key) return l;
         }
@@ -237,16 +218,21 @@ __attribute__((noinline)) bool check_key_slow(ThreadRecord *me, const void *key,
         if (spare == nullptr && word == 0) spare = &w;
     }
     if (spare == nullptr) {
-        // Full: take the word of a key its thread is not inside now.
+        // Full: take the word of a key its thread is not inside now, ours
+        // first (another thread's may be in use again soon).
+        std::atomic<uint64_t> *theirs = nullptr;
         for (auto &w : b.ways) {
             uint64_t word = w.load(std::memory_order_acquire);
             ThreadRecord *other = g_records[number_of(word)].load(std::memory_order_acquire);
             const void *its_key = reinterpret_cast<const void *>(key_bits_of(word) << 4);
-            if (other == nullptr || level_inside(other, its_key) < 0) {
+            if (other != nullptr && level_inside(other, its_key) >= 0) continue;
+            if (other == me) {
                 spare = &w;
                 break;
             }
+            if (theirs == nullptr) theirs = &w;
         }
+        if (spare == nullptr) spare = theirs;
         if (spare == nullptr) return true;  // every word in use right now: not checked
     }
     spare->store(mine, std::memory_order_release);
@@ -270,7 +256,7 @@ inline bool check_key(ThreadRecord *me, const void *key, const char *op, const c
 }  // namespace
 
 __attribute__((always_inline)) inline void Guard::inside(const void *key0, const void *key1, const char *op,
-                                                         const char *what, bool freeing) {
+                                                         const char *what) {
     if (key1 == key0) key1 = nullptr;
     if (key0 == nullptr) {
         if (key1 == nullptr) return;
@@ -278,11 +264,10 @@ __attribute__((always_inline)) inline void Guard::inside(const void *key0, const
         key1 = nullptr;
     }
     ThreadRecord *me = this_thread();
-    if (me == kNoRecord || me->depth >= kMaxNest) return;
-    int level = me->depth++;
+    int level = me->depth.load(std::memory_order_relaxed);
+    if (level >= kMaxNest) return;
     record_ = me;
     level_ = level;
-    forget_ = freeing;
     ThreadRecord::Level &l = me->levels[level];
     l.op.store(op, std::memory_order_relaxed);
     l.chunk_name.store(what, std::memory_order_relaxed);
@@ -290,6 +275,7 @@ __attribute__((always_inline)) inline void Guard::inside(const void *key0, const
     // later one sees the earlier one inside.
     l.keys[0].store(key0, std::memory_order_release);
     if (key1 != nullptr) l.keys[1].store(key1, std::memory_order_release);
+    me->depth.store(level + 1, std::memory_order_release);
     if (!check_key(me, key0, op, what) || (key1 != nullptr && !check_key(me, key1, op, what))) refused_ = true;
 }
 
@@ -302,10 +288,10 @@ void Guard::enter_under(const char *op, const void *ctx, const char *name) {
     inside(ctx, nullptr, op, name);
 }
 
-void Guard::enter_chunk(const char *op, const void *ptr, bool freeing) {
+void Guard::enter_chunk(const char *op, const void *ptr) {
     Chunk *tc = live(ptr);
     if (tc == nullptr) return;
-    inside(parent_key(tc), ptr, op, name_of(tc), freeing);
+    inside(parent_key(tc), ptr, op, name_of(tc));
 }
 
 void Guard::enter_self(const char *op, const void *ptr) {
@@ -324,28 +310,6 @@ void Guard::enter_move(const char *op, const void *new_ctx, const void *ptr) {
 
 void Guard::enter_pair(const char *op, const void *ctx, const void *ptr) {
     inside(effective_ctx(ctx), ptr, op, chunk_name(ptr));
-}
-
-void Guard::leave() {
-    ThreadRecord::Level &l = record_->levels[level_];
-    // The freed chunk is the second key, or the only one when it had no
-    // parent (talloc_free of a top-level chunk).
-    const void *freed = nullptr;
-    if (forget_) {
-        freed = l.keys[1].load(std::memory_order_relaxed);
-        if (freed == nullptr) freed = l.keys[0].load(std::memory_order_relaxed);
-    }
-    for (auto &k : l.keys) k.store(nullptr, std::memory_order_release);
-    record_->depth = level_;
-    // A freed chunk's word is given back, so the table fills with live
-    // parents; a plain store, as losing a word only means a missed check.
-    if (forget_ && freed != nullptr) {
-        auto bits = reinterpret_cast<uint64_t>(freed) >> 4;
-        uint64_t mine = make_word(bits, record_->number);
-        for (auto &w : bucket_of(bits).ways) {
-            if (w.load(std::memory_order_relaxed) == mine) w.store(0, std::memory_order_relaxed);
-        }
-    }
 }
 
 }  // namespace tal::threads
