@@ -167,7 +167,7 @@ TALLOC_API size_t talloc_get_size(const void *ctx) {
 
 // --- freeing ----------------------------------------------------------------
 TALLOC_API int _talloc_free(void *ptr, const char *location) {
-    TAL_THREAD_CHECKED(int, -1, (Scope::Chunk, "talloc_free", ptr), {
+    TAL_THREAD_CHECKED(int, -1, (Scope::Release, "talloc_free", ptr), {
         return free_ptr(ptr, location);
     });
 }
@@ -215,7 +215,7 @@ TALLOC_API int talloc_increase_ref_count(const void *ptr) {
 
 TALLOC_API size_t talloc_reference_count(const void *ptr) { return reference_count(ptr); }
 TALLOC_API int talloc_unlink(const void *context, void *ptr) {
-    TAL_THREAD_CHECKED(int, -1, (Scope::Pair, "talloc_unlink", context, ptr), {
+    TAL_THREAD_CHECKED(int, -1, (Scope::Under, "talloc_unlink", context), {
         return unlink_ptr(context, ptr);
     });
 }

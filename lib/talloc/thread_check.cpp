@@ -288,10 +288,12 @@ void Guard::enter_under(const char *op, const void *ctx, const char *name) {
     inside(ctx, nullptr, op, name);
 }
 
-void Guard::enter_chunk(const char *op, const void *ptr) {
+// A chunk the operation may free (or move) is not published as a key: its
+// address can be another thread's new chunk before this call returns.
+void Guard::enter_chunk(const char *op, const void *ptr, bool itself) {
     Chunk *tc = live(ptr);
     if (tc == nullptr) return;
-    inside(parent_key(tc), ptr, op, name_of(tc));
+    inside(parent_key(tc), itself ? ptr : nullptr, op, name_of(tc));
 }
 
 void Guard::enter_self(const char *op, const void *ptr) {

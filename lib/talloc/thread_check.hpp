@@ -35,10 +35,11 @@ extern bool g_enabled;
 // What an export is about to change.
 enum class Scope : uint8_t {
     Under,    // a: allocation context (NULL: the null context, if tracked)
-    Chunk,    // a: chunk; its parent's list and its own children
+    Chunk,    // a: chunk; its parent's list and its own children (names)
+    Release,  // a: chunk that may be freed or moved; its parent's list only
     Self,     // a: chunk; only its own children (talloc_free_children)
     Move,     // a: new parent, b: chunk; both parents' lists
-    Realloc,  // a: context, b: chunk (NULL: an allocation under a)
+    Realloc,  // a: context, b: chunk (NULL: an allocation under a), as Release
     Pair,     // a: context, b: chunk; the two given chunks (references)
 };
 
@@ -90,16 +91,17 @@ private:
         case Scope::Under: enter_under(op, a, name); break;
         case Scope::Realloc:
             if (b == nullptr) enter_under(op, a, name);
-            else enter_chunk(op, b);
+            else enter_chunk(op, b, false);
             break;
-        case Scope::Chunk: enter_chunk(op, a); break;
+        case Scope::Chunk: enter_chunk(op, a, true); break;
+        case Scope::Release: enter_chunk(op, a, false); break;
         case Scope::Self: enter_self(op, a); break;
         case Scope::Move: enter_move(op, a, b); break;
         case Scope::Pair: enter_pair(op, a, b); break;
         }
     }
     void enter_under(const char *op, const void *ctx, const char *name);
-    void enter_chunk(const char *op, const void *ptr);
+    void enter_chunk(const char *op, const void *ptr, bool itself);
     void enter_self(const char *op, const void *ptr);
     void enter_move(const char *op, const void *new_ctx, const void *ptr);
     void enter_pair(const char *op, const void *ctx, const void *ptr);
