@@ -11,10 +11,10 @@ namespace tev::threads {
 
 __thread uint64_t t_self __attribute__((tls_model("initial-exec"))) = 0;
 
-namespace {
-
 // Innermost loop claim of this thread.
 __thread LoopClaim *t_claims __attribute__((tls_model("initial-exec"))) = nullptr;
+
+namespace {
 
 constexpr uint64_t make_id(uint32_t pid, uint32_t tid) { return (static_cast<uint64_t>(pid) << 32) | tid; }
 constexpr uint32_t pid_of(uint64_t id) { return static_cast<uint32_t>(id >> 32); }
@@ -50,27 +50,17 @@ bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn) {
     return true;
 }
 
-LoopClaim::LoopClaim(tevent_context *ev, const char *fn) : ev_(main_context(ev)), outer_(nullptr) {
+void LoopClaim::claim_slow(const char *fn) {
+    ev_ = main_context(ev_);
     if (ev_ == nullptr) return;
     uint64_t me = self();
     uint64_t owner = ev_->loop_owner.load(std::memory_order_relaxed);
-    if (owner == me) return;  // nested in a loop of this thread
+    if (owner == me) return;
     if (owner != 0 && report_foreign(ev_, owner, fn)) {
         refused_ = true;
         return;
     }
-    // Two threads entering at the same instant may both get here; the check
-    // then misses that overlap but never reports correct use.
-    ev_->loop_owner.store(me, std::memory_order_relaxed);
-    claimed_ = true;
-    outer_ = t_claims;
-    t_claims = this;
-}
-
-void LoopClaim::release() {
-    t_claims = outer_;
-    // ev_ is null when the context was freed inside the loop.
-    if (ev_ != nullptr) ev_->loop_owner.store(0, std::memory_order_release);
+    take(me);
 }
 
 bool context_free_refused(tevent_context *ev) {

@@ -44,13 +44,32 @@ inline bool misused(tevent_context *ev, const char *fn) {
     return owner != self() && report_foreign(ev, owner, fn);
 }
 
+class LoopClaim;
+
 // A loop entry point running on ev for its lifetime.  The outermost one on
 // a thread takes the record; a second thread's loop is reported and
 // refused.  Claims form a per-thread stack so that a context freed from one
 // of its own handlers is forgotten before the loop call returns.
+extern __thread LoopClaim *t_claims __attribute__((tls_model("initial-exec")));
+
 class LoopClaim {
 public:
-    LoopClaim(tevent_context *ev, const char *fn);
+    // Inline for the common case: a plain context whose record is free or
+    // already this thread's.
+    LoopClaim(tevent_context *ev, const char *fn) : ev_(ev) {
+        if (__builtin_expect(ev == nullptr || ev->wrapper.glue != nullptr, 0)) {
+            claim_slow(fn);
+            return;
+        }
+        uint64_t me = self();
+        uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
+        if (owner == me) return;  // nested in a loop of this thread
+        if (__builtin_expect(owner != 0, 0)) {
+            claim_slow(fn);
+            return;
+        }
+        take(me);
+    }
     ~LoopClaim() {
         if (claimed_) release();
     }
@@ -60,7 +79,20 @@ public:
     bool refused() const { return refused_; }
 
 private:
-    void release();
+    // Two threads entering at the same instant may both take the record;
+    // the check then misses that overlap but never reports correct use.
+    void take(uint64_t me) {
+        ev_->loop_owner.store(me, std::memory_order_relaxed);
+        claimed_ = true;
+        outer_ = t_claims;
+        t_claims = this;
+    }
+    void claim_slow(const char *fn);
+    void release() {
+        t_claims = outer_;
+        // ev_ is null when the context was freed inside the loop.
+        if (ev_ != nullptr) ev_->loop_owner.store(0, std::memory_order_release);
+    }
     friend bool context_free_refused(tevent_context *ev);
 
     tevent_context *ev_;
