@@ -194,8 +194,6 @@ TEVENT_API void _tevent_schedule_immediate(struct tevent_immediate *im, struct t
                                            const char *handler_name, const char *location) {
     if (im == nullptr || ctx == nullptr) return;
     if (threads::misused(ctx, "tevent_schedule_immediate")) return;
-    // Scheduling a pending immediate again takes it off its old context.
-    if (im->event_ctx != ctx && threads::misused(im->event_ctx, "tevent_schedule_immediate")) return;
     ctx->ops->schedule_immediate(im, ctx, handler, private_data, handler_name, location);
 }
 

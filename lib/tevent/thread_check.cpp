@@ -50,6 +50,13 @@ bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn) {
     return true;
 }
 
+bool misused_slow(tevent_context *ev, const char *fn) {
+    ev = main_context(ev);
+    if (ev == nullptr) return false;
+    uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
+    return owner != 0 && owner != self() && report_foreign(ev, owner, fn);
+}
+
 void LoopClaim::claim_slow(const char *fn) {
     ev_ = main_context(ev_);
     if (ev_ == nullptr) return;

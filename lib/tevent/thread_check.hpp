@@ -31,17 +31,22 @@ inline uint64_t self() {
 // false when the owner record is from before a fork (nothing to report).
 bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn);
 
+// The rest of misused(): wrappers, a thread seen for the first time, and
+// the report.  Out of line and cold, so that the common case saves no
+// registers.
+__attribute__((noinline, cold)) bool misused_slow(tevent_context *ev, const char *fn);
+
 // True, after reporting, when another thread runs a loop of ev (or of the
-// main context of wrapper ev): the caller must refuse the change.
+// main context of wrapper ev): the caller must refuse the change.  The
+// common case is two loads and a compare: no loop runs, or this thread
+// runs it (t_self is 0 only before this thread's first loop claim or
+// report, and then the slow path decides).
 inline bool misused(tevent_context *ev, const char *fn) {
     if (ev == nullptr) return false;
-    if (__builtin_expect(ev->wrapper.glue != nullptr, 0)) {
-        ev = main_context(ev);
-        if (ev == nullptr) return false;
-    }
     uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
-    if (__builtin_expect(owner == 0, 1)) return false;
-    return owner != self() && report_foreign(ev, owner, fn);
+    bool plain = ev->wrapper.glue == nullptr;
+    if (__builtin_expect(plain && (owner == 0 || owner == t_self), 1)) return false;
+    return misused_slow(ev, fn);
 }
 
 class LoopClaim;
