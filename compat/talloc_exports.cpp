@@ -10,10 +10,12 @@
 #include "talloc/memlimit.hpp"
 #include "talloc/report.hpp"
 #include "talloc/strings.hpp"
+#include "talloc/thread_check.hpp"
 
 #define TALLOC_API extern "C" __attribute__((visibility("default")))
 
 using namespace tal;
+using tal::threads::Scope;
 
 namespace {
 
@@ -40,13 +42,20 @@ TALLOC_API int talloc_version_minor(void) { return TALLOC_VERSION_MINOR; }
 TALLOC_API int talloc_test_get_magic(void) { return static_cast<int>(g_magic); }
 
 // --- allocation -------------------------------------------------------------
-TALLOC_API void *_talloc(const void *context, size_t size) { return allocate(context, size, nullptr); }
+TALLOC_API void *_talloc(const void *context, size_t size) {
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc", context), {
+        return allocate(context, size, nullptr);
+    });
+}
 
 TALLOC_API void *talloc_named_const(const void *context, size_t size, const char *name) {
-    return allocate(context, size, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "talloc_named_const", context, nullptr, name), {
+        return allocate(context, size, name);
+    });
 }
 
 TALLOC_API void *talloc_named(const void *context, size_t size, const char *fmt, ...) {
+    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_named", context, nullptr, fmt);
     void *ptr = allocate(context, size, nullptr);
     if (ptr == nullptr) return nullptr;
     va_list ap;
@@ -61,6 +70,7 @@ TALLOC_API void *talloc_named(const void *context, size_t size, const char *fmt,
 }
 
 TALLOC_API void *talloc_init(const char *fmt, ...) {
+    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_init", nullptr, nullptr, fmt);
     void *ptr = allocate(nullptr, 0, nullptr);
     if (ptr == nullptr) return nullptr;
     va_list ap;
@@ -74,55 +84,79 @@ TALLOC_API void *talloc_init(const char *fmt, ...) {
     return ptr;
 }
 
-TALLOC_API void *_talloc_zero(const void *ctx, size_t size, const char *name) { return allocate_zero(ctx, size, name); }
+TALLOC_API void *_talloc_zero(const void *ctx, size_t size, const char *name) {
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_zero", ctx, nullptr, name), {
+        return allocate_zero(ctx, size, name);
+    });
+}
 
 TALLOC_API void *_talloc_memdup(const void *t, const void *p, size_t size, const char *name) {
-    void *copy = allocate(t, size, name);
-    if (copy != nullptr && size != 0) __builtin_memcpy(copy, p, size);
-    return copy;
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_memdup", t, nullptr, name), {
+        void *copy = allocate(t, size, name);
+        if (copy != nullptr && size != 0) __builtin_memcpy(copy, p, size);
+        return copy;
+    });
 }
 
 TALLOC_API void *_talloc_array(const void *ctx, size_t el_size, unsigned count, const char *name) {
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    return allocate(ctx, bytes, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_array", ctx, nullptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        return allocate(ctx, bytes, name);
+    });
 }
 
 TALLOC_API void *_talloc_zero_array(const void *ctx, size_t el_size, unsigned count, const char *name) {
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    return allocate_zero(ctx, bytes, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_zero_array", ctx, nullptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        return allocate_zero(ctx, bytes, name);
+    });
 }
 
 TALLOC_API void *_talloc_realloc(const void *context, void *ptr, size_t size, const char *name) {
-    return reallocate(context, ptr, size, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "_talloc_realloc", context, ptr, name), {
+        return reallocate(context, ptr, size, name);
+    });
 }
 
 TALLOC_API void *_talloc_realloc_array(const void *ctx, void *ptr, size_t el_size, unsigned count, const char *name) {
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    return reallocate(ctx, ptr, bytes, name);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "_talloc_realloc_array", ctx, ptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        return reallocate(ctx, ptr, bytes, name);
+    });
 }
 
 TALLOC_API void *_talloc_realloc_array_zero(const void *ctx, void *ptr, size_t el_size, unsigned count,
                                             const char *name) {
-    size_t bytes;
-    if (!array_bytes(el_size, count, &bytes)) return nullptr;
-    size_t old_bytes = ptr != nullptr ? talloc_get_size(ptr) : 0;
-    auto *grown = static_cast<char *>(reallocate(ctx, ptr, bytes, name));
-    if (grown != nullptr && bytes > old_bytes) __builtin_memset(grown + old_bytes, 0, bytes - old_bytes);
-    return grown;
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "_talloc_realloc_array_zero", ctx, ptr, name), {
+        size_t bytes;
+        if (!array_bytes(el_size, count, &bytes)) return nullptr;
+        size_t old_bytes = ptr != nullptr ? talloc_get_size(ptr) : 0;
+        auto *grown = static_cast<char *>(reallocate(ctx, ptr, bytes, name));
+        if (grown != nullptr && bytes > old_bytes) __builtin_memset(grown + old_bytes, 0, bytes - old_bytes);
+        return grown;
+    });
 }
 
 TALLOC_API void *talloc_realloc_fn(const void *context, void *ptr, size_t size) {
-    return reallocate(context, ptr, size, nullptr);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Realloc, "talloc_realloc_fn", context, ptr), {
+        return reallocate(context, ptr, size, nullptr);
+    });
 }
 
-TALLOC_API void *talloc_pool(const void *context, size_t size) { return allocate_pool(context, size); }
+TALLOC_API void *talloc_pool(const void *context, size_t size) {
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "talloc_pool", context, nullptr, "talloc_pool"), {
+        return allocate_pool(context, size);
+    });
+}
 
 TALLOC_API void *_talloc_pooled_object(const void *ctx, size_t type_size, const char *type_name,
                                        unsigned num_subobjects, size_t total_subobjects_size) {
-    return allocate_pooled_object(ctx, type_size, type_name, num_subobjects, total_subobjects_size);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Under, "_talloc_pooled_object", ctx, nullptr, type_name), {
+        return allocate_pooled_object(ctx, type_size, type_name, num_subobjects, total_subobjects_size);
+    });
 }
 
 TALLOC_API size_t talloc_get_size(const void *ctx) {
@@ -132,40 +166,63 @@ TALLOC_API size_t talloc_get_size(const void *ctx) {
 }
 
 // --- freeing ----------------------------------------------------------------
-TALLOC_API int _talloc_free(void *ptr, const char *location) { return free_ptr(ptr, location); }
-TALLOC_API void talloc_free_children(void *ptr) { free_children(ptr); }
+TALLOC_API int _talloc_free(void *ptr, const char *location) {
+    TAL_THREAD_CHECKED(int, -1, (Scope::Release, "talloc_free", ptr), {
+        return free_ptr(ptr, location);
+    });
+}
+TALLOC_API void talloc_free_children(void *ptr) {
+    TAL_THREAD_CHECKED_VOID((Scope::Self, "talloc_free_children", ptr), {
+        free_children(ptr);
+    });
+}
 TALLOC_API void _talloc_set_destructor(const void *ptr, int (*destructor)(void *)) { set_destructor(ptr, destructor); }
 
 // --- reparenting and references --------------------------------------------
 TALLOC_API void *_talloc_steal_loc(const void *new_ctx, const void *ptr, const char *location) {
-    return steal_ptr(new_ctx, ptr, location);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Move, "talloc_steal", new_ctx, ptr), {
+        return steal_ptr(new_ctx, ptr, location);
+    });
 }
 
 TALLOC_API void *_talloc_move(const void *new_ctx, const void *pptr) {
-    if (pptr == nullptr) return nullptr;
-    auto **slot = static_cast<const void **>(const_cast<void *>(pptr));
-    void *moved = steal_ptr(new_ctx, *slot, __location__);
-    *slot = nullptr;
-    return moved;
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Move, "talloc_move", new_ctx, pptr != nullptr ? *static_cast<void *const *>(pptr) : nullptr), {
+        if (pptr == nullptr) return nullptr;
+        auto **slot = static_cast<const void **>(const_cast<void *>(pptr));
+        void *moved = steal_ptr(new_ctx, *slot, __location__);
+        *slot = nullptr;
+        return moved;
+    });
 }
 
 TALLOC_API void *talloc_reparent(const void *old_parent, const void *new_parent, const void *ptr) {
-    return reparent(old_parent, new_parent, ptr);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Move, "talloc_reparent", new_parent, ptr), {
+        return reparent(old_parent, new_parent, ptr);
+    });
 }
 
 TALLOC_API void *_talloc_reference_loc(const void *context, const void *ptr, const char *location) {
-    return reference(context, ptr, location);
+    TAL_THREAD_CHECKED(void *, nullptr, (Scope::Pair, "talloc_reference", context, ptr), {
+        return reference(context, ptr, location);
+    });
 }
 
 TALLOC_API int talloc_increase_ref_count(const void *ptr) {
-    return reference(g_null_context, ptr, "talloc_increase_ref_count") != nullptr ? 0 : -1;
+    TAL_THREAD_CHECKED(int, -1, (Scope::Pair, "talloc_increase_ref_count", nullptr, ptr), {
+        return reference(g_null_context, ptr, "talloc_increase_ref_count") != nullptr ? 0 : -1;
+    });
 }
 
 TALLOC_API size_t talloc_reference_count(const void *ptr) { return reference_count(ptr); }
-TALLOC_API int talloc_unlink(const void *context, void *ptr) { return unlink_ptr(context, ptr); }
+TALLOC_API int talloc_unlink(const void *context, void *ptr) {
+    TAL_THREAD_CHECKED(int, -1, (Scope::Under, "talloc_unlink", context), {
+        return unlink_ptr(context, ptr);
+    });
+}
 
 // --- names --------------------------------------------------------------------
 TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
+    TAL_THREAD_GUARD(nullptr, Scope::Chunk, "talloc_set_name", ptr);
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
     va_list ap;
@@ -176,7 +233,9 @@ TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
 }
 
 TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
-    if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
+    TAL_THREAD_CHECKED_VOID((Scope::Chunk, "talloc_set_name_const", ptr), {
+        if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
+    });
 }
 
 TALLOC_API const char *talloc_get_name(const void *ptr) { return name_or_null_text(ptr); }
@@ -247,22 +306,55 @@ TALLOC_API void talloc_set_log_stderr(void) { set_log_stderr(); }
 TALLOC_API void talloc_set_abort_fn(void (*abort_fn)(const char *reason)) { set_abort_fn(abort_fn); }
 
 // --- strings ------------------------------------------------------------------
-TALLOC_API char *talloc_strdup(const void *t, const char *p) { return str_dup(t, p); }
-TALLOC_API char *talloc_strndup(const void *t, const char *p, size_t n) { return str_ndup(t, p, n); }
-TALLOC_API char *talloc_strdup_append(char *s, const char *a) { return str_append(s, a, SIZE_MAX, false); }
-TALLOC_API char *talloc_strdup_append_buffer(char *s, const char *a) { return str_append(s, a, SIZE_MAX, true); }
-TALLOC_API char *talloc_strndup_append(char *s, const char *a, size_t n) { return str_append(s, a, n, false); }
-TALLOC_API char *talloc_strndup_append_buffer(char *s, const char *a, size_t n) { return str_append(s, a, n, true); }
+TALLOC_API char *talloc_strdup(const void *t, const char *p) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Under, "talloc_strdup", t, nullptr, "talloc_strdup"), {
+        return str_dup(t, p);
+    });
+}
+TALLOC_API char *talloc_strndup(const void *t, const char *p, size_t n) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Under, "talloc_strndup", t, nullptr, "talloc_strndup"), {
+        return str_ndup(t, p, n);
+    });
+}
+TALLOC_API char *talloc_strdup_append(char *s, const char *a) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strdup_append", nullptr, s), {
+        return str_append(s, a, SIZE_MAX, false);
+    });
+}
+TALLOC_API char *talloc_strdup_append_buffer(char *s, const char *a) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strdup_append_buffer", nullptr, s), {
+        return str_append(s, a, SIZE_MAX, true);
+    });
+}
+TALLOC_API char *talloc_strndup_append(char *s, const char *a, size_t n) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strndup_append", nullptr, s), {
+        return str_append(s, a, n, false);
+    });
+}
+TALLOC_API char *talloc_strndup_append_buffer(char *s, const char *a, size_t n) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_strndup_append_buffer", nullptr, s), {
+        return str_append(s, a, n, true);
+    });
+}
 
-TALLOC_API char *talloc_vasprintf(const void *t, const char *fmt, va_list ap) { return str_vformat(t, fmt, ap); }
+TALLOC_API char *talloc_vasprintf(const void *t, const char *fmt, va_list ap) {
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Under, "talloc_vasprintf", t, nullptr, fmt), {
+        return str_vformat(t, fmt, ap);
+    });
+}
 TALLOC_API char *talloc_vasprintf_append(char *s, const char *fmt, va_list ap) {
-    return str_vformat_append(s, fmt, ap, false);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_vasprintf_append", nullptr, s), {
+        return str_vformat_append(s, fmt, ap, false);
+    });
 }
 TALLOC_API char *talloc_vasprintf_append_buffer(char *s, const char *fmt, va_list ap) {
-    return str_vformat_append(s, fmt, ap, true);
+    TAL_THREAD_CHECKED(char *, nullptr, (Scope::Realloc, "talloc_vasprintf_append_buffer", nullptr, s), {
+        return str_vformat_append(s, fmt, ap, true);
+    });
 }
 
 TALLOC_API char *talloc_asprintf(const void *t, const char *fmt, ...) {
+    TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_asprintf", t, nullptr, fmt);
     va_list ap;
     va_start(ap, fmt);
     char *s = str_vformat(t, fmt, ap);
@@ -271,6 +363,7 @@ TALLOC_API char *talloc_asprintf(const void *t, const char *fmt, ...) {
 }
 
 TALLOC_API char *talloc_asprintf_append(char *s, const char *fmt, ...) {
+    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_asprintf_append", nullptr, s);
     va_list ap;
     va_start(ap, fmt);
     s = str_vformat_append(s, fmt, ap, false);
@@ -279,6 +372,7 @@ TALLOC_API char *talloc_asprintf_append(char *s, const char *fmt, ...) {
 }
 
 TALLOC_API char *talloc_asprintf_append_buffer(char *s, const char *fmt, ...) {
+    TAL_THREAD_GUARD(nullptr, Scope::Realloc, "talloc_asprintf_append_buffer", nullptr, s);
     va_list ap;
     va_start(ap, fmt);
     s = str_vformat_append(s, fmt, ap, true);
@@ -287,6 +381,7 @@ TALLOC_API char *talloc_asprintf_append_buffer(char *s, const char *fmt, ...) {
 }
 
 TALLOC_API void talloc_asprintf_addbuf(char **ps, const char *fmt, ...) {
+    TAL_THREAD_GUARD(, Scope::Realloc, "talloc_asprintf_addbuf", nullptr, ps != nullptr ? *ps : nullptr);
     va_list ap;
     va_start(ap, fmt);
     str_addbuf(ps, nullptr, fmt, ap);
@@ -294,6 +389,7 @@ TALLOC_API void talloc_asprintf_addbuf(char **ps, const char *fmt, ...) {
 }
 
 TALLOC_API void talloc_asprintf_addsep(char **ps, const char *sep, const char *fmt, ...) {
+    TAL_THREAD_GUARD(, Scope::Realloc, "talloc_asprintf_addsep", nullptr, ps != nullptr ? *ps : nullptr);
     va_list ap;
     va_start(ap, fmt);
     str_addbuf(ps, sep, fmt, ap);

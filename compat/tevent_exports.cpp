@@ -12,6 +12,7 @@
 
 #include "tevent/context.hpp"
 #include "tevent/debug.hpp"
+#include "tevent/thread_check.hpp"
 #include "tevent/timeval.hpp"
 #include "tevent/trace.hpp"
 
@@ -43,7 +44,10 @@ TEVENT_API bool tevent_register_backend(const char *name, const struct tevent_op
 
 TEVENT_API const struct tevent_ops *tevent_find_ops_byname(const char *name) { return find_ops(name); }
 
-TEVENT_API int tevent_re_initialise(struct tevent_context *ev) { return re_initialise(ev); }
+TEVENT_API int tevent_re_initialise(struct tevent_context *ev) {
+    if (threads::misused(ev, "tevent_re_initialise")) return -1;
+    return re_initialise(ev);
+}
 
 TEVENT_API int tevent_common_context_destructor(struct tevent_context *ev) {
     if (ev == nullptr) return 0;
@@ -69,6 +73,7 @@ TEVENT_API struct tevent_fd *_tevent_add_fd(struct tevent_context *ev, TALLOC_CT
         errno = EINVAL;
         return nullptr;
     }
+    if (threads::misused(ev, "tevent_add_fd")) return nullptr;
     // A wrapper's ops add the event to its main context (wrapper.cpp).
     return ev->ops->add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
 }
@@ -83,6 +88,7 @@ TEVENT_API int tevent_common_fd_destructor(struct tevent_fd *fde) { return fd_de
 
 TEVENT_API void tevent_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn) {
     if (fde == nullptr || fde->event_ctx == nullptr) return;
+    if (threads::misused(fde->event_ctx, "tevent_fd_set_close_fn")) return;
     fde->event_ctx->ops->set_fd_close_fn(fde, close_fn);
 }
 
@@ -90,7 +96,10 @@ TEVENT_API void tevent_common_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_c
     if (fde != nullptr) fd_set_close_fn(fde, close_fn);
 }
 
-TEVENT_API void tevent_fd_set_auto_close(struct tevent_fd *fde) { fd_set_auto_close(fde); }
+TEVENT_API void tevent_fd_set_auto_close(struct tevent_fd *fde) {
+    if (fde != nullptr && threads::misused(fde->event_ctx, "tevent_fd_set_auto_close")) return;
+    fd_set_auto_close(fde);
+}
 
 TEVENT_API uint16_t tevent_fd_get_flags(struct tevent_fd *fde) {
     // A detached event (its context gone or re-initialised) waits for nothing.
@@ -102,6 +111,7 @@ TEVENT_API uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde) { return f
 
 TEVENT_API void tevent_fd_set_flags(struct tevent_fd *fde, uint16_t flags) {
     if (fde == nullptr || fde->event_ctx == nullptr) return;
+    if (threads::misused(fde->event_ctx, "tevent_fd_set_flags")) return;
     fde->event_ctx->ops->set_fd_flags(fde, flags);
 }
 
@@ -129,6 +139,7 @@ TEVENT_API struct tevent_timer *_tevent_add_timer(struct tevent_context *ev, TAL
         errno = EINVAL;
         return nullptr;
     }
+    if (threads::misused(ev, "tevent_add_timer")) return nullptr;
     return ev->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
 }
 
@@ -149,7 +160,8 @@ TEVENT_API struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context
 }
 
 TEVENT_API void tevent_update_timer(struct tevent_timer *te, struct timeval next_event) {
-    if (te != nullptr) timer_update(te, next_event);
+    if (te == nullptr || threads::misused(te->event_ctx, "tevent_update_timer")) return;
+    timer_update(te, next_event);
 }
 
 TEVENT_API struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev) {
@@ -180,6 +192,7 @@ TEVENT_API void _tevent_schedule_immediate(struct tevent_immediate *im, struct t
                                            tevent_immediate_handler_t handler, void *private_data,
                                            const char *handler_name, const char *location) {
     if (im == nullptr || ctx == nullptr) return;
+    if (threads::misused(ctx, "tevent_schedule_immediate")) return;
     ctx->ops->schedule_immediate(im, ctx, handler, private_data, handler_name, location);
 }
 
@@ -190,7 +203,8 @@ TEVENT_API void tevent_common_schedule_immediate(struct tevent_immediate *im, st
 }
 
 TEVENT_API void tevent_reset_immediate(struct tevent_immediate *im) {
-    if (im != nullptr) immediate_cancel(im);
+    if (im == nullptr || threads::misused(im->event_ctx, "tevent_reset_immediate")) return;
+    immediate_cancel(im);
 }
 
 TEVENT_API void tevent_common_immediate_cancel(struct tevent_immediate *im) {
@@ -216,6 +230,8 @@ TEVENT_API uint64_t tevent_immediate_get_tag(const struct tevent_immediate *im) 
 // ---- the loop ------------------------------------------------------------------------
 
 TEVENT_API int _tevent_loop_once(struct tevent_context *ev, const char *location) {
+    threads::LoopClaim claim(ev, "tevent_loop_once");
+    if (claim.refused()) return -1;
     return loop_once(ev, location);
 }
 
@@ -224,6 +240,8 @@ TEVENT_API int _tevent_loop_wait(struct tevent_context *ev, const char *location
         errno = EINVAL;
         return -1;
     }
+    threads::LoopClaim claim(ev, "tevent_loop_wait");
+    if (claim.refused()) return -1;
     return ev->ops->loop_wait(ev, location);
 }
 
@@ -233,6 +251,8 @@ TEVENT_API int tevent_common_loop_wait(struct tevent_context *ev, const char *lo
 
 TEVENT_API int _tevent_loop_until(struct tevent_context *ev, bool (*finished)(void *private_data),
                                   void *private_data, const char *location) {
+    threads::LoopClaim claim(ev, "tevent_loop_until");
+    if (claim.refused()) return -1;
     return loop_until(ev, finished, private_data, location);
 }
 

@@ -6,6 +6,7 @@
 
 #include "tevent/context.hpp"
 #include "tevent/signal.hpp"
+#include "tevent/thread_check.hpp"
 
 
 TEVENT_API struct tevent_signal *_tevent_add_signal(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int signum,
@@ -16,6 +17,7 @@ TEVENT_API struct tevent_signal *_tevent_add_signal(struct tevent_context *ev, T
         errno = EINVAL;
         return nullptr;
     }
+    if (tev::threads::misused(ev, "tevent_add_signal")) return nullptr;
     // Through the backend, as custom backends may provide their own.
     const tevent_ops *ops = ev->ops;
     if (ops == nullptr || ops->add_signal == nullptr) {

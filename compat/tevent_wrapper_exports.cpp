@@ -4,12 +4,14 @@
 #include "tevent_export.hpp"
 
 #include "tevent/wrapper.hpp"
+#include "tevent/thread_check.hpp"
 
 
 TEVENT_API struct tevent_context *_tevent_context_wrapper_create(struct tevent_context *main_ev, TALLOC_CTX *mem_ctx,
                                                                  const struct tevent_wrapper_ops *ops, void *pstate,
                                                                  size_t psize, const char *type,
                                                                  const char *location) {
+    if (tev::threads::misused(main_ev, "tevent_context_wrapper_create")) return nullptr;
     return tev::wrapper_create(main_ev, mem_ctx, ops, pstate, psize, type, location);
 }
 

@@ -65,14 +65,21 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
                   tests/tevent/tevent_api_signal_threads tests/tevent/tevent_api_crossthread
                   tests/tevent/seed_thread_pipe
                   tests/tevent/seed_proxy_reply tests/stress/stress_threaded_immediates
-                  tests/stress/stress_seed_003 tests/stress/stress_seed_000)
+                  tests/stress/stress_seed_003 tests/stress/stress_seed_000
+                  tests/talloc/talloc_thread_check tests/tevent/tevent_thread_check)
     tsan_tests=(seed-000 seed-000-stress seed-002 seed-004 tevent-api-threads
                 tevent-api-signal-threads tevent-api-crossthread
                 tevent-seed-001-epoll tevent-seed-001-poll tevent-seed-001-poll_mt tevent-seed-001-standard
                 tevent-seed-003-epoll tevent-seed-003-poll tevent-seed-003-poll_mt tevent-seed-003-standard
                 tevent-seed-003-own-immediate-x100
                 stress-threaded-immediates-epoll stress-threaded-immediates-poll
-                stress-seed-003-64x1000 stress-seed-000-x5)
+                stress-seed-003-64x1000 stress-seed-000-x5
+                talloc-thread-check-overlap talloc-thread-check-null-tracking talloc-thread-check-clean
+                talloc-thread-check-off-overlap talloc-thread-check-off-null-tracking talloc-thread-check-off-clean
+                tevent-thread-check-timers tevent-thread-check-proxy tevent-thread-check-allowed
+                seed-000-threadcheck seed-000-stress-threadcheck seed-002-threadcheck seed-004-threadcheck
+                tevent-seed-001-threadcheck tevent-seed-003-threadcheck stress-seed-000-threadcheck
+                stress-seed-003-64-threadcheck stress-threaded-immediates-threadcheck)
     if configure "$tsan" -Dsanitize_thread=true -Dreference_tests=false && ninja -C "$tsan" "${tsan_targets[@]}"; then
         run_stage "$tsan" tsan tsan --no-rebuild "${tsan_tests[@]}"
     else

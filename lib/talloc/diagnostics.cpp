@@ -18,6 +18,7 @@ void log_to_stderr(const char *message) { fputs(message, stderr); }
 void set_log_fn(LogFn fn) { g_log_fn = fn; }
 void set_log_stderr() { g_log_fn = log_to_stderr; }
 void set_abort_fn(LogFn fn) { g_abort_fn = fn; }
+bool has_log_fn() { return g_log_fn != nullptr; }
 
 void log(const char *fmt, ...) {
     LogFn fn = g_log_fn;

@@ -14,6 +14,7 @@ using LogFn = void (*)(const char *message);
 void set_log_fn(LogFn fn);
 void set_log_stderr();
 void set_abort_fn(LogFn fn);
+bool has_log_fn();
 
 // Formats and hands a message to the log function, if one is set.
 void log(const char *fmt, ...) TAL_PRINTF(1, 2);

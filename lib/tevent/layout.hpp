@@ -245,6 +245,9 @@ struct tevent_context {
     // deferred until the outermost one returns.
     int running = 0;
     bool free_pending = false;
+
+    // Thread whose loop runs this context, 0 if none (thread_check.hpp).
+    std::atomic<uint64_t> loop_owner{0};
 };
 
 namespace tev {
