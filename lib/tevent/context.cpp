@@ -26,8 +26,12 @@ int context_talloc_destructor(tevent_context *ev) {
     if (threads::context_free_refused(ev)) return -1;
     if (ev->running > 0) {
         // Freed from one of its own handlers: the loop still needs it.  It
-        // is freed when the outermost loop call returns.
+        // is freed when the outermost loop call returns.  Its signal events
+        // go now, as the reference's go with it: a program that frees its
+        // context in a SIGTERM handler and then raises SIGTERM again (smbd,
+        // sssd) expects the previous action back, not to survive.
         ev->free_pending = true;
+        if (ev->signals != nullptr) sig::context_detach(ev);
         return -1;
     }
     return context_destructor(ev);

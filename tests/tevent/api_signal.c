@@ -6,6 +6,8 @@
  * and tevent_common_check_signal.  (Contexts on several threads:
  * api_signal_threads.c.)
  */
+#include <sys/wait.h>
+
 #include "common.h"
 
 #define MAX_CALLS 64
@@ -664,6 +666,38 @@ static void test_context_free_restores_action(void **state)
 	set_disposition(SIGUSR1, SIG_DFL);
 }
 
+/* A context freed by one of its own signal handlers gives the action back
+ * at once, as the reference does (its signal events go with it): smbd and
+ * sssd free their context in the SIGTERM handler and then raise SIGTERM
+ * again, expecting to die of it.  Run in a child that _exits from the
+ * handler, so that neither library's loop returns into the freed context. */
+static void free_context_and_check(struct tevent_context *ev, struct tevent_signal *se, int signum,
+				   int count, void *siginfo, void *private_data)
+{
+	(void)se; (void)signum; (void)count; (void)siginfo; (void)private_data;
+	talloc_free(ev);
+	_exit(get_disposition(SIGUSR1).sa_handler == SIG_IGN ? 0 : 1);
+}
+
+static void test_context_freed_in_own_handler_restores_action(void **state)
+{
+	(void)state;
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		set_disposition(SIGUSR1, SIG_IGN);
+		struct tevent_context *ev = tevent_context_init(NULL);
+		if (ev == NULL || tevent_add_signal(ev, ev, SIGUSR1, 0, free_context_and_check, NULL) == NULL) _exit(2);
+		raise(SIGUSR1);
+		tevent_loop_once(ev);
+		_exit(3);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_tag(void **state)
 {
 	struct tevent_context *ev = tt_context(state);
@@ -774,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_cleanup_pending_signal_handlers),
 		cmocka_unit_test(test_context_freed_before_signal_event),
 		PER_BACKEND(test_context_free_restores_action),
+		cmocka_unit_test(test_context_freed_in_own_handler_restores_action),
 		cmocka_unit_test(test_tag),
 		cmocka_unit_test(test_trace_callback),
 #ifndef TEVENT_TEST_REFERENCE
