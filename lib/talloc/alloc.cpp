@@ -146,13 +146,14 @@ void *allocate_pool(const void *ctx, size_t poolsize) {
 
 void *allocate_pooled_object(const void *ctx, size_t type_size, const char *type_name,
                              unsigned num_subobjects, size_t total_subobjects_size) {
-    // Sized the way the reference sizes it (its 96-byte headers and 16-byte
-    // alignment per object), which leaves our smaller members ample room.
+    // Sized exactly as the reference sizes it (its 96-byte chunk and 32-byte
+    // pool headers and 15 bytes of alignment per object): the pool size is
+    // charged to memory limits, and our smaller members have ample room.
     size_t poolsize = type_size + total_subobjects_size;
     if (poolsize < type_size || poolsize < total_subobjects_size) return nullptr;
     if (num_subobjects == ~0u) return nullptr;
     size_t objects = size_t(num_subobjects) + 1;
-    size_t per_object = kRefHeaderSize + kAlign - 1 + kMemberPrefix;
+    size_t per_object = kRefHeaderSize + kRefPoolHeaderSize + kAlign - 1;
     if (objects > (kMaxSize / per_object)) return nullptr;
     size_t overhead = objects * per_object;
     if (poolsize + overhead < poolsize) return nullptr;
@@ -270,15 +271,7 @@ done:
 
 void finish_free(Chunk *tc, const char *location) {
     release_ext(tc);
-    fill_freed(tc->payload(), tc->size);
-    mark_freed(tc, location);
-    if (tc->has(kFlagPool)) {
-        pool_release_pool_chunk(tc);
-    } else if (tc->has(kFlagPoolMem)) {
-        pool_release_member(tc, location);
-    } else {
-        cache_free(tc, block_bytes(tc->size));
-    }
+    release_plain(tc, location);
 }
 
 // Frees root's children and, when free_root, root itself (already begun).
@@ -450,175 +443,6 @@ void set_destructor(const void *ptr, Destructor d) {
     // Past its destructor, a dying chunk's slot belongs to the free loop.
     if (tc->has(kFlagDying)) return;
     tc->destructor = d;
-}
-
-// ---------------------------------------------------------------------------
-// Reallocation.
-
-namespace {
-
-// Room a malloc'd chunk block really has, in whole 16-byte units: any size
-// that fits then also fits the cache class it is later freed into.
-inline size_t block_capacity(Chunk *tc) { return malloc_usable_size(tc) & ~(kAlign - 1); }
-
-// A chunk grown by realloc a second time is likely to keep growing (arrays
-// appended to, strings built piece by piece): it gets room for half as much
-// again, so that a run of small growths does not call realloc() each time.
-// The slack never lifts a block over 1 KiB: malloc keeps freed blocks up to
-// about that size in per-thread bins, while a larger one is merged with its
-// neighbours and may make malloc consolidate and trim the heap on each free.
-constexpr size_t kMaxGrowthSlack = 64 * 1024;
-constexpr size_t kSmallBlock = 1024;
-
-inline size_t growth_request(const Chunk *tc, size_t size) {
-    size_t exact = block_bytes(size);
-    if (!tc->has(kFlagGrown)) return exact;
-    size_t slack = size / 2 < kMaxGrowthSlack ? size / 2 : kMaxGrowthSlack;
-    size_t roomy = block_bytes(size + slack);
-    if (exact <= kSmallBlock && roomy > kSmallBlock) return kSmallBlock;
-    return roomy;
-}
-
-// A slab cell holds the sizes of its class only (see slab.hpp).
-inline bool fits_block(Chunk *tc, size_t size) {
-    return block_bytes(size) <= block_bytes(tc->size) || (!is_slab_cell(tc) && block_bytes(size) <= block_capacity(tc));
-}
-
-// State bits a chunk keeps when realloc moves it to another block.
-constexpr uint32_t kMovedState = kFlagMask & ~kIndexMask & ~(kFlagPool | kFlagPoolMem | kFlagFree);
-
-}  // namespace
-
-void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
-    if (size == 0) {
-        unlink_ptr(ctx, ptr);
-        return nullptr;
-    }
-    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
-    if (ptr == nullptr) return allocate(ctx, size, name);
-    Chunk *tc = checked(ptr);
-    if (tc == nullptr) return nullptr;
-    // The common case first: a plain malloc'd chunk growing within its block.
-    if ((tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 && size > tc->size && !limits_active() &&
-        fits_block(tc, size)) {
-        tc->size = static_cast<uint32_t>(size);
-        tc->name_or_ext = name;
-        return ptr;
-    }
-    if (tc->refs() != nullptr) return nullptr;        // referenced memory must not move
-    if (tc->has(kFlagPool)) return nullptr;           // a pool cannot be resized
-    bool limited = covered_by_limit(tc);
-    if (limited && size > tc->size && !memlimit_fits(tc, size - tc->size)) {
-        errno = ENOMEM;
-        return nullptr;
-    }
-    PoolHeader *pool = tc->has(kFlagPoolMem) ? owner_slot(tc) : nullptr;
-
-    if (size < tc->size && !limited) {
-        fill_freed(static_cast<char *>(ptr) + size, tc->size - size);
-        if (pool != nullptr) {
-            bool newest = pool->end == member_end(tc);
-            tc->size = static_cast<uint32_t>(size);
-            if (newest) pool->end = member_end(tc);
-            return ptr;
-        }
-        // Not worth moving for less than 1k; a slab cell stays in its class.
-        if (tc->size - size < 1024 && (!is_slab_cell(tc) || block_bytes(size) == block_bytes(tc->size))) {
-            tc->size = static_cast<uint32_t>(size);
-            return ptr;
-        }
-    } else if (tc->size == size) {
-        return ptr;
-    }
-
-    const size_t old_size = tc->size;
-    const size_t keep = sizeof(Chunk) + (old_size < size ? old_size : size);
-    size_t charge_added = 0, charge_removed = 0;
-    Chunk *moved;
-    if (pool != nullptr) {
-        Chunk *pool_chunk = pool_chunk_of(pool);
-        uint32_t members = pool->object_count - (pool_chunk->has(kFlagFree) ? 0 : 1);
-        size_t old_fp = member_footprint(old_size), new_fp = member_footprint(size);
-        bool newest = pool->end == member_end(tc);
-        if (members == 1) {
-            // tc is the only member: slide it to the start of the pool area.
-            char *start = pool_first_member(pool);
-            if (static_cast<size_t>(pool_area_end(pool) - start) >= new_fp) {
-                memmove(start, member_start(tc), kMemberPrefix + keep);
-                moved = reinterpret_cast<Chunk *>(start + kMemberPrefix);
-                pool->end = start + new_fp;
-                goto relink;
-            }
-            newest = false;
-        }
-        if (new_fp == old_fp) {
-            tc->size = static_cast<uint32_t>(size);
-            return ptr;
-        }
-        if (newest && (new_fp < old_fp ||
-                       static_cast<size_t>(pool_area_end(pool) - pool->end) >= new_fp - old_fp)) {
-            tc->size = static_cast<uint32_t>(size);
-            pool->end = member_end(tc);
-            return ptr;
-        }
-        moved = pool_carve(pool, size);
-        bool from_malloc = moved == nullptr;
-        if (from_malloc) {
-            if (limited && !memlimit_fits(tc, size + kRefHeaderSize)) {
-                errno = ENOMEM;
-                return nullptr;
-            }
-            moved = chunk_alloc(block_bytes(size));
-            if (moved == nullptr) return nullptr;
-            charge_added = size + kRefHeaderSize;
-        }
-        uint32_t carried = tc->flags & (kFlagLoop | kFlagExt | kFlagDying);
-        uint32_t where = from_malloc ? (moved->flags & kIndexMask) : kFlagPoolMem;
-        memcpy(moved, tc, keep);
-        mark_valid(moved, carried | where);
-        fill_freed(tc->payload(), old_size);
-        pool_release_member(tc, "talloc_realloc");
-    } else if (size > old_size && fits_block(tc, size)) {
-        // The block already has room for the growth.
-        moved = tc;
-        charge_added = size - old_size;
-    } else {
-        if (is_slab_cell(tc)) {
-            // Out of the cell's class: a block of the new size, by the normal path.
-            moved = chunk_alloc(block_bytes(size));
-            if (moved == nullptr) return nullptr;
-            uint32_t state = (tc->flags & kMovedState) | (moved->flags & kIndexMask);
-            memcpy(moved, tc, keep);
-            mark_valid(moved, state);
-            fill_freed(tc->payload(), old_size);
-            mark_freed(tc, "talloc_realloc");  // users of the stale pointer are caught
-            cache_free(tc, block_bytes(old_size));
-        } else {
-            // Mark the old block so users of the stale pointer are caught.
-            tc->flags |= kFlagFree;
-            moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
-            if (moved == nullptr) {
-                tc->flags &= ~kFlagFree;
-                return nullptr;
-            }
-            moved->flags &= ~kFlagFree;
-        }
-        if (size > old_size) {
-            moved->flags |= kFlagGrown;
-            charge_added = size - old_size;
-        } else {
-            charge_removed = old_size - size;
-        }
-    }
-relink:
-    relink_moved(moved);
-    moved->size = static_cast<uint32_t>(size);
-    moved->set_raw_name(name);
-    if (limited) {
-        if (charge_added != 0) memlimit_grow(moved, charge_added);
-        if (charge_removed != 0) memlimit_shrink(moved, charge_removed);
-    }
-    return moved->payload();
 }
 
 }  // namespace tal

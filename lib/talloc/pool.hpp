@@ -39,7 +39,13 @@ inline char *pool_first_member(PoolHeader *hdr) {
     Chunk *pc = pool_chunk_of(hdr);
     return static_cast<char *>(pc->payload()) + align16(pc->size);
 }
-inline size_t member_footprint(size_t size) { return align16(kMemberPrefix + sizeof(Chunk) + size); }
+// A member takes as much of its pool as the reference's does (its 96-byte
+// header and the payload, 16-byte aligned), though ours needs less: a pool
+// then holds exactly the members the reference's holds, so what fits in a
+// pool and what has to be malloc'd, and charged to memory limits, is the
+// same with either library.
+inline size_t member_footprint(size_t size) { return align16(kRefHeaderSize + size); }
+static_assert(kMemberPrefix + sizeof(Chunk) <= kRefHeaderSize, "a member fits the reference's footprint");
 inline char *member_start(Chunk *tc) { return reinterpret_cast<char *>(tc) - kMemberPrefix; }
 inline char *member_end(Chunk *tc) { return member_start(tc) + member_footprint(tc->size); }
 
@@ -67,6 +73,42 @@ inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
     owner_slot(tc) = hdr;
     mark_valid(tc, kFlagPoolMem);
     return tc;
+}
+
+// Members besides the pool chunk itself (which counts while it lives).
+inline uint32_t pool_members(const PoolHeader *hdr) {
+    return hdr->object_count - (pool_chunk_of(const_cast<PoolHeader *>(hdr))->has(kFlagFree) ? 0 : 1);
+}
+
+inline bool pool_is_newest(const PoolHeader *hdr, Chunk *tc) { return hdr->end == member_end(tc); }
+
+// --- realloc of a member (realloc.cpp), in the reference's order of tries --
+
+// Shrinks tc in place; the newest member gives the cut-off bytes back.
+inline void pool_resize_member(PoolHeader *hdr, Chunk *tc, size_t size) {
+    bool newest = pool_is_newest(hdr, tc);
+    tc->size = static_cast<uint32_t>(size);
+    if (newest) hdr->end = member_end(tc);
+}
+
+// When tc is the only member: moves its first `keep` bytes (header
+// included) to the start of the pool area and makes it `size` bytes long
+// there, if that fits.  The moved chunk, or nullptr.
+Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t size);
+
+// Resizes tc where it is, if its footprint stays the same or it is the
+// newest member (and not the only one) with room behind it.
+inline bool pool_resize_member_in_place(PoolHeader *hdr, Chunk *tc, size_t size) {
+    size_t old_fp = member_footprint(tc->size), new_fp = member_footprint(size);
+    if (new_fp == old_fp) {
+        tc->size = static_cast<uint32_t>(size);
+        return true;
+    }
+    if (pool_members(hdr) == 1 || !pool_is_newest(hdr, tc)) return false;
+    if (new_fp > old_fp && static_cast<size_t>(pool_area_end(hdr) - hdr->end) < new_fp - old_fp) return false;
+    tc->size = static_cast<uint32_t>(size);
+    hdr->end = member_end(tc);
+    return true;
 }
 
 // Creates an unlinked pool chunk whose pool area has `poolsize` bytes.
