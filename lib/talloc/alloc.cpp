@@ -102,8 +102,7 @@ void *allocate(const void *ctx, size_t size, const char *name) {
     // stack frame: it runs for nearly every chunk a program makes.
     ctx = effective_ctx(ctx);
     Chunk *parent = ctx != nullptr ? Chunk::from_payload(ctx) : nullptr;
-    if (TAL_UNLIKELY(size >= kMaxSize || limits_active() ||
-                     (parent != nullptr && (parent->flags & (~kFlagMask | kFlagFree)) != g_magic))) {
+    if (TAL_UNLIKELY(size >= kMaxSize || limits_active() || (parent != nullptr && !chunk_intact(parent)))) {
         return allocate_checked_slow(ctx, size, name);
     }
     Chunk *tc;
@@ -292,6 +291,14 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
         }
         if (is_plain_leaf(c)) {
             release_plain_children(top, location);
+            continue;
+        }
+        if (TAL_UNLIKELY(!chunk_intact(c))) {
+            // Damaged (an overflow, a forged pointer): nothing of it is
+            // used, not even its link to the next sibling, so it and the
+            // children after it are left behind.
+            report_bad_chunk(c);
+            top->child = nullptr;
             continue;
         }
         if (c->has(kFlagLoop)) {

@@ -47,6 +47,10 @@ constexpr uint32_t kIndexMask = 0x3f00;
 
 constexpr uintptr_t kFirstTag = 1;
 
+// Bytes in front of a pool member's header, starting with its guard word
+// (pool.hpp).
+constexpr size_t kMemberPrefix = 48;
+
 // Name used by reference handles, as in the reference (never dereferenced).
 inline const char *const kReferenceName = reinterpret_cast<const char *>(1);
 
@@ -112,6 +116,16 @@ constexpr size_t align16(size_t n) { return (n + (kAlign - 1)) & ~(kAlign - 1); 
 
 // The process-wide magic (randomised at load time, upper 18 bits).
 extern uint32_t g_magic;
+
+// Key of the guard words in front of pool members (pool.hpp): 64 random
+// bits from the kernel, read at load time.
+extern uint64_t g_guard_key;
+
+// The guard word of the chunk at `tc`: keyed and mixed with the address, so
+// that one guard read from memory does not give away another's.
+inline uint64_t guard_for(const void *tc) {
+    return (reinterpret_cast<uintptr_t>(tc) ^ g_guard_key) * 0x9e3779b97f4a7c15ull;
+}
 
 // `state` carries the slab cell index of the block, if it is a slab cell.
 inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }

@@ -34,6 +34,7 @@ Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t si
     if (static_cast<size_t>(pool_area_end(hdr) - start) < member_footprint(size)) return nullptr;
     memmove(start, member_start(tc), kMemberPrefix + keep);
     auto *moved = reinterpret_cast<Chunk *>(start + kMemberPrefix);
+    set_member_guard(moved);   // the guard names the address
     hdr->end = start + member_footprint(size);
     return moved;
 }

@@ -1,9 +1,15 @@
 // talloc pools: one malloc'd block that hands out chunks by bumping a pointer.
 //
 // Block layout:   [PoolHeader][pool Chunk][pool object payload?][members ...]
-// Member layout:  [owner PoolHeader* + padding][Chunk][payload]
-// The header ends with the same 16 bytes a member's prefix has, pointing at
-// itself, so the pool chunk has an owner slot like its members.
+// Member layout:  [guard][spare 24][owner PoolHeader* + padding][Chunk][payload]
+// The 48-byte prefix makes a member's metadata as long as the reference's
+// header (96 bytes), so a pool holds what the reference's holds, and puts a
+// guard word first: an overflow from the previous member's payload must
+// destroy the guard before it reaches the owner slot or the header, and
+// every member is verified (member_guard_ok) before either is used.
+// The PoolHeader ends with the same 16 bytes a member's owner slot and
+// padding take, pointing at itself, so the pool chunk has an owner slot
+// like its members.
 //
 // The pool chunk counts itself in object_count; the block is released when
 // the count drops to zero (pool freed and every member gone).
@@ -24,15 +30,19 @@ struct PoolHeader {
 };
 static_assert(sizeof(PoolHeader) == 32, "keeps the pool chunk 16-byte aligned");
 
-constexpr size_t kMemberPrefix = 16;
-static_assert(offsetof(PoolHeader, self) == sizeof(PoolHeader) - kMemberPrefix,
+constexpr size_t kOwnerOffset = 16;   // owner slot: this many bytes below the chunk
+static_assert(offsetof(PoolHeader, self) == sizeof(PoolHeader) - kOwnerOffset,
               "the pool chunk's owner slot is the header's self pointer");
 
 inline PoolHeader *pool_of_pool_chunk(Chunk *tc) { return reinterpret_cast<PoolHeader *>(tc) - 1; }
 inline Chunk *pool_chunk_of(PoolHeader *hdr) { return reinterpret_cast<Chunk *>(hdr + 1); }
 inline PoolHeader *&owner_slot(Chunk *member) {
-    return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(member) - kMemberPrefix);
+    return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(member) - kOwnerOffset);
 }
+inline uint64_t &guard_slot(Chunk *member) {
+    return *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(member) - kMemberPrefix);
+}
+inline void set_member_guard(Chunk *member) { guard_slot(member) = guard_for(member); }
 inline char *pool_area_end(PoolHeader *hdr) { return hdr->limit; }
 // Where members start: after the pool chunk's own payload (pooled objects).
 inline char *pool_first_member(PoolHeader *hdr) {
@@ -45,7 +55,7 @@ inline char *pool_first_member(PoolHeader *hdr) {
 // pool and what has to be malloc'd, and charged to memory limits, is the
 // same with either library.
 inline size_t member_footprint(size_t size) { return align16(kRefHeaderSize + size); }
-static_assert(kMemberPrefix + sizeof(Chunk) <= kRefHeaderSize, "a member fits the reference's footprint");
+static_assert(kMemberPrefix + sizeof(Chunk) == kRefHeaderSize, "a member's metadata is the reference's header");
 inline char *member_start(Chunk *tc) { return reinterpret_cast<char *>(tc) - kMemberPrefix; }
 inline char *member_end(Chunk *tc) { return member_start(tc) + member_footprint(tc->size); }
 
@@ -70,6 +80,7 @@ inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
     hdr->end += need;
     hdr->object_count++;
     auto *tc = reinterpret_cast<Chunk *>(at + kMemberPrefix);
+    set_member_guard(tc);
     owner_slot(tc) = hdr;
     mark_valid(tc, kFlagPoolMem);
     return tc;

@@ -20,9 +20,12 @@ inline bool is_plain_but_children(const Chunk *tc) {
 inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
 
 // is_plain_leaf() but for the process-wide test (memory limits), for loops
-// that make that test once for every chunk they free.
+// that make that test once for every chunk they free.  The children a free
+// reaches are verified here as well (one compare takes the magic with the
+// flags): a damaged chunk is never plain, and the general path reports it.
 inline bool is_plain_leaf_itself(const Chunk *tc) {
-    return tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr;
+    return tc->child == nullptr && (tc->flags & (~kFlagMask | kFlagFree | kPlainFlagsMask)) == g_magic &&
+           tc->destructor == nullptr && (!tc->has(kFlagPoolMem) || member_guard_ok(tc));
 }
 
 // is_plain_leaf_itself(), and a member of `pool`.
