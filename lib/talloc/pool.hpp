@@ -156,6 +156,34 @@ inline void pool_release_member_reset(Chunk *tc, const char *location) {
     pool_release_member(tc, location);
 }
 
+// Releases the run of dead members that starts at `c` (a member of hdr)
+// and goes on while in_run(next, hdr) holds; returns the first chunk after
+// the run.  The count and the end stay in registers meanwhile: stored per
+// member, each would be loaded again by the next one, a chain through
+// memory per child.
+template <class InRun>
+__attribute__((always_inline)) inline Chunk *pool_release_run(PoolHeader *hdr, Chunk *c, const char *location,
+                                                              InRun in_run) {
+    char *end = hdr->end;
+    uint32_t count = hdr->object_count;
+    do {
+        if (__builtin_expect(count <= 2, 0)) break;  // may reset or free the pool: below
+        Chunk *next = c->next;
+        mark_freed(c, location);
+        count--;
+        if (end == member_end(c)) end = member_start(c);  // was the newest member
+        c = next;
+    } while (c != nullptr && in_run(c, hdr));
+    hdr->end = end;
+    hdr->object_count = count;
+    if (count <= 2 && c != nullptr && in_run(c, hdr)) {
+        Chunk *next = c->next;
+        pool_release_member_slow(c, location);
+        c = next;
+    }
+    return c;
+}
+
 // Drops the pool chunk's own count; frees the block when nothing is left.
 void pool_release_pool_chunk(Chunk *tc);
 
