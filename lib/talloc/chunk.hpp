@@ -24,7 +24,20 @@
 #include <cstddef>
 #include <cstdint>
 
+// Internal consistency checks, as mimalloc's internal asserts: compiled in
+// for debug, sanitizer and fuzzing builds (meson sets TAL_INTERNAL_CHECKS),
+// gone from release builds.  A failed check is a bug in this library, not
+// misuse by the program, so it does not go through the abort function.
+#if defined(TAL_INTERNAL_CHECKS) && TAL_INTERNAL_CHECKS
+#define TAL_ASSERT(cond) \
+    (__builtin_expect(!!(cond), 1) ? static_cast<void>(0) : ::tal::internal_check_failed(#cond, __FILE__, __LINE__))
+#else
+#define TAL_ASSERT(cond) static_cast<void>(0)
+#endif
+
 namespace tal {
+
+[[noreturn]] void internal_check_failed(const char *what, const char *file, int line);
 
 using Destructor = int (*)(void *);
 
@@ -151,6 +164,8 @@ inline Chunk *parent_of(const Chunk *tc) {
 // parent through prev_link, as the reference's chunks do while being freed.
 inline void unlink_keep_parent(Chunk *tc) {
     Chunk *next = tc->next;
+    TAL_ASSERT(next == nullptr || next->prev_link == reinterpret_cast<uintptr_t>(tc));
+    TAL_ASSERT(tc->is_first() || tc->prev() == nullptr || tc->prev()->next == tc);
     if (tc->is_first()) {
         Chunk *parent = tc->stored_parent();
         if (parent != nullptr && parent->child == tc) parent->child = next;
@@ -175,6 +190,7 @@ inline void unlink_detached(Chunk *tc) {
 // Insert tc (currently unlinked) as the youngest child of parent.
 inline void link_first(Chunk *parent, Chunk *tc) {
     Chunk *old = parent->child;
+    TAL_ASSERT(old == nullptr || old->stored_parent() == parent);
     tc->next = old;
     tc->set_first_of(parent);
     if (old != nullptr) old->set_prev(tc);

@@ -77,6 +77,7 @@ inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
     size_t need = member_footprint(size);
     if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < need) return nullptr;
     char *at = hdr->end;
+    TAL_ASSERT(at >= pool_first_member(hdr) && at <= pool_area_end(hdr));
     hdr->end += need;
     hdr->object_count++;
     auto *tc = reinterpret_cast<Chunk *>(at + kMemberPrefix);
@@ -138,6 +139,7 @@ inline void pool_release_member(Chunk *tc, const char *location) {
         return;
     }
     char *end_of_tc = member_end(tc);
+    TAL_ASSERT(end_of_tc <= hdr->end && member_start(tc) >= pool_first_member(hdr));
     mark_freed(tc, location);
     hdr->object_count--;
     if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
@@ -168,6 +170,7 @@ __attribute__((always_inline)) inline Chunk *pool_release_run(PoolHeader *hdr, C
     uint32_t count = hdr->object_count;
     do {
         if (__builtin_expect(count <= 2, 0)) break;  // may reset or free the pool: below
+        TAL_ASSERT(member_end(c) <= end);
         Chunk *next = c->next;
         mark_freed(c, location);
         count--;
