@@ -56,31 +56,19 @@ TALLOC_API void *talloc_named_const(const void *context, size_t size, const char
 
 TALLOC_API void *talloc_named(const void *context, size_t size, const char *fmt, ...) {
     TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_named", context, nullptr, fmt);
-    void *ptr = allocate(context, size, nullptr);
-    if (ptr == nullptr) return nullptr;
     va_list ap;
     va_start(ap, fmt);
-    const char *name = set_name_v(Chunk::from_payload(ptr), fmt, ap);
+    void *ptr = allocate_named_v(context, size, "talloc_named", fmt, ap);
     va_end(ap);
-    if (name == nullptr) {
-        free_chunk(Chunk::from_payload(ptr), "talloc_named");
-        return nullptr;
-    }
     return ptr;
 }
 
 TALLOC_API void *talloc_init(const char *fmt, ...) {
     TAL_THREAD_GUARD(nullptr, Scope::Under, "talloc_init", nullptr, nullptr, fmt);
-    void *ptr = allocate(nullptr, 0, nullptr);
-    if (ptr == nullptr) return nullptr;
     va_list ap;
     va_start(ap, fmt);
-    const char *name = set_name_v(Chunk::from_payload(ptr), fmt, ap);
+    void *ptr = allocate_named_v(nullptr, 0, "talloc_init", fmt, ap);
     va_end(ap);
-    if (name == nullptr) {
-        free_chunk(Chunk::from_payload(ptr), "talloc_init");
-        return nullptr;
-    }
     return ptr;
 }
 

@@ -69,6 +69,7 @@ inline Chunk *chunk_pop(size_t bytes) {
         if (FreeBlock *b = c->heads[cls]) {
             c->heads[cls] = b->next;
             c->room[cls] += static_cast<uint32_t>(bytes);
+            TAL_ASSERT(c->room[cls] <= kCacheClassBytes);
             auto *tc = reinterpret_cast<Chunk *>(b);
             // The cache holds malloc'd blocks and slab cells alike; a dead
             // chunk's flags word is untouched there, so it still tells which.

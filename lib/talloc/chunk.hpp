@@ -24,7 +24,20 @@
 #include <cstddef>
 #include <cstdint>
 
+// Internal consistency checks, as mimalloc's internal asserts: compiled in
+// for debug, sanitizer and fuzzing builds (meson sets TAL_INTERNAL_CHECKS),
+// gone from release builds.  A failed check is a bug in this library, not
+// misuse by the program, so it does not go through the abort function.
+#if defined(TAL_INTERNAL_CHECKS) && TAL_INTERNAL_CHECKS
+#define TAL_ASSERT(cond) \
+    (__builtin_expect(!!(cond), 1) ? static_cast<void>(0) : ::tal::internal_check_failed(#cond, __FILE__, __LINE__))
+#else
+#define TAL_ASSERT(cond) static_cast<void>(0)
+#endif
+
 namespace tal {
+
+[[noreturn]] void internal_check_failed(const char *what, const char *file, int line);
 
 using Destructor = int (*)(void *);
 
@@ -46,6 +59,10 @@ constexpr uint32_t kIndexShift = 8;      // slab cell index, 1..63 (slab.hpp)
 constexpr uint32_t kIndexMask = 0x3f00;
 
 constexpr uintptr_t kFirstTag = 1;
+
+// Bytes in front of a pool member's header, starting with its guard word
+// (pool.hpp).
+constexpr size_t kMemberPrefix = 48;
 
 // Name used by reference handles, as in the reference (never dereferenced).
 inline const char *const kReferenceName = reinterpret_cast<const char *>(1);
@@ -113,6 +130,16 @@ constexpr size_t align16(size_t n) { return (n + (kAlign - 1)) & ~(kAlign - 1); 
 // The process-wide magic (randomised at load time, upper 18 bits).
 extern uint32_t g_magic;
 
+// Key of the guard words in front of pool members (pool.hpp): 64 random
+// bits from the kernel, read at load time.
+extern uint64_t g_guard_key;
+
+// The guard word of the chunk at `tc`: keyed and mixed with the address, so
+// that one guard read from memory does not give away another's.
+inline uint64_t guard_for(const void *tc) {
+    return (reinterpret_cast<uintptr_t>(tc) ^ g_guard_key) * 0x9e3779b97f4a7c15ull;
+}
+
 // `state` carries the slab cell index of the block, if it is a slab cell.
 inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
 
@@ -137,6 +164,8 @@ inline Chunk *parent_of(const Chunk *tc) {
 // parent through prev_link, as the reference's chunks do while being freed.
 inline void unlink_keep_parent(Chunk *tc) {
     Chunk *next = tc->next;
+    TAL_ASSERT(next == nullptr || next->prev_link == reinterpret_cast<uintptr_t>(tc));
+    TAL_ASSERT(tc->is_first() || tc->prev() == nullptr || tc->prev()->next == tc);
     if (tc->is_first()) {
         Chunk *parent = tc->stored_parent();
         if (parent != nullptr && parent->child == tc) parent->child = next;
@@ -161,6 +190,7 @@ inline void unlink_detached(Chunk *tc) {
 // Insert tc (currently unlinked) as the youngest child of parent.
 inline void link_first(Chunk *parent, Chunk *tc) {
     Chunk *old = parent->child;
+    TAL_ASSERT(old == nullptr || old->stored_parent() == parent);
     tc->next = old;
     tc->set_first_of(parent);
     if (old != nullptr) old->set_prev(tc);

@@ -49,6 +49,9 @@ size_t reference_count(const void *ptr);
 // Names.
 const char *name_of(const Chunk *tc);   // never nullptr
 const char *set_name_v(Chunk *tc, const char *fmt, va_list ap);
+// A chunk named by a format (talloc_named, talloc_init); nullptr, with
+// nothing left allocated, when the name cannot be made.
+void *allocate_named_v(const void *ctx, size_t size, const char *location, const char *fmt, va_list ap);
 
 // Lookups.
 void *parent_ptr(const void *ptr);

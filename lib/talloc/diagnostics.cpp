@@ -42,6 +42,11 @@ void abort_with(const char *reason) {
     fn(reason);
 }
 
+void internal_check_failed(const char *what, const char *file, int line) {
+    fprintf(stderr, "talloc: internal check failed: %s (%s:%d)\n", what, file, line);
+    abort();
+}
+
 Chunk *report_bad_chunk(const Chunk *tc) {
     if ((tc->flags & (~kFlagMask | kFlagFree)) == (g_magic | kFlagFree)) {
         // A freed chunk keeps the location of its free in the name slot.

@@ -42,10 +42,20 @@ Chunk *report_bad_chunk(const Chunk *tc);
 // The chunk behind a user pointer, or nullptr (after reporting) when the
 // pointer is not a live talloc chunk.  NULL yields nullptr without a report:
 // where the reference would dereference it and crash, callers fail softly.
+// A pool member's guard word (pool.hpp) is intact.
+inline bool member_guard_ok(const Chunk *tc) {
+    return *reinterpret_cast<const uint64_t *>(reinterpret_cast<const char *>(tc) - kMemberPrefix) == guard_for(tc);
+}
+
+// tc looks like a live chunk: its magic, and a pool member's guard.
+inline bool chunk_intact(const Chunk *tc) {
+    return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic && (!tc->has(kFlagPoolMem) || member_guard_ok(tc));
+}
+
 inline Chunk *checked(const void *ptr) {
     if (TAL_UNLIKELY(ptr == nullptr)) return nullptr;
     Chunk *tc = Chunk::from_payload(ptr);
-    if (TAL_LIKELY((tc->flags & (~kFlagMask | kFlagFree)) == g_magic)) return tc;
+    if (TAL_LIKELY(chunk_intact(tc))) return tc;
     return report_bad_chunk(tc);
 }
 

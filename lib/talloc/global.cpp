@@ -3,6 +3,7 @@
 // allocation beyond reading two words, so threads that keep to their own
 // hierarchies (with null tracking off, as talloc documents) never contend.
 #include <sys/auxv.h>
+#include <sys/random.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +19,7 @@ namespace tal {
 // state bits, kFlagMask); re-randomised at load time so that stale bytes from
 // another process run do not look valid.
 uint32_t g_magic = 0xe814c000u;
+uint64_t g_guard_key = 0x5a17c0de2f00d001ull;
 
 void *g_null_context = nullptr;
 FreeFill g_free_fill = {false, 0};
@@ -42,6 +44,20 @@ __attribute__((constructor)) void randomise_magic() {
     uint32_t bits;
     memcpy(&bits, random + 8, sizeof(bits));
     g_magic = (g_magic ^ (bits & 0x03ffc000u)) & ~kFlagMask;
+}
+
+// Before any chunk exists: a constructor of this library runs before those
+// of the programs and libraries that use it.
+__attribute__((constructor)) void make_guard_key() {
+    uint64_t key;
+    if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(key))) {
+        // No entropy pool yet (early boot): the kernel's per-process bytes.
+        const auto *random = reinterpret_cast<const unsigned char *>(getauxval(AT_RANDOM));
+        if (random == nullptr) return;
+        memcpy(&key, random, sizeof(key));
+        key ^= reinterpret_cast<uintptr_t>(&key);
+    }
+    g_guard_key = key;
 }
 
 void at_exit() {

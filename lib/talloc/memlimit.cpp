@@ -75,12 +75,13 @@ void memlimit_grow_slow(Chunk *from, size_t amount) {
 
 void memlimit_shrink_slow(Chunk *from, size_t amount) {
     if (from == nullptr) return;
+    // A chunk that left its pool by realloc was charged its size, as the
+    // reference charges it, and gives back its size and header when freed,
+    // as the reference does: the books may then run below zero, where the
+    // reference aborts with "logic error in talloc_memlimit_shrink".  They
+    // stop at zero instead, which lets through what the reference would.
     for_each_limit(from, [&](MemLimit *l) {
-        if (l->cur_size < amount) {
-            abort_with("logic error in talloc_memlimit_shrink\n");
-            return false;
-        }
-        l->cur_size -= amount;
+        l->cur_size = l->cur_size < amount ? 0 : l->cur_size - amount;
         return true;
     });
 }

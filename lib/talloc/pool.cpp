@@ -1,6 +1,7 @@
 #include "pool.hpp"
 
 #include <cstdlib>
+#include <cstring>
 
 #include "diagnostics.hpp"
 
@@ -26,6 +27,17 @@ namespace {
 void release_block(PoolHeader *hdr) { free(hdr); }
 
 }  // namespace
+
+Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t size) {
+    if (pool_members(hdr) != 1) return nullptr;
+    char *start = pool_first_member(hdr);
+    if (static_cast<size_t>(pool_area_end(hdr) - start) < member_footprint(size)) return nullptr;
+    memmove(start, member_start(tc), kMemberPrefix + keep);
+    auto *moved = reinterpret_cast<Chunk *>(start + kMemberPrefix);
+    set_member_guard(moved);   // the guard names the address
+    hdr->end = start + member_footprint(size);
+    return moved;
+}
 
 void pool_release_member_slow(Chunk *tc, const char *location) {
     PoolHeader *hdr = owner_slot(tc);

@@ -20,9 +20,12 @@ inline bool is_plain_but_children(const Chunk *tc) {
 inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
 
 // is_plain_leaf() but for the process-wide test (memory limits), for loops
-// that make that test once for every chunk they free.
+// that make that test once for every chunk they free.  The children a free
+// reaches are verified here as well (one compare takes the magic with the
+// flags): a damaged chunk is never plain, and the general path reports it.
 inline bool is_plain_leaf_itself(const Chunk *tc) {
-    return tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr;
+    return tc->child == nullptr && (tc->flags & (~kFlagMask | kFlagFree | kPlainFlagsMask)) == g_magic &&
+           tc->destructor == nullptr && (!tc->has(kFlagPoolMem) || member_guard_ok(tc));
 }
 
 // is_plain_leaf_itself(), and a member of `pool`.
@@ -35,15 +38,24 @@ inline bool is_plain_leaf_but_destructor(const Chunk *tc) {
     return tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && !limits_active();
 }
 
-// Marks a dead plain chunk freed and recycles its memory.
-inline void release_plain(Chunk *tc, const char *location) {
-    fill_freed(tc->payload(), tc->size);
+// The one place that decides where a dead chunk's memory goes: a pool
+// chunk and a pool member to their pool, a slab cell or block of its own to
+// the thread's cache (which hands it to its slab or to free()).  Marks the
+// chunk freed, with where, so later uses are reported.
+inline void release_dead(Chunk *tc, const char *location) {
     if (tc->has(kFlagPoolMem)) {
         pool_release_member(tc, location);
         return;
     }
     mark_freed(tc, location);
-    cache_free(tc, block_bytes(tc->size));
+    if (TAL_UNLIKELY(tc->has(kFlagPool))) pool_release_pool_chunk(tc);
+    else cache_free(tc, block_bytes(tc->size));
+}
+
+// Marks a dead plain chunk freed and recycles its memory.
+inline void release_plain(Chunk *tc, const char *location) {
+    fill_freed(tc->payload(), tc->size);
+    release_dead(tc, location);
 }
 
 inline void free_plain_leaf(Chunk *tc, const char *location) {

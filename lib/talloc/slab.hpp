@@ -145,6 +145,7 @@ inline void slab_free(SlabHeap *heap, Chunk *tc, size_t bytes) {
     if (TAL_LIKELY(heap != nullptr && s->owner.load(std::memory_order_relaxed) == heap)) {
         tc->next = s->free;
         s->free = tc;
+        TAL_ASSERT(s->used > 0);
         if (TAL_UNLIKELY(--s->used == 0)) slab_release_empty(heap, s);
         return;
     }

@@ -187,6 +187,71 @@ static void test_after_free_default_abort(void **state)
 		"Bad talloc magic value - access after free\n");
 }
 
+static int overflow_destructor_runs;
+
+static int overflow_destructor(void *ptr)
+{
+	(void)ptr;
+	overflow_destructor_runs++;
+	return 0;
+}
+
+/*
+ * Upstream's magic_protection case, and every overflow length around it:
+ * two 4-byte members of a pool, n bytes written from the first.  Members
+ * take 112 bytes of the pool on either library (the reference's 96-byte
+ * header and the payload, aligned), so up to 16 bytes only reach padding;
+ * from 17 on, what the second member's metadata starts with (the
+ * reference's magic, our guard word) is hit, and freeing the pool must end
+ * in the abort function before the second member's destructor runs.
+ * Zeros are upstream's own case; other bytes make the reference follow
+ * forged pointers (it verifies a child only before its destructor) and
+ * crash, so they are for ours only.
+ */
+static void test_pool_member_overflow(void **state)
+{
+	(void)state;
+#ifdef TT_REFERENCE
+	const int fills = 1;
+#else
+	const int fills = 2;
+#endif
+	for (size_t i = 0; i < 64 * fills; i++) {
+		size_t n = i % 64 + 1;
+		int fill = i < 64 ? 0 : 0x41;
+		void *pool = talloc_pool(NULL, 1024);
+		int *p1 = talloc(pool, int);
+		int *p2 = talloc(pool, int);
+		assert_non_null(p2);
+		talloc_set_destructor(p2, overflow_destructor);
+		overflow_destructor_runs = 0;
+		memset(p1, fill, n);
+		if (n <= 16) {
+			assert_int_equal(talloc_free(pool), 0);
+			assert_int_equal(overflow_destructor_runs, 1);
+			continue;
+		}
+		tt_abort_reset();
+		TT_EXPECT_ABORT(talloc_free(pool));
+		assert_string_equal(tt_abort_msg, "Bad talloc magic value - unknown value");
+		assert_int_equal(overflow_destructor_runs, 0);
+	}
+}
+
+/* A damaged member is not used as a parent either. */
+static void test_pool_member_overflow_parent(void **state)
+{
+	void *pool = talloc_pool(NULL, 1024);
+	char *p1 = talloc_size(pool, 4);
+	char *p2 = talloc_size(pool, 4);
+	(void)state;
+	assert_non_null(p2);
+	memset(p1, 0, 24);
+	tt_abort_reset();
+	TT_EXPECT_ABORT(talloc_size(p2, 16));
+	assert_string_equal(tt_abort_msg, "Bad talloc magic value - unknown value");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -197,6 +262,8 @@ int main(void)
 		TT_TEST(test_foreign_pointer_unknown_magic),
 		TT_TEST(test_foreign_pointer_default_abort),
 		TT_TEST(test_after_free_default_abort),
+		TT_TEST(test_pool_member_overflow),
+		TT_TEST(test_pool_member_overflow_parent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

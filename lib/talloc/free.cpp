@@ -1,0 +1,280 @@
+// Freeing of chunks: talloc_free, talloc_free_children and the internal free.
+//
+// A free runs in three steps per chunk, as the reference does: (1) drop
+// references held on it and run its destructor, then take it out of its
+// parent; (2) free its children, youngest first; (3) release its memory.
+// Step (2) is a loop over an explicit path instead of recursion: while a
+// chunk is being freed its destructor slot links to the chunk freeing it.
+
+#include "cache.hpp"
+#include "core.hpp"
+#include "diagnostics.hpp"
+#include "ext.hpp"
+#include "memlimit.hpp"
+#include "pool.hpp"
+#include "release.hpp"
+#include "tree.hpp"
+
+namespace tal {
+
+namespace {
+
+// Marks a destructor that is running, so a free from inside it is refused.
+const Destructor kDestructorRunning = reinterpret_cast<Destructor>(static_cast<intptr_t>(-1));
+
+enum class Begin { Proceed, Refused, AlreadyFreeing };
+
+Begin begin_free(Chunk *tc, const char *location) {
+    while (RefHandle *h = tc->refs()) {
+        // A reference held from inside tc's own subtree does not keep it alive.
+        Chunk *hc = Chunk::from_payload(h);
+        bool from_inside = is_ancestor_or_self(hc, tc->payload());
+        free_chunk(hc, location);
+        if (!from_inside) return Begin::Refused;
+    }
+    if (tc->has(kFlagLoop)) return Begin::AlreadyFreeing;
+    if (Destructor d = tc->destructor) {
+        if (d == kDestructorRunning) return Begin::Refused;
+        tc->destructor = kDestructorRunning;
+        if (d(tc->payload()) == -1) {
+            if (tc->destructor == kDestructorRunning) tc->destructor = d;
+            return Begin::Refused;
+        }
+        tc->destructor = nullptr;
+    }
+    if (limits_active()) {
+        Chunk *parent = parent_of(tc);
+        if (parent != nullptr && !parent->has(kFlagDying)) memlimit_shrink(parent, accounted_subtree(tc));
+    }
+    unlink_keep_parent(tc);
+    tc->flags |= kFlagLoop | kFlagDying;
+    return Begin::Proceed;
+}
+
+// Releases tc's leading run of plain-leaf children; true when that was all
+// of them.  Plain leaves run no code, so the list is mended once at the end.
+__attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, const char *location) {
+    Chunk *c = tc->child;
+    if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) {
+        // The same loops with the process-wide tests done once: freeing
+        // plain leaves cannot change them, but the compiler must assume
+        // that free() can.
+        while (c != nullptr && is_plain_leaf_itself(c)) {
+            // A run of slab cells and malloc'd children, as long and as
+            // lean as it gets.  free() does not touch the thread's cache, so
+            // the pointer to it is loaded again only after the cache was
+            // just created.
+            ThreadCache *cache = t_cache;
+            while (!c->has(kFlagPoolMem)) {
+                Chunk *next = c->next;
+                mark_freed(c, location);
+                if (TAL_LIKELY(cache != nullptr)) {
+                    cache_free_to(cache, c, block_bytes(c->size));
+                } else {
+                    cache_free_slow(c, block_bytes(c->size));
+                    cache = t_cache;
+                }
+                c = next;
+                if (c == nullptr || !is_plain_leaf_itself(c)) goto done;
+            }
+            // A run of members of one pool, given back in one batch.
+            c = pool_release_run(owner_slot(c), c, location, is_plain_member_of);
+        }
+    }
+done:
+    while (c != nullptr && is_plain_leaf(c)) {
+        Chunk *next = c->next;
+        release_plain(c, location);
+        c = next;
+    }
+    tc->child = c;
+    if (c == nullptr) return true;
+    c->set_first_of(tc);
+    return false;
+}
+
+void finish_free(Chunk *tc, const char *location) {
+    release_ext(tc);
+    release_plain(tc, location);
+}
+
+// Frees root's children and, when free_root, root itself (already begun).
+void free_subtree(Chunk *root, const char *location, bool free_root) {
+    Chunk *top = root;
+    for (;;) {
+        Chunk *c = top->child;
+        if (c == nullptr) {
+            if (top == root) {
+                if (free_root) finish_free(root, location);
+                return;
+            }
+            Chunk *up = reinterpret_cast<Chunk *>(top->destructor);
+            top->destructor = nullptr;
+            finish_free(top, location);
+            top = up;
+            continue;
+        }
+        if (is_plain_leaf(c)) {
+            release_plain_children(top, location);
+            continue;
+        }
+        if (TAL_UNLIKELY(!chunk_intact(c))) {
+            // Damaged (an overflow, a forged pointer): nothing of it is
+            // used, not even its link to the next sibling, so it and the
+            // children after it are left behind.
+            report_bad_chunk(c);
+            top->child = nullptr;
+            continue;
+        }
+        if (c->has(kFlagLoop)) {
+            // Something being freed elsewhere was attached here again by a
+            // destructor; whoever is freeing it finishes it.
+            unlink_detached(c);
+            continue;
+        }
+        // Who gets c if it cannot be freed: the owner of a reference to it,
+        // else top's parent, else the null context.
+        const void *new_parent = g_null_context;
+        if (RefHandle *h = c->refs()) {
+            if (Chunk *p = parent_of(Chunk::from_payload(h))) new_parent = p->payload();
+        }
+        switch (begin_free(c, location)) {
+        case Begin::Proceed:
+            c->destructor = reinterpret_cast<Destructor>(top);
+            top = c;
+            break;
+        case Begin::AlreadyFreeing:
+            break;
+        case Begin::Refused:
+            if (top->child != c && parent_of(c) != top) break;  // its destructor moved it
+            if (new_parent == g_null_context) {
+                if (Chunk *p = parent_of(top)) new_parent = p->payload();
+            }
+            steal_chunk(new_parent, c);
+            break;
+        }
+    }
+}
+
+}  // namespace
+
+int free_chunk(Chunk *tc, const char *location) {
+    switch (begin_free(tc, location)) {
+    case Begin::Refused:
+        return -1;
+    case Begin::AlreadyFreeing:
+        return 0;
+    case Begin::Proceed:
+        break;
+    }
+    // Most chunks have no children but plain leaves (or none at all).
+    if (release_plain_children(tc, location)) finish_free(tc, location);
+    else free_subtree(tc, location, true);
+    return 0;
+}
+
+void free_children(void *ptr) {
+    if (ptr == nullptr) return;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return;
+    // A dynamic name (".name" child) survives: it is set aside and put back.
+    Chunk *name_chunk = nullptr;
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
+        if (c->payload() == static_cast<const void *>(tc->raw_name())) {
+            name_chunk = c;
+            break;
+        }
+    }
+    if (name_chunk != nullptr) unlink_detached(name_chunk);
+    // The loop flag keeps destructors from freeing tc while we are in it.
+    bool was_looping = tc->has(kFlagLoop);
+    tc->flags |= kFlagLoop;
+    free_subtree(tc, "talloc_free_children", false);
+    if (!was_looping) tc->flags &= ~kFlagLoop;
+    if (name_chunk != nullptr) link_first(tc, name_chunk);
+}
+
+namespace {
+
+// Frees tc, a plain pool member, when its children are plain leaves of the
+// same pool and they and tc are all that pool holds: the pool area is then
+// empty again in one step, without working out, member by member, whether
+// each was the newest.  Request state kept in a pool is often freed like
+// this.  The first pass only reads: when the family is anything else, it
+// returns false with nothing changed, for the general path.
+inline bool free_pool_family(Chunk *tc, const char *location) {
+    PoolHeader *pool = owner_slot(tc);
+    if (pool_chunk_of(pool)->has(kFlagFree) || g_free_fill.enabled) return false;
+    uint32_t others = pool->object_count - 2;  // members but tc (the pool chunk counts itself)
+    uint32_t family = 0;
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
+        if (!is_plain_member_of(c, pool) || family == others) return false;
+        family++;
+    }
+    if (family != others) return false;
+    unlink_keep_parent(tc);
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) mark_freed(c, location);
+    tc->child = nullptr;
+    mark_freed(tc, location);
+    pool_reset(pool);
+    return true;
+}
+
+// Frees tc, plain but for its children: what begin_free() would do for it
+// is only taking it out of its parent (no references, destructor or limits
+// to look at).
+inline void free_plain_parent(Chunk *tc, const char *location) {
+    unlink_keep_parent(tc);
+    if (release_plain_children(tc, location)) {
+        if (tc->has(kFlagPoolMem)) {
+            fill_freed(tc->payload(), tc->size);
+            pool_release_member_reset(tc, location);
+        } else {
+            release_plain(tc, location);
+        }
+        return;
+    }
+    tc->flags |= kFlagLoop | kFlagDying;
+    free_subtree(tc, location, true);
+}
+
+// free_ptr() for a chunk with references, a destructor or memory limits.
+__attribute__((noinline)) int free_guarded(Chunk *tc, const char *location) {
+    if (RefHandle *h = tc->refs()) {
+        Chunk *parent = parent_of(tc);
+        void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
+        if (parent_payload == g_null_context && h->next == nullptr) {
+            // Only one owner is left besides the null context: hand it over.
+            return unlink_ptr(g_null_context, tc->payload());
+        }
+        log("ERROR: talloc_free with references at %s\n", location);
+        for (; h != nullptr; h = h->next) log("\treference at %s\n", h->location);
+        return -1;
+    }
+    return free_chunk(tc, location);
+}
+
+}  // namespace
+
+int free_ptr(void *ptr, const char *location) {
+    if (ptr == nullptr) return -1;
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return -1;
+    if (TAL_LIKELY(is_plain_leaf(tc))) {
+        free_plain_leaf(tc, location);
+        return 0;
+    }
+    if (!is_plain_but_children(tc)) return free_guarded(tc, location);
+    if (!tc->has(kFlagPoolMem) || !free_pool_family(tc, location)) free_plain_parent(tc, location);
+    return 0;
+}
+
+void set_destructor(const void *ptr, Destructor d) {
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return;
+    // Past its destructor, a dying chunk's slot belongs to the free loop.
+    if (tc->has(kFlagDying)) return;
+    tc->destructor = d;
+}
+
+}  // namespace tal

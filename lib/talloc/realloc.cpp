@@ -1,0 +1,184 @@
+// Reallocation, one function per kind of storage a chunk can live in: a
+// pool member (pool.hpp), or a block of its own (a slab cell, a cached or a
+// malloc'd block).
+//
+// Memory limits are checked exactly where the reference checks them: only
+// when new memory is taken outside a pool.  A pool member that grows in
+// place, slides to the front of its pool or moves within it costs nothing,
+// since the pool itself was charged whole; one that leaves its pool is
+// charged its new size (the reference's charge, without a header: what it
+// later gives back on free is the full chunk, so its books may come out
+// lower, never higher).  A block of its own is charged the difference.
+#include <malloc.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "cache.hpp"
+#include "core.hpp"
+#include "diagnostics.hpp"
+#include "memlimit.hpp"
+#include "pool.hpp"
+#include "release.hpp"
+#include "slab.hpp"
+
+namespace tal {
+
+namespace {
+
+// Room a malloc'd chunk block really has, in whole 16-byte units: any size
+// that fits then also fits the cache class it is later freed into.
+inline size_t block_capacity(Chunk *tc) { return malloc_usable_size(tc) & ~(kAlign - 1); }
+
+// A chunk grown by realloc a second time is likely to keep growing (arrays
+// appended to, strings built piece by piece): it gets room for half as much
+// again, so that a run of small growths does not call realloc() each time.
+// The slack never lifts a block over 1 KiB: malloc keeps freed blocks up to
+// about that size in per-thread bins, while a larger one is merged with its
+// neighbours and may make malloc consolidate and trim the heap on each free.
+constexpr size_t kMaxGrowthSlack = 64 * 1024;
+constexpr size_t kSmallBlock = 1024;
+// The reference does not move a shrinking chunk for less than this.
+constexpr size_t kShrinkInPlace = 1024;
+
+inline size_t growth_request(const Chunk *tc, size_t size) {
+    size_t exact = block_bytes(size);
+    if (!tc->has(kFlagGrown)) return exact;
+    size_t slack = size / 2 < kMaxGrowthSlack ? size / 2 : kMaxGrowthSlack;
+    size_t roomy = block_bytes(size + slack);
+    if (exact <= kSmallBlock && roomy > kSmallBlock) return kSmallBlock;
+    return roomy;
+}
+
+// A slab cell holds the sizes of its class only (see slab.hpp).
+inline bool fits_block(Chunk *tc, size_t size) {
+    return block_bytes(size) <= block_bytes(tc->size) ||
+           (!is_slab_cell(tc) && block_bytes(size) <= block_capacity(tc));
+}
+
+// State bits a chunk keeps when realloc moves it to another block.
+constexpr uint32_t kMovedState = kFlagMask & ~kIndexMask & ~(kFlagPool | kFlagPoolMem | kFlagFree);
+
+// Header and the payload bytes both sizes share: what a move copies.
+inline size_t kept_bytes(const Chunk *tc, size_t size) {
+    return sizeof(Chunk) + (tc->size < size ? tc->size : size);
+}
+
+// Copies tc into `to`, a fresh block whose storage bits are `where`, and
+// gives tc's memory back.
+void move_chunk(Chunk *tc, Chunk *to, size_t size, uint32_t where) {
+    uint32_t state = tc->flags & kMovedState;
+    memcpy(to, tc, kept_bytes(tc, size));
+    mark_valid(to, state | where);
+    fill_freed(tc->payload(), tc->size);
+    release_dead(tc, "talloc_realloc");
+}
+
+// The end of every move: neighbours point at the new place.
+void *settle(Chunk *moved, size_t size, const char *name) {
+    relink_moved(moved);
+    moved->size = static_cast<uint32_t>(size);
+    moved->set_raw_name(name);
+    return moved->payload();
+}
+
+void *realloc_pool_member(Chunk *tc, size_t size, const char *name) {
+    PoolHeader *pool = owner_slot(tc);
+    bool limited = covered_by_limit(tc);
+    if (size < tc->size && !limited) {
+        fill_freed(static_cast<char *>(tc->payload()) + size, tc->size - size);
+        pool_resize_member(pool, tc, size);
+        return tc->payload();
+    }
+    if (size == tc->size) return tc->payload();
+    if (Chunk *slid = pool_slide_only_member(pool, tc, kept_bytes(tc, size), size)) {
+        return settle(slid, size, name);
+    }
+    if (pool_resize_member_in_place(pool, tc, size)) return tc->payload();
+    Chunk *moved = pool_carve(pool, size);
+    if (moved != nullptr) {
+        move_chunk(tc, moved, size, kFlagPoolMem);
+        return settle(moved, size, name);
+    }
+    // Out of the pool: only now is new memory taken, and charged.
+    if (limited && !memlimit_fits(tc, size)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    moved = chunk_alloc(block_bytes(size));
+    if (moved == nullptr) return nullptr;
+    move_chunk(tc, moved, size, moved->flags & kIndexMask);
+    void *p = settle(moved, size, name);
+    if (limited) memlimit_grow(moved, size);
+    return p;
+}
+
+void *realloc_block(Chunk *tc, size_t size, const char *name) {
+    bool limited = covered_by_limit(tc);
+    const size_t old_size = tc->size;
+    if (size < old_size && !limited) {
+        fill_freed(static_cast<char *>(tc->payload()) + size, old_size - size);
+        // Not worth moving for less than 1k; a slab cell stays in its class.
+        if (old_size - size < kShrinkInPlace && (!is_slab_cell(tc) || block_bytes(size) == block_bytes(old_size))) {
+            tc->size = static_cast<uint32_t>(size);
+            return tc->payload();
+        }
+    } else if (size == old_size) {
+        return tc->payload();
+    }
+    if (limited && size > old_size && !memlimit_fits(tc, size - old_size)) {
+        errno = ENOMEM;
+        return nullptr;
+    }
+    Chunk *moved;
+    if (size > old_size && fits_block(tc, size)) {
+        moved = tc;  // the block already has room for the growth
+    } else if (is_slab_cell(tc)) {
+        // Out of the cell's class: a block of the new size, by the normal path.
+        moved = chunk_alloc(block_bytes(size));
+        if (moved == nullptr) return nullptr;
+        move_chunk(tc, moved, size, moved->flags & kIndexMask);
+    } else {
+        // Marked freed meanwhile, so users of the stale pointer are caught.
+        tc->flags |= kFlagFree;
+        moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
+        if (moved == nullptr) {
+            tc->flags &= ~kFlagFree;
+            return nullptr;
+        }
+        moved->flags &= ~kFlagFree;
+    }
+    if (size > old_size) moved->flags |= kFlagGrown;
+    void *p = settle(moved, size, name);
+    if (limited) {
+        if (size > old_size) memlimit_grow(moved, size - old_size);
+        else memlimit_shrink(moved, old_size - size);
+    }
+    return p;
+}
+
+}  // namespace
+
+void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
+    if (size == 0) {
+        unlink_ptr(ctx, ptr);
+        return nullptr;
+    }
+    if (TAL_UNLIKELY(size >= kMaxSize)) return nullptr;
+    if (ptr == nullptr) return allocate(ctx, size, name);
+    Chunk *tc = checked(ptr);
+    if (tc == nullptr) return nullptr;
+    // The common case first: a plain malloc'd chunk growing within its block.
+    if ((tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 && size > tc->size && !limits_active() &&
+        fits_block(tc, size)) {
+        tc->size = static_cast<uint32_t>(size);
+        tc->name_or_ext = name;
+        return ptr;
+    }
+    if (tc->refs() != nullptr) return nullptr;  // referenced memory must not move
+    if (tc->has(kFlagPool)) return nullptr;     // a pool cannot be resized
+    if (tc->has(kFlagPoolMem)) return realloc_pool_member(tc, size, name);
+    return realloc_block(tc, size, name);
+}
+
+}  // namespace tal
