@@ -28,7 +28,9 @@ esac
 objs=()
 mkdir -p "$out/obj-$target"
 for f in "${src[@]}" "$root/tools/fuzz/${target}_fuzz.cpp"; do
-    o="$out/obj-$target/$(basename "$f").o"
+    # named after the directory too: lib/talloc and lib/tevent both have a
+    # thread_check.cpp
+    o="$out/obj-$target/$(basename "$(dirname "$f")")-$(basename "$f").o"
     objs+=("$o")
     if [ ! -f "$o" ] || [ "$f" -nt "$o" ]; then
         clang++ "${flags[@]}" -c -o "$o" "$f" &
