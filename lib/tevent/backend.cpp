@@ -367,6 +367,13 @@ const tevent_ops kStandardOps = TEV_BUILTIN_OPS(standard_context_init);
 
 }  // namespace
 
+bool loop_shared_between_threads(const tevent_context *ev) {
+    // poll_mt exists for loops that other threads add events to (under a
+    // lock of their own, as upstream's threaded_poll_mt test does); custom
+    // backends make their own rules.
+    return ev->ops == &kPollMtOps || ev->backend == nullptr;
+}
+
 void backend_close(tevent_context *ev) {
     Backend *b = ev->backend;
     if (b == nullptr) return;

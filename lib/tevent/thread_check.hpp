@@ -17,6 +17,12 @@
 
 #include "context.hpp"
 
+namespace tev {
+// True for contexts whose backend lets other threads change them while the
+// loop runs: the check leaves those alone (backend.cpp).
+bool loop_shared_between_threads(const tevent_context *ev);
+}  // namespace tev
+
 namespace tev::threads {
 
 extern __thread uint64_t t_self __attribute__((tls_model("initial-exec")));
@@ -87,6 +93,7 @@ private:
     // Two threads entering at the same instant may both take the record;
     // the check then misses that overlap but never reports correct use.
     void take(uint64_t me) {
+        if (loop_shared_between_threads(ev_)) return;  // record left at 0: nothing is checked
         ev_->loop_owner.store(me, std::memory_order_relaxed);
         claimed_ = true;
         outer_ = t_claims;
