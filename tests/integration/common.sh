@@ -224,6 +224,15 @@ stop_service() {
     done
     for k in $kids $(service_pids "$out"); do kill -KILL "$k" 2>/dev/null || true; done
     wait "$(cat "$out.runner")" || st=$?
+    # run_on wrote the transcript when the launcher ended, with the service's
+    # main process; its helpers may have written on until just now (an
+    # event daemon that notices its parent gone): the transcript is made
+    # again from the finished files, with the exit status run_on saw.
+    if [ -f "$out" ]; then
+        local status_line
+        status_line=$(tail -n 1 "$out")
+        { cat "$out.stdout"; echo "--- stderr"; cat "$out.stderr"; echo "$status_line"; } >"$out"
+    fi
     local rest=()
     for s in "${services[@]}"; do [ "$s" = "$out" ] || rest+=("$s"); done
     services=("${rest[@]}")

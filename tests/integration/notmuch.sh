@@ -61,14 +61,17 @@ for side in ref ours; do
     # documents, which is again the order notmuch new met the files
     t=$work/$side.$unordered_step
     { sort "$t.stdout"; sed -n '/^--- stderr$/,$p' "$t"; } >"$t.sorted" && mv "$t.sorted" "$t"
-    # notmuch new reports its rate; compact names its backup directory;
+    # notmuch new reports its rate; compact names its backup directory and
+    # the sizes of Xapian's tables before and after (which vary a block or
+    # two from one database to another, with either library);
     # thread ids are numbered in the order notmuch new met the files, which
     # is the order of each copy's directory (on tmpfs, the reverse of the
     # order cp made them in), not the libraries'
     mask_steps $side "$steps" 's/thread:[0-9a-f]\{16\}/thread:ID/g' \
         's/"thread": "[0-9a-f]\{16\}"/"thread": "ID"/g' \
         's/^Processed \([0-9]*\) total files in .*/Processed \1 total files/' \
-        's/ in [0-9.]* \(seconds\|minutes\|milliseconds\)\././'
+        's/ in [0-9.]* \(seconds\|minutes\|milliseconds\)\././' \
+        's/^ *\(Reduced by\|Size unchanged\) .*/     (table size)/'
 done
 same_steps notmuch "$steps"
 for dump in dump1 dump2; do
