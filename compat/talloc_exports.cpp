@@ -228,16 +228,24 @@ TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
 
 TALLOC_API const char *talloc_get_name(const void *ptr) { return name_or_null_text(ptr); }
 
-TALLOC_API void *talloc_check_name(const void *ptr, const char *name) {
-    if (ptr == nullptr || name == nullptr) return nullptr;
-    Chunk *tc = checked(ptr);
-    if (tc == nullptr) return nullptr;
-    const char *pname = name_of(tc);
-    if (pname == name || __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
-    return nullptr;
+namespace {
+
+// ptr is a live chunk named by this very string: the usual outcome of a
+// type check, since names are mostly the literal the type macro passed.
+inline bool named_by_literal(const void *ptr, const char *name) {
+    if (TAL_UNLIKELY(ptr == nullptr)) return false;
+    Chunk *tc = Chunk::from_payload(ptr);
+    return TAL_LIKELY(chunk_intact(tc)) && name_of(tc) == name;
 }
 
-TALLOC_API void *_talloc_get_type_abort(const void *ptr, const char *name, const char *location) {
+__attribute__((noinline)) void *check_name_slow(const void *ptr, const char *name) {
+    if (ptr == nullptr || name == nullptr) return nullptr;
+    Chunk *tc = checked(ptr);   // reports a chunk that is not intact
+    if (tc == nullptr) return nullptr;
+    return __builtin_strcmp(name_of(tc), name) == 0 ? const_cast<void *>(ptr) : nullptr;
+}
+
+__attribute__((noinline)) void *get_type_abort_slow(const void *ptr, const char *name, const char *location) {
     if (ptr == nullptr) {
         type_mismatch(location, nullptr, name);
         return nullptr;
@@ -245,9 +253,32 @@ TALLOC_API void *_talloc_get_type_abort(const void *ptr, const char *name, const
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
     const char *pname = name_of(tc);
-    if (pname == name || __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
+    if (__builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
     type_mismatch(location, pname, name);
     return nullptr;
+}
+
+}  // namespace
+
+// A type check takes the call-free path when the name is the same pointer;
+// everything else (strcmp, reports) is a tail call.
+TALLOC_API void *talloc_check_name(const void *ptr, const char *name) {
+    if (TAL_LIKELY(ptr != nullptr && name != nullptr)) {
+        Chunk *tc = Chunk::from_payload(ptr);
+        if (TAL_LIKELY(chunk_intact(tc))) {
+            const char *pname = name_of(tc);
+            // A check that fails is as common here as one that succeeds
+            // (callers probe for one of several types): no second lookup.
+            if (pname == name || __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
+            return nullptr;
+        }
+    }
+    return check_name_slow(ptr, name);
+}
+
+TALLOC_API void *_talloc_get_type_abort(const void *ptr, const char *name, const char *location) {
+    if (named_by_literal(ptr, name)) return const_cast<void *>(ptr);
+    return get_type_abort_slow(ptr, name, location);
 }
 
 // --- lookups and totals -------------------------------------------------------
