@@ -58,15 +58,6 @@ Chunk *malloc_chunk(Chunk *parent, size_t size, size_t charged) {
 
 }  // namespace
 
-bool array_bytes(size_t el_size, size_t count, size_t *out) {
-    // The reference refuses count >= kMaxSize / el_size; this is the same
-    // condition without a division on every array allocation.
-    size_t limit_probe;
-    if (__builtin_mul_overflow(count + 1, el_size, &limit_probe) || limit_probe > kMaxSize) return false;
-    *out = el_size * count;
-    return true;
-}
-
 namespace {
 
 // Everything but the common case: pools, memory limits, an empty cache.

@@ -29,8 +29,15 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name);
 void *allocate_pool(const void *ctx, size_t poolsize);
 void *allocate_pooled_object(const void *ctx, size_t type_size, const char *type_name,
                              unsigned num_subobjects, size_t total_subobjects_size);
-// el_size * count, or false when it does not fit a talloc chunk.
-bool array_bytes(size_t el_size, size_t count, size_t *out);
+// el_size * count, or false when it does not fit a talloc chunk.  The
+// reference refuses count >= kMaxSize / el_size; this is the same condition
+// without a division on every array call.
+inline bool array_bytes(size_t el_size, size_t count, size_t *out) {
+    size_t limit_probe;
+    if (__builtin_mul_overflow(count + 1, el_size, &limit_probe) || limit_probe > kMaxSize) return false;
+    *out = el_size * count;
+    return true;
+}
 
 // Freeing.
 int free_ptr(void *ptr, const char *location);       // talloc_free

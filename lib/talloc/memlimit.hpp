@@ -58,7 +58,8 @@ inline bool memlimit_fits(Chunk *from, size_t amount) {
 }
 
 // Is any limit covering tc?
-bool covered_by_limit(Chunk *tc);
+bool covered_by_limit_slow(Chunk *tc);
+inline bool covered_by_limit(Chunk *tc) { return limits_active() && covered_by_limit_slow(tc); }
 
 int set_memlimit(Chunk *tc, size_t max_size);
 

@@ -50,10 +50,20 @@ inline size_t growth_request(const Chunk *tc, size_t size) {
     return roomy;
 }
 
-// A slab cell holds the sizes of its class only (see slab.hpp).
+// A slab cell holds the sizes of its class only (see slab.hpp).  Only a
+// block realloc() gave slack to (which a chunk gets once it has grown) can
+// have room beyond its 16-byte rounding worth asking malloc about; any
+// other is malloc'd at exactly that (a chunk shrunk in place and grown
+// again meets realloc(), which keeps it where it is).
 inline bool fits_block(Chunk *tc, size_t size) {
     return block_bytes(size) <= block_bytes(tc->size) ||
-           (!is_slab_cell(tc) && block_bytes(size) <= block_capacity(tc));
+           (tc->has(kFlagGrown) && !is_slab_cell(tc) && block_bytes(size) <= block_capacity(tc));
+}
+
+// A block of its own shrinking by less than the reference would move for
+// stays where it is; a slab cell only within its class.
+inline bool shrinks_in_place(Chunk *tc, size_t size) {
+    return tc->size - size < kShrinkInPlace && (!is_slab_cell(tc) || block_bytes(size) == block_bytes(tc->size));
 }
 
 // State bits a chunk keeps when realloc moves it to another block.
@@ -113,13 +123,12 @@ void *realloc_pool_member(Chunk *tc, size_t size, const char *name) {
     return p;
 }
 
-void *realloc_block(Chunk *tc, size_t size, const char *name) {
+__attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char *name) {
     bool limited = covered_by_limit(tc);
     const size_t old_size = tc->size;
     if (size < old_size && !limited) {
         fill_freed(static_cast<char *>(tc->payload()) + size, old_size - size);
-        // Not worth moving for less than 1k; a slab cell stays in its class.
-        if (old_size - size < kShrinkInPlace && (!is_slab_cell(tc) || block_bytes(size) == block_bytes(old_size))) {
+        if (shrinks_in_place(tc, size)) {
             tc->size = static_cast<uint32_t>(size);
             return tc->payload();
         }
@@ -157,9 +166,8 @@ void *realloc_block(Chunk *tc, size_t size, const char *name) {
     return p;
 }
 
-}  // namespace
-
-void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
+// Everything but the fast path below.
+__attribute__((noinline)) void *reallocate_slow(const void *ctx, void *ptr, size_t size, const char *name) {
     if (size == 0) {
         unlink_ptr(ctx, ptr);
         return nullptr;
@@ -168,7 +176,8 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     if (ptr == nullptr) return allocate(ctx, size, name);
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
-    // The common case first: a plain malloc'd chunk growing within its block.
+    // A block of its own growing within its block (the name is set, as
+    // when it moves).
     if ((tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 && size > tc->size && !limits_active() &&
         fits_block(tc, size)) {
         tc->size = static_cast<uint32_t>(size);
@@ -179,6 +188,35 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     if (tc->has(kFlagPool)) return nullptr;     // a pool cannot be resized
     if (tc->has(kFlagPoolMem)) return realloc_pool_member(tc, size, name);
     return realloc_block(tc, size, name);
+}
+
+
+}  // namespace
+
+// The fast path takes no stack frame (every other way is a tail call): a
+// block of its own, no limits, shrinking in place (the reference keeps the
+// name then) or growing within its 16-byte rounding; any other size for
+// such a block goes straight to realloc_block.
+void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
+    if (TAL_LIKELY(ptr != nullptr && size - 1 < kMaxSize - 1)) {
+        Chunk *tc = Chunk::from_payload(ptr);
+        if (TAL_LIKELY(chunk_intact(tc)) && (tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 &&
+            !limits_active()) {
+            if (size <= tc->size) {
+                if (shrinks_in_place(tc, size)) {
+                    fill_freed(static_cast<char *>(ptr) + size, tc->size - size);
+                    tc->size = static_cast<uint32_t>(size);
+                    return ptr;
+                }
+            } else if (block_bytes(size) <= block_bytes(tc->size)) {
+                tc->size = static_cast<uint32_t>(size);
+                tc->name_or_ext = name;
+                return ptr;
+            }
+            return realloc_block(tc, size, name);
+        }
+    }
+    return reallocate_slow(ctx, ptr, size, name);
 }
 
 }  // namespace tal
