@@ -1,13 +1,19 @@
-// A per-thread cache of freed small chunk blocks.
+// A per-thread cache of freed chunk blocks.
 //
-// Most talloc programs free and allocate small chunks in tight loops; handing
+// Most talloc programs free and allocate chunks in tight loops; handing
 // each block back to malloc and asking for it again costs more than the rest
 // of the talloc work together.  Each thread keeps a bounded stack of freed
-// blocks per 16-byte size class and reuses them.  Each class is bounded on
-// its own (1 KiB): a loop only needs a few blocks of a class back, and a
-// class the thread frees into but never allocates from (say, strings grown
-// by realloc) must not pile up to a large cap in every one of a thousand
-// threads.  Blocks may be freed on
+// blocks per 16-byte size class below 512 bytes and reuses them.  Each class
+// is bounded on its own (1 KiB): a loop only needs a few blocks of a class
+// back, and a class the thread frees into but never allocates from (say,
+// strings grown by realloc) must not pile up to a large cap in every one of
+// a thousand threads.  Larger malloc'd blocks, up to 128 KiB, have classes
+// four to a power of two (512, 640, 768, 896, 1024, 1280, ...), all of them
+// sharing one budget of 256 KiB: a block goes into the largest class not
+// above its size, which it keeps in its second word, and is taken for any
+// request of its class above it, or of its own class up to its size (so a
+// loop freeing and allocating one size reuses its block).  Blocks may be
+// freed on
 // another thread than the one that allocated them (memory handed over under
 // a mutex, as in talloc's thread documentation): they simply join the
 // freeing thread's cache.  A thread's cache goes back to malloc when the
@@ -25,20 +31,36 @@ namespace tal {
 
 constexpr size_t kCacheClasses = 32;          // blocks up to 512 bytes
 constexpr uint32_t kCacheClassBytes = 1024;   // at most 32 KiB per thread
+constexpr size_t kBigMinBlock = kCacheClasses * kAlign;   // 512
+constexpr size_t kBigClasses = 33;            // 512 .. 128 KiB
+constexpr size_t kBigMaxBlock = size_t(1) << 17;
+constexpr uint32_t kBigCacheBytes = 256 * 1024;
 
 struct FreeBlock {
     FreeBlock *next;
+    size_t bytes;   // large classes only: the block's size
 };
 
 struct ThreadCache {
     FreeBlock *heads[kCacheClasses];
     uint32_t room[kCacheClasses];   // bytes each class may still take
+    FreeBlock *big_heads[kBigClasses];
+    uint32_t big_room;              // bytes the large classes may still take
     SlabHeap slabs;                 // the thread's slabs (slab.hpp)
 };
 
+// Large classes: index of the largest class not above `bytes` (>= 512), and
+// a class's size.
+inline size_t big_class_floor(size_t bytes) {
+    unsigned top = 63u - static_cast<unsigned>(__builtin_clzll(bytes));
+    return (top - 9) * 4 + ((bytes >> (top - 2)) & 3);
+}
+inline size_t big_class_bytes(size_t cls) { return (4 + (cls & 3)) << (cls / 4 + 7); }
+static_assert(kBigMinBlock == 512 && kBigMaxBlock == (size_t(4) << (32 / 4 + 7)), "class table bounds");
+
 // Bytes the cache holds (for tests).
 inline size_t cache_held_bytes(const ThreadCache *c) {
-    size_t held = 0;
+    size_t held = kBigCacheBytes - c->big_room;
     for (uint32_t r : c->room) held += kCacheClassBytes - r;
     return held;
 }
@@ -97,6 +119,10 @@ inline void block_release(void *block, size_t bytes) {
     else free(block);
 }
 
+// A malloc'd block of at least 512 bytes into c's large classes while
+// their budget lasts, else to free().
+void cache_free_big(ThreadCache *c, void *block, size_t bytes);
+
 // cache_free() into the thread's cache c, already looked up (not nullptr).
 inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
     size_t cls = bytes / kAlign;
@@ -105,8 +131,10 @@ inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
         b->next = c->heads[cls];
         c->heads[cls] = b;
         c->room[cls] -= static_cast<uint32_t>(bytes);
+    } else if (cls >= kCacheClasses) {
+        cache_free_big(c, block, bytes);
     } else {
-        block_release(block, bytes);   // big, or its class is full (freeing many chunks at once)
+        block_release(block, bytes);   // its class is full (freeing many chunks at once)
     }
 }
 
