@@ -35,7 +35,9 @@
  * Internal modes (the program execs itself for what needs a fresh process,
  * since fork() keeps the secret): --print-magic, --guess VALUE.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -346,8 +348,8 @@ static void append(char *dst, size_t cap, const char *s)
 static void classify(const char *events, const char *err, int status, struct result *r)
 {
 	const char *line = events;
-	char exploited[200] = "", adjacency[100] = "", done[200] = "";
-	int reported = 0, not_adjacent = 0, layout_unknown = 0;
+	char exploited[200] = "", adjacency[100] = "", done[200] = "", found[20] = "";
+	int reported = 0, not_adjacent = 0, layout_unknown = 0, reported_first = 0;
 
 	memset(r, 0, sizeof(*r));
 	while (*line) {
@@ -360,11 +362,15 @@ static void classify(const char *events, const char *err, int status, struct res
 		if (len < 2) buf[1] = 0, buf[2] = 0; /* an event without text */
 		switch (buf[0]) {
 		case 'E': if (!exploited[0]) snprintf(exploited, sizeof(exploited), "%s", buf + 2); break;
-		case 'R': if (!reported++) snprintf(r->reason, sizeof(r->reason), "%s", buf + 2); break;
+		case 'R':
+			if (!reported++) snprintf(r->reason, sizeof(r->reason), "%s", buf + 2);
+			if (!exploited[0]) reported_first = 1;
+			break;
 		case 'N': not_adjacent = 1; snprintf(adjacency, sizeof(adjacency), "%s", buf + 2); break;
 		case 'U': layout_unknown = 1; break;
 		case 'G': snprintf(r->guesses, sizeof(r->guesses), "%s", buf + 2); break;
 		case 'D': snprintf(done, sizeof(done), "%s", buf + 2); break;
+		case 'F': snprintf(found, sizeof(found), "%s", buf + 2); break;
 		case 'A': append(r->detail, sizeof(r->detail), buf + 2); break;
 		default: break;
 		}
@@ -375,12 +381,22 @@ static void classify(const char *events, const char *err, int status, struct res
 		append(r->detail, sizeof(r->detail), exploited);
 		if (reported) {
 			char s[260];
-			snprintf(s, sizeof(s), "then reported: %s", r->reason);
+			snprintf(s, sizeof(s), "%s: %s", reported_first ? "after reports" : "then reported", r->reason);
 			append(r->detail, sizeof(r->detail), s);
 		}
 	} else if (reported) {
 		snprintf(r->outcome, sizeof(r->outcome), "REPORTED");
 		append(r->detail, sizeof(r->detail), r->reason);
+		if (WIFSIGNALED(status)) {
+			/* an abort function that returned, and the library went on */
+			char s[40];
+			snprintf(s, sizeof(s), "then %s", WTERMSIG(status) == SIGSEGV ? "SIGSEGV" :
+				 WTERMSIG(status) == SIGABRT ? "SIGABRT" : strsignal(WTERMSIG(status)));
+			append(r->detail, sizeof(r->detail), s);
+		}
+	} else if (found[0] && WIFEXITED(status)) {
+		/* the scan of freed memory: FOUND / NOT-FOUND */
+		snprintf(r->outcome, sizeof(r->outcome), "%s", found);
 	} else if (not_adjacent) {
 		snprintf(r->outcome, sizeof(r->outcome), "NOT-ADJACENT");
 		append(r->detail, sizeof(r->detail), adjacency);
@@ -634,13 +650,37 @@ static void overflow(struct scene *s, size_t n)
 		from[i] = ((unsigned char *)&w)[(uintptr_t)(from + i) % sizeof(w)];
 }
 
+/* Where B's check word is and which of its bits the library verifies: the
+ * guard word of a pool member (ours), else the flags word with the magic
+ * and the free bit. */
+static char *check_word(enum kind k, void *b, uint64_t *verified)
+{
+	if ((k == K_POOL || k == K_POOLED) && L->guard != NOFF) {
+		*verified = ~(uint64_t)0;
+		return hdr_of(b) + L->guard;
+	}
+	*verified = (uint64_t)(~L->mask | 1u);
+	return hdr_of(b) + L->flags;
+}
+
+static uint64_t load_check_word(enum kind k, void *b)
+{
+	uint64_t v = 0, verified;
+	char *at = check_word(k, b, &verified);
+	memcpy(&v, at, verified == ~(uint64_t)0 ? 8 : 4);
+	return v & verified;
+}
+
 static void overflow_case(long n)
 {
 	struct scene s;
+	uint64_t before;
 	build_region();
 	if (make_scene(cur_kind, &s) != 0) return;
-	ev("A gap=%ld", s.gap);
+	before = load_check_word(cur_kind, s.b);
 	overflow(&s, (size_t)n);
+	/* hit=1: the overflow changed verified bits of B's check word */
+	ev("A gap=%ld hit=%d", s.gap, load_check_word(cur_kind, s.b) != before);
 	do_op(cur_op, &s);
 }
 
@@ -894,9 +934,8 @@ static void scan_case(long size)
 			/* kept allocated: the next malloc reaches further blocks */
 		}
 	}
-	ev("A %s: magic word %d times, guard word %d times in %zu bytes",
-	   found32 + found64 ? "FOUND" : "NOT-FOUND", found32, found64, scanned);
-	if (found32 + found64) ev("E secret readable in freed-then-reused memory");
+	ev("A magic word %d times, guard word %d times in %zu bytes", found32, found64, scanned);
+	ev("F %s", found32 + found64 ? "FOUND" : "NOT-FOUND");
 }
 
 /* ---- entropy ------------------------------------------------------------------- */
@@ -1003,8 +1042,7 @@ int main(int argc, char **argv)
 		loop_counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		run_case(guess_loop, loop_limit, &r);
 		if (r.guesses[0] && strcmp(r.outcome, "EXPLOITED") != 0) append(r.detail, sizeof(r.detail), r.guesses);
-		snprintf(param, sizeof(param), "%ld", loop_limit);
-		print_case("forged-chunk", "guess-loop", param, &r);
+		print_case("forged-chunk", "guess-loop", "returning-abort-fn", &r);
 		loop_counter = NULL;
 	}
 	{
