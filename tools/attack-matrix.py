@@ -103,7 +103,7 @@ def rows(ref, ours):
 
 def cell(cases, kind, attack, detail=False):
     if is_numeric_row(cases, kind, attack) and any(k == kind and a == attack for (k, a, _) in cases):
-        if any(int(p) > 1 for (k, a, p) in cases if k == kind and a == attack):
+        if sum(1 for (k, a, _) in cases if k == kind and a == attack) >= 8:
             return runs(cases, kind, attack)
     parts = []
     for (k, a, p), (o, d) in cases.items():
@@ -111,7 +111,7 @@ def cell(cases, kind, attack, detail=False):
             text = short(o, d)
             if detail or o in ("MEASURED", "FOUND", "NOT-FOUND") or a.startswith("guess") or k == "upstream":
                 text += f" ({d})" if d else ""
-            parts.append(f"{p}: {text}" if not p.isdigit() else text)
+            parts.append(f"{p}: {text}")
     return "; ".join(parts) or "-"
 
 
