@@ -12,7 +12,9 @@ options:
   --entropy N        processes for the entropy of the secret (default: 200)
   --check gap        exit 1 when ours does not report where the reference
                      reports, or is EXPLOITED / leaves the secret in freed
-                     memory anywhere (fails until the hardening lands)
+                     memory anywhere, or when fewer bits of its magic vary
+                     across processes than the reference's (fails until the
+                     hardening lands)
   --check holds      exit 1 unless what holds on ours today still holds
                      (see check_holds below)
   --save DIR         keep both transcripts there
@@ -160,6 +162,16 @@ def check_gap(ref, ours):
     for key, (oo, od) in ours.items():
         if oo in ("EXPLOITED", "FOUND", "NOT-ADJACENT", "LAYOUT-UNKNOWN"):
             bad.append(f"{'/'.join(key)}: ours {oo} ({od})")
+    # the secret: no fewer bits vary across processes than the reference's
+    bits = {}
+    for name, cases in (("reference", ref), ("ours", ours)):
+        for (k, a, _), (o, d) in cases.items():
+            m = re.search(r"(\d+) bits vary", d) if (k, a) == ("secret", "entropy") else None
+            if m:
+                bits[name] = int(m.group(1))
+    if "reference" in bits and bits.get("ours", -1) < bits["reference"]:
+        bad.append(f"secret/entropy: {bits.get('ours', '?')} bits of ours' magic vary, "
+                   f"{bits['reference']} of the reference's")
     for line in bad:
         print("GAP: " + line)
     print(f"attack-gap: {len(bad)} cases where ours is weaker than required")
