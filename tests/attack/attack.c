@@ -22,6 +22,9 @@
  *   UNNOTICED    the operation returned and nothing of the above happened
  *   NOT-ADJACENT no allocation of B right behind A was found, so the
  *                overflow case could not be set up on this library
+ *   LAYOUT-UNKNOWN the header layout table does not match this library
+ *   FOUND / NOT-FOUND  the secret in freed-then-reused memory (the scan)
+ *   MEASURED     the entropy of the secret (how many values, which bits)
  *
  * When several things happen, EXPLOITED wins over REPORTED (the attacker
  * already had control), which wins over CRASHED.
@@ -513,6 +516,7 @@ struct pooled_type { char bytes[64]; };
 static int make_scene(enum kind k, struct scene *s)
 {
 	void *junk;
+	long last_gap = 0;
 	memset(s, 0, sizeof(*s));
 	s->size = kind_size[k];
 	s->top = talloc_named_const(NULL, 0, "top");
@@ -553,11 +557,14 @@ static int make_scene(enum kind k, struct scene *s)
 				s->gap = gap;
 				break;
 			}
-			if (attempt == 7) ev("N B at %+ld from the end of A", gap);
+			last_gap = gap;
 		}
 		talloc_steal(junk, parent);
 	}
-	if (s->b == NULL) return -1;
+	if (s->b == NULL) {
+		ev("N not in 8 tries (last: B metadata %+ld bytes from the end of A)", last_gap);
+		return -1;
+	}
 	talloc_set_name_const(s->a, "A");
 	talloc_set_name_const(s->b, "B");
 	if (k == K_REF) talloc_reference(s->other, s->b);
@@ -882,8 +889,6 @@ static void one_guess_per_process(const char *mode, int processes)
 
 /* ---- secret in freed memory ------------------------------------------------------ */
 
-static long scan_size;
-
 /* Reads the secret-bearing words of live chunks (the flags word with the
  * magic; a pool member's guard word too), frees them, mallocs blocks of
  * the sizes the freed ones had and scans them for those values. */
@@ -896,7 +901,6 @@ static void scan_case(long size)
 	uint64_t guards[K];
 	int nguards = 0, found32 = 0, found64 = 0;
 	size_t scanned = 0;
-	(void)scan_size;
 	if (!layout_ok) { ev("U"); return; }
 	for (int i = 0; i < K; i++) {
 		chunks[i] = talloc_size(ctx, (size_t)size);
