@@ -196,6 +196,11 @@ def check_holds(ref, ours, ref_lib, our_lib):
     - in both pool kinds such hits happen (the guard word, or the
       reference's magic, is the first thing an overflow reaches), so the
       point above is not vacuous there.
+    - no secret in freed-then-reused memory: the scan of blocks malloc
+      hands out after chunks of 16, 4000 and 100000 bytes (and a pool with
+      a member) were freed finds neither the magic nor a guard word;
+    - a loop of forged chunks with guessed magics, under an abort function
+      that returns, is stopped before any guess is accepted.
     All on both libraries: the reference shows the checks can pass.
     """
     bad = []
@@ -220,6 +225,13 @@ def check_holds(ref, ours, ref_lib, our_lib):
         for kind in POOL_KINDS:
             if hits[kind] == 0:
                 bad.append(f"{name}: {kind}: no overflow reached B's check word")
+        for size in ("16", "4000", "100000"):
+            o, d = cases.get(("secret", "freed-scan", size), ("MISSING", ""))
+            if o != "NOT-FOUND":
+                bad.append(f"{name}: secret in freed memory after {size}-byte chunks: {o} ({d})")
+        o, d = cases.get(("forged-chunk", "guess-loop", "returning-abort-fn"), ("MISSING", ""))
+        if o == "EXPLOITED" or "stopped after" not in d:
+            bad.append(f"{name}: guess loop with a returning abort function: {o} ({d})")
         print(f"attack-holds: {name}: upstream case; check word hit and reported: "
               + ", ".join(f"{k} {v}" for k, v in hits.items()))
     for line in bad:

@@ -13,7 +13,8 @@
 //   destructor  user destructor; while a chunk is being freed it holds the
 //               link to the chunk that is freeing it (see alloc.cpp)
 //   size        payload size (MAX_TALLOC_SIZE keeps it below 2^28)
-//   flags       random magic in the upper 18 bits; below it the slab cell
+//   flags       random magic in the upper 18 bits (kFreedStamp once freed);
+//               below it the slab cell
 //               index (bits 8..13, 0 = not a slab cell, see slab.hpp) and the
 //               state bits (0..7)
 //
@@ -143,10 +144,26 @@ inline uint64_t guard_for(const void *tc) {
 // `state` carries the slab cell index of the block, if it is a slab cell.
 inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
 
-// A freed chunk keeps the free flag, so a second free or a use through a
-// checked pointer is caught, and where it was freed, for that report.
+// What a freed chunk carries where a live one carries the magic: a public
+// value, so the secret is not left in memory that malloc hands out again.
+// The magic is never this value (global.cpp).
+constexpr uint32_t kFreedStamp = 0xdeadc000u;
+static_assert((kFreedStamp & kFlagMask) == 0, "the stamp leaves the state bits alone");
+
+// Stamps tc freed, keeping its state bits (the slab cell index too).
+inline void stamp_freed(Chunk *tc) { tc->flags = kFreedStamp | (tc->flags & kFlagMask) | kFlagFree; }
+
+inline bool is_freed_stamp(const Chunk *tc) {
+    return (tc->flags & (~kFlagMask | kFlagFree)) == (kFreedStamp | kFlagFree);
+}
+
+// A freed chunk is stamped so, so a second free or a use through a checked
+// pointer is caught, and keeps where it was freed, for that report.  A pool
+// member's guard word (pool.hpp) is cleared: it is derived from the key,
+// and the pool's block goes back to malloc one day.
 inline void mark_freed(Chunk *tc, const char *location) {
-    tc->flags |= kFlagFree;
+    if (tc->has(kFlagPoolMem)) *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(tc) - kMemberPrefix) = 0;
+    stamp_freed(tc);
     tc->name_or_ext = location;
 }
 

@@ -1,5 +1,6 @@
 #include "diagnostics.hpp"
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -47,8 +48,27 @@ void internal_check_failed(const char *what, const char *file, int line) {
     abort();
 }
 
+namespace {
+
+// Bad chunks reported so far.  A program whose abort function returns goes
+// on after each report; one that meets this many is more likely guessing the
+// magic (each guess is right one time in 2^18) than running into its own
+// bugs, and is stopped as the reference stops without an abort function.
+std::atomic<uint32_t> g_bad_chunk_reports{0};
+constexpr uint32_t kMaxBadChunkReports = 256;
+
+void count_bad_chunk_report() {
+    if (g_bad_chunk_reports.fetch_add(1, std::memory_order_relaxed) + 1 < kMaxBadChunkReports) return;
+    log("talloc: %u bad chunks reported in this process: aborting (a program going on after that many "
+        "could be guessing the magic)\n", kMaxBadChunkReports);
+    abort();
+}
+
+}  // namespace
+
 Chunk *report_bad_chunk(const Chunk *tc) {
-    if ((tc->flags & (~kFlagMask | kFlagFree)) == (g_magic | kFlagFree)) {
+    count_bad_chunk_report();
+    if (is_freed_stamp(tc)) {
         // A freed chunk keeps the location of its free in the name slot.
         const char *where = tc->has(kFlagExt) ? nullptr : static_cast<const char *>(tc->name_or_ext);
         log("talloc: access after free error - first free may be at %s\n", where ? where : "(unknown)");

@@ -43,7 +43,10 @@ __attribute__((constructor)) void randomise_magic() {
     if (random == nullptr) return;
     uint32_t bits;
     memcpy(&bits, random + 8, sizeof(bits));
-    g_magic = (g_magic ^ (bits & 0x03ffc000u)) & ~kFlagMask;
+    // All 18 bits above the state bits are random, as the reference's 28
+    // are; never zero (zeroed memory must not look live) or the freed stamp.
+    uint32_t magic = bits & ~kFlagMask;
+    if (magic != 0 && magic != kFreedStamp) g_magic = magic;
 }
 
 // Before any chunk exists: a constructor of this library runs before those

@@ -148,14 +148,16 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
         if (moved == nullptr) return nullptr;
         move_chunk(tc, moved, size, moved->flags & kIndexMask);
     } else {
-        // Marked freed meanwhile, so users of the stale pointer are caught.
-        tc->flags |= kFlagFree;
+        // Stamped freed meanwhile, so users of the stale pointer are caught
+        // (and the block realloc() gives back holds no magic).
+        const uint32_t live = tc->flags;
+        stamp_freed(tc);
         moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
         if (moved == nullptr) {
-            tc->flags &= ~kFlagFree;
+            tc->flags = live;
             return nullptr;
         }
-        moved->flags &= ~kFlagFree;
+        moved->flags = live;
     }
     if (size > old_size) moved->flags |= kFlagGrown;
     void *p = settle(moved, size, name);
