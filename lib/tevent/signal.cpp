@@ -31,6 +31,7 @@
 
 #include "context.hpp"
 #include "lifecycle.hpp"
+#include "list.hpp"
 #include "thread_check.hpp"
 #include "wrapper.hpp"
 
@@ -73,21 +74,7 @@ struct InfoQueue {
     }
 };
 
-// Per context with signal events (ev->signals).
-struct ContextSignals {
-    tevent_context *ev;
-    int wake_fd;  // -1: none (a signal then only interrupts the wait)
-    // The thread looping this context: the one that registered its first
-    // handler, then whichever thread checks it for signals.
-    std::atomic<pthread_t> owner;
-    // Another thread parked deliveries here.
-    std::atomic<bool> parked;
-    int registrations;
-    // Its signal events, newest first (the order the reference reports
-    // them in when the context goes): tevent_signal::ctx_prev/ctx_next.
-    tevent_signal *events;
-    ContextSignals *next;  // in g_contexts
-};
+struct ContextSignals;  // below: its list of events needs tevent_signal
 
 struct Registration {
     tevent_signal *se;
@@ -123,6 +110,24 @@ struct tevent_signal {
 };
 
 namespace tev::sig {
+
+// Per context with signal events (ev->signals).
+struct ContextSignals {
+    tevent_context *ev;
+    int wake_fd;  // -1: none (a signal then only interrupts the wait)
+    // The thread looping this context: the one that registered its first
+    // handler, then whichever thread checks it for signals.
+    std::atomic<pthread_t> owner;
+    // Another thread parked deliveries here.
+    std::atomic<bool> parked;
+    int registrations;
+    // Its signal events, newest first (the order the reference reports
+    // them in when the context goes).
+    IList<tevent_signal, &tevent_signal::ctx_prev, &tevent_signal::ctx_next> events;
+    ContextSignals *prev;  // in g_contexts
+    ContextSignals *next;
+};
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -267,9 +272,10 @@ struct SignalAction {
     bool with_info;
 };
 
-Registration *g_handlers[kNumSignals];
+// Each signal's registrations, newest first.
+IList<Registration> g_handlers[kNumSignals];
 SignalAction g_actions[kNumSignals];
-ContextSignals *g_contexts = nullptr;
+IList<ContextSignals> g_contexts;
 
 int wakeup_fd_of(tevent_context *ev) {
     if (wakeup_init(ev) != 0) return -1;
@@ -280,19 +286,19 @@ int wakeup_fd_of(tevent_context *ev) {
 // may still be reading the old one.
 bool publish_wake_table() {
     size_t n = 0;
-    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+    for (ContextSignals *c = g_contexts.head; c != nullptr; c = c->next) {
         if (c->wake_fd >= 0) n++;
     }
     WakeTable *table = nullptr;
     if (n > 0) {
         table = static_cast<WakeTable *>(calloc(1, sizeof(WakeTable) + n * sizeof(WakeEntry)));
         if (table == nullptr) return false;
-        for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+        for (ContextSignals *c = g_contexts.head; c != nullptr; c = c->next) {
             if (c->wake_fd < 0) continue;
             WakeEntry &e = table->entries[table->n++];
             e.fd = c->wake_fd;
             for (int s = 1; s < kNumSignals; s++) {
-                for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+                for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
                     if (r->ctx == c) {
                         mask_set(e.mask, s);
                         break;
@@ -321,20 +327,14 @@ ContextSignals *context_for_locked(tevent_context *ev) {
     c->ev = ev;
     c->wake_fd = wake_fd;
     c->owner.store(pthread_self(), std::memory_order_relaxed);
-    c->next = g_contexts;
-    g_contexts = c;
+    g_contexts.push_front(c);
     ev->signals = c;
     return c;
 }
 
 void drop_context_if_unused(ContextSignals *c) {
     if (c->registrations > 0) return;
-    for (ContextSignals **p = &g_contexts; *p != nullptr; p = &(*p)->next) {
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    }
+    g_contexts.remove(c);
     c->ev->signals = nullptr;
     c->~ContextSignals();
     free(c);
@@ -384,13 +384,7 @@ void restore_action(int signum) {
 // the last handler of the signal leaves.  True if the wake table changed.
 bool unhook_locked(Registration *r) {
     if (!r->linked) return false;
-    if (r->prev != nullptr) {
-        r->prev->next = r->next;
-    } else {
-        g_handlers[r->signum] = r->next;
-    }
-    if (r->next != nullptr) r->next->prev = r->prev;
-    r->prev = r->next = nullptr;
+    g_handlers[r->signum].remove(r);
     r->linked = false;
     r->pending = 0;
     r->infos.clear();
@@ -400,18 +394,12 @@ bool unhook_locked(Registration *r) {
         se->counted = false;
     }
     if (r->ctx != nullptr) {
-        if (se->ctx_prev != nullptr) {
-            se->ctx_prev->ctx_next = se->ctx_next;
-        } else {
-            r->ctx->events = se->ctx_next;
-        }
-        if (se->ctx_next != nullptr) se->ctx_next->ctx_prev = se->ctx_prev;
-        se->ctx_prev = se->ctx_next = nullptr;
+        r->ctx->events.remove(se);
         r->ctx->registrations--;
         drop_context_if_unused(r->ctx);
         r->ctx = nullptr;
     }
-    if (g_handlers[r->signum] == nullptr) restore_action(r->signum);
+    if (g_handlers[r->signum].empty()) restore_action(r->signum);
     return true;
 }
 
@@ -440,7 +428,7 @@ bool take_caught_locked(pthread_t self) {
             if (from == to) continue;
         }
         any = true;
-        for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+        for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
             if (r->ctx == nullptr) continue;
             if (ring != nullptr && (r->sa_flags & SA_SIGINFO) != 0) {
                 for (uint32_t n = from; n != to; n++) {
@@ -462,7 +450,7 @@ bool take_caught_locked(pthread_t self) {
 // thread: by signal number, then newest handler first.
 Registration *next_deliverable_locked(pthread_t self) {
     for (int s = 1; s < kNumSignals; s++) {
-        for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+        for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
             if (r->ctx == nullptr || !pthread_equal(r->ctx->owner.load(std::memory_order_relaxed), self)) continue;
             if (r->pending != 0 || r->infos.count != 0) return r;
         }
@@ -471,7 +459,7 @@ Registration *next_deliverable_locked(pthread_t self) {
 }
 
 void unpark_own_locked(pthread_t self) {
-    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+    for (ContextSignals *c = g_contexts.head; c != nullptr; c = c->next) {
         if (pthread_equal(c->owner.load(std::memory_order_relaxed), self)) {
             c->parked.store(false, std::memory_order_relaxed);
         }
@@ -553,12 +541,8 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
         Registration *r = &se->reg;
         r->ctx = c;
         c->registrations++;
-        se->ctx_next = c->events;
-        if (se->ctx_next != nullptr) se->ctx_next->ctx_prev = se;
-        c->events = se;
-        r->next = g_handlers[signum];
-        if (r->next != nullptr) r->next->prev = r;
-        g_handlers[signum] = r;
+        c->events.push_front(se);
+        g_handlers[signum].push_front(r);
         r->linked = true;
         se->counted = true;
         ev->num_signal_events++;
@@ -671,8 +655,8 @@ void context_detach(tevent_context *ev) {
         {
             Locked lock;
             ContextSignals *c = ev->signals;
-            if (c == nullptr || c->events == nullptr) break;
-            se = c->events;
+            if (c == nullptr || c->events.empty()) break;
+            se = c->events.head;
             unhook_locked(&se->reg);
             se->event_ctx = nullptr;
             se->wrapper = nullptr;
@@ -690,7 +674,7 @@ void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
         {
             Locked lock;
             ContextSignals *c = ev->signals;
-            for (tevent_signal *se = c != nullptr ? c->events : nullptr; se != nullptr; se = se->ctx_next) {
+            for (tevent_signal *se = c != nullptr ? c->events.head : nullptr; se != nullptr; se = se->ctx_next) {
                 if (se->wrapper == glue) {
                     found = se;
                     break;
