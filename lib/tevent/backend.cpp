@@ -355,7 +355,7 @@ int standard_context_init(tevent_context *ev) {
         .set_fd_flags = fd_set_flags,            \
         .add_timer = timer_add,                  \
         .schedule_immediate = immediate_schedule, \
-        .add_signal = sig::add,                  \
+        .add_signal = signal_add,                  \
         .loop_once = builtin_loop_once,          \
         .loop_wait = loop_wait,                  \
     }

@@ -103,7 +103,9 @@ __attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
 
 }  // namespace
 
-void immediate_cancel(tevent_immediate *im) { cancel(im); }
+void immediate_cancel(tevent_immediate *im) {
+    if (im != nullptr) cancel(im);
+}
 
 void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
                         void *private_data, const char *handler_name, const char *location) {
@@ -201,6 +203,23 @@ bool immediate_loop_one(tevent_context *ev) {
     if (im == nullptr) return false;
     if (invoke(im, nullptr) != 0) abort(ev, "tevent_common_invoke_immediate_handler() failed");
     return true;
+}
+
+void immediate_schedule_api(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
+                            void *private_data, const char *handler_name, const char *location) {
+    if (im == nullptr || ev == nullptr) return;
+    if (threads::misused(ev, "tevent_schedule_immediate")) return;
+    ev->ops->schedule_immediate(im, ev, handler, private_data, handler_name, location);
+}
+
+void immediate_reset_api(tevent_immediate *im) {
+    if (im == nullptr || threads::misused(im->event_ctx, "tevent_reset_immediate")) return;
+    immediate_cancel(im);
+}
+
+bool immediate_loop_one_api(tevent_context *ev) {
+    ev = main_context(ev);
+    return ev != nullptr && immediate_loop_one(ev);
 }
 
 }  // namespace tev

@@ -8,7 +8,7 @@
 //  - registrations: one per tevent_signal, linked newest first into the
 //    list of its signal, under one mutex that only slow paths take (adding
 //    and removing handlers, a loop that found something caught);
-//  - delivery: check() moves what the handler counted into the
+//  - delivery: signal_check() moves what the handler counted into the
 //    registrations and calls the handlers, one at a time, unlocked.
 //
 // As in the reference, a caught signal is consumed once, by whichever loop
@@ -35,7 +35,7 @@
 #include "thread_check.hpp"
 #include "wrapper.hpp"
 
-namespace tev::sig {
+namespace tev {
 
 // Pending siginfo copies of one registration, oldest first.  malloc'd: the
 // consuming thread need not be the one owning the registration's talloc
@@ -88,7 +88,7 @@ struct Registration {
     InfoQueue infos;   // siginfos not yet delivered (SA_SIGINFO handlers)
 };
 
-}  // namespace tev::sig
+}  // namespace tev
 
 // The event itself; opaque outside this file.
 struct tevent_signal {
@@ -104,12 +104,12 @@ struct tevent_signal {
     bool busy;       // its handler is running
     bool destroyed;  // freed while busy: finished when the handler returns
     bool counted;    // included in event_ctx->num_signal_events
-    tev::sig::Registration reg;
+    tev::Registration reg;
     tevent_signal *ctx_prev;  // in reg.ctx->events while hooked
     tevent_signal *ctx_next;
 };
 
-namespace tev::sig {
+namespace tev {
 
 // Per context with signal events (ev->signals).
 struct ContextSignals {
@@ -134,10 +134,10 @@ namespace {
 // The async side.
 
 struct InfoRing {
-    siginfo_t info[kInfoQueue];
-    // n + 1 once info[n % kInfoQueue] holds the n-th caught signal: a loop
+    siginfo_t info[kSignalInfoQueue];
+    // n + 1 once info[n % kSignalInfoQueue] holds the n-th caught signal: a loop
     // never reads an entry that a handler on another thread still writes.
-    std::atomic<uint32_t> stamp[kInfoQueue];
+    std::atomic<uint32_t> stamp[kSignalInfoQueue];
 };
 
 struct Slot {
@@ -224,16 +224,16 @@ void caught_with_info(int signum, siginfo_t *info, void *uctx) {
     uint32_t pos = slot.caught.load(std::memory_order_relaxed);
     for (;;) {
         uint32_t used = pos - slot.taken.load(std::memory_order_acquire);
-        if (ring == nullptr || used >= kInfoQueue) {
+        if (ring == nullptr || used >= kSignalInfoQueue) {
             // No room: only possible when another thread catches it while
             // the ring is full.  Lost, as the kernel loses a repeated
             // non-realtime signal.
             break;
         }
         if (slot.caught.compare_exchange_weak(pos, pos + 1, std::memory_order_acq_rel)) {
-            ring->info[pos % kInfoQueue] = *info;
-            ring->stamp[pos % kInfoQueue].store(pos + 1, std::memory_order_release);
-            if (used + 1 == kInfoQueue && uctx != nullptr) {
+            ring->info[pos % kSignalInfoQueue] = *info;
+            ring->stamp[pos % kSignalInfoQueue].store(pos + 1, std::memory_order_release);
+            if (used + 1 == kSignalInfoQueue && uctx != nullptr) {
                 // Full: keep further ones queued in the kernel by blocking
                 // the signal in the mask the interrupted code resumes with.
                 sigaddset(&static_cast<ucontext_t *>(uctx)->uc_sigmask, signum);
@@ -423,7 +423,7 @@ bool take_caught_locked(pthread_t self) {
         if (ring != nullptr) {
             // Only the prefix whose siginfo copies are complete.
             uint32_t end = from;
-            while (end != to && ring->stamp[end % kInfoQueue].load(std::memory_order_acquire) == end + 1) end++;
+            while (end != to && ring->stamp[end % kSignalInfoQueue].load(std::memory_order_acquire) == end + 1) end++;
             to = end;
             if (from == to) continue;
         }
@@ -432,7 +432,7 @@ bool take_caught_locked(pthread_t self) {
             if (r->ctx == nullptr) continue;
             if (ring != nullptr && (r->sa_flags & SA_SIGINFO) != 0) {
                 for (uint32_t n = from; n != to; n++) {
-                    if (!r->infos.push(ring->info[n % kInfoQueue])) r->pending++;
+                    if (!r->infos.push(ring->info[n % kSignalInfoQueue])) r->pending++;
                 }
             } else {
                 r->pending += to - from;
@@ -490,7 +490,7 @@ int signal_destructor(tevent_signal *se) {
         se->event_ctx = nullptr;
         if (ev != nullptr) trace_signal(ev, se, TEVENT_EVENT_TRACE_DETACH);
     }
-    // Freed from inside its own handler: invoke() completes the free.
+    // Freed from inside its own handler: signal_invoke() completes the free.
     if (release_unless_running(se) != 0) return -1;
     se->reg.infos.clear();
     return 0;
@@ -500,7 +500,7 @@ int signal_destructor(tevent_signal *se) {
 
 // ---------------------------------------------------------------------------
 
-tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
+tevent_signal *signal_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
                    tevent_signal_handler_t handler, void *private_data, const char *handler_name,
                    const char *location) {
     if (ev == nullptr || handler == nullptr || signum <= 0 || signum >= kNumSignals) {
@@ -558,7 +558,7 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
     return se;
 }
 
-int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *removed) {
+int signal_invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *removed) {
     if (removed != nullptr) *removed = false;
     tevent_context *ev = se->event_ctx;
     if (ev == nullptr) return 0;
@@ -583,7 +583,7 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
     return 0;
 }
 
-int check(tevent_context *ev) {
+int signal_check(tevent_context *ev) {
     ContextSignals *own = ev != nullptr ? ev->signals : nullptr;
     pthread_t self = pthread_self();
     if (own != nullptr && !pthread_equal(own->owner.load(std::memory_order_relaxed), self)) {
@@ -621,7 +621,7 @@ int check(tevent_context *ev) {
         }
         pthread_mutex_unlock(&g_lock);
         bool removed = false;
-        invoke(se, signum, count, with_info ? &info : nullptr, &removed);
+        signal_invoke(se, signum, count, with_info ? &info : nullptr, &removed);
         if (!removed && (se->sa_flags & SA_RESETHAND) != 0) talloc_free(se);
         any = true;
         pthread_mutex_lock(&g_lock);
@@ -630,7 +630,7 @@ int check(tevent_context *ev) {
     return any ? 1 : 0;
 }
 
-void cleanup_pending(tevent_signal *se) {
+void signal_cleanup_pending(tevent_signal *se) {
     if (se == nullptr) return;
     // As in the reference: what freeing it does (DETACH trace point
     // included), except that the memory stays; freed from inside its own
@@ -639,7 +639,7 @@ void cleanup_pending(tevent_signal *se) {
     talloc_set_destructor(se, nullptr);
 }
 
-void context_silence(tevent_context *ev) {
+void signal_context_silence(tevent_context *ev) {
     Locked lock;
     ContextSignals *c = ev->signals;
     if (c == nullptr) return;
@@ -647,7 +647,7 @@ void context_silence(tevent_context *ev) {
     publish_wake_table();
 }
 
-void context_detach(tevent_context *ev) {
+void signal_context_detach(tevent_context *ev) {
     // One event at a time: the DETACH trace point is reported unlocked,
     // and unhooking the last one frees ev->signals.
     for (;;) {
@@ -667,7 +667,7 @@ void context_detach(tevent_context *ev) {
     publish_wake_table();
 }
 
-void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
+void signal_wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
     // Rescanned after each one: cleaning up may free ev->signals.
     for (;;) {
         tevent_signal *found = nullptr;
@@ -683,13 +683,13 @@ void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
         }
         if (found == nullptr) return;
         found->wrapper = nullptr;
-        cleanup_pending(found);
+        signal_cleanup_pending(found);
     }
 }
 
-void set_wrapper(tevent_signal *se, WrapperGlue *glue) { se->wrapper = glue; }
+void signal_set_wrapper(tevent_signal *se, WrapperGlue *glue) { se->wrapper = glue; }
 
-void context_wakeup_changed(tevent_context *ev) {
+void signal_context_wakeup_changed(tevent_context *ev) {
     Locked lock;
     ContextSignals *c = ev->signals;
     if (c == nullptr) return;
@@ -697,10 +697,30 @@ void context_wakeup_changed(tevent_context *ev) {
     publish_wake_table();
 }
 
-void set_tag(tevent_signal *se, uint64_t tag) {
+void signal_set_tag(tevent_signal *se, uint64_t tag) {
     if (se != nullptr) se->tag = tag;
 }
 
-uint64_t get_tag(const tevent_signal *se) { return se != nullptr ? se->tag : 0; }
+uint64_t signal_get_tag(const tevent_signal *se) { return se != nullptr ? se->tag : 0; }
 
-}  // namespace tev::sig
+tevent_signal *signal_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
+                              tevent_signal_handler_t handler, void *private_data, const char *handler_name,
+                              const char *location) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    if (threads::misused(ev, "tevent_add_signal")) return nullptr;
+    // Through the backend, as custom backends may provide their own.
+    if (!signal_support(ev)) {
+        errno = ENOSYS;
+        return nullptr;
+    }
+    return ev->ops->add_signal(ev, mem_ctx, signum, sa_flags, handler, private_data, handler_name, location);
+}
+
+bool signal_support(tevent_context *ev) {
+    return ev != nullptr && ev->ops != nullptr && ev->ops->add_signal != nullptr;
+}
+
+}  // namespace tev

@@ -19,7 +19,7 @@ namespace tev {
 namespace {
 
 bool before(const tevent_timer *a, const tevent_timer *b) {
-    int c = tv::compare(a->next_event, b->next_event);
+    int c = tv_compare(a->next_event, b->next_event);
     return c < 0 || (c == 0 && a->seq < b->seq);
 }
 
@@ -246,15 +246,15 @@ TimerStep timer_step(tevent_context *ev) {
     tevent_timer *te = ev->timers.top();
     if (te == nullptr) {
         if (ev->wait_timeout == UINT32_MAX) return TimerStep{false, -1};
-        return TimerStep{false, static_cast<int64_t>(ev->wait_timeout) * tv::kUsecPerSec};
+        return TimerStep{false, static_cast<int64_t>(ev->wait_timeout) * kUsecPerSec};
     }
     // A zero deadline means "as soon as possible"; its handler is told the
     // time is zero too, which saves asking the clock.
     struct timeval now = {0, 0};
-    if (!tv::is_zero(te->next_event)) {
-        now = tv::now();
-        struct timeval delay = tv::until(now, te->next_event);
-        if (!tv::is_zero(delay)) return TimerStep{false, tv::to_usec(delay)};
+    if (!tv_is_zero(te->next_event)) {
+        now = tv_now();
+        struct timeval delay = tv_until(now, te->next_event);
+        if (!tv_is_zero(delay)) return TimerStep{false, tv_to_usec(delay)};
     }
     if (timer_invoke(te, now, nullptr) != 0) abort(ev, "tevent_common_invoke_timer_handler() failed");
     return TimerStep{true, 0};
@@ -262,13 +262,36 @@ TimerStep timer_step(tevent_context *ev) {
 
 struct timeval timer_delay_tv(tevent_context *ev) {
     TimerStep step = timer_step(ev);
-    if (step.ran) return tv::set(0, 0);
-    if (step.timeout_us < 0) return tv::set(UINT32_MAX, 0);
-    if (step.timeout_us == 0) return tv::set(0, 1);  // zero would mean "a timer ran"
+    if (step.ran) return tv_set(0, 0);
+    if (step.timeout_us < 0) return tv_set(UINT32_MAX, 0);
+    if (step.timeout_us == 0) return tv_set(0, 1);  // zero would mean "a timer ran"
     struct timeval r;
-    r.tv_sec = static_cast<time_t>(step.timeout_us / tv::kUsecPerSec);
-    r.tv_usec = static_cast<suseconds_t>(step.timeout_us % tv::kUsecPerSec);
+    r.tv_sec = static_cast<time_t>(step.timeout_us / kUsecPerSec);
+    r.tv_usec = static_cast<suseconds_t>(step.timeout_us % kUsecPerSec);
     return r;
+}
+
+tevent_timer *timer_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval next_event,
+                            tevent_timer_handler_t handler, void *private_data, const char *handler_name,
+                            const char *location) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    if (threads::misused(ev, "tevent_add_timer")) return nullptr;
+    return ev->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
+}
+
+void timer_update_api(tevent_timer *te, struct timeval next_event) {
+    if (te == nullptr || threads::misused(te->event_ctx, "tevent_update_timer")) return;
+    timer_update(te, next_event);
+}
+
+struct timeval timer_delay_tv_api(tevent_context *ev) {
+    // A wrapper whose main context is gone has no timers to look at; its
+    // own (empty) lists answer, as the reference's wrapper would.
+    tevent_context *main = main_context(ev);
+    return timer_delay_tv(main != nullptr ? main : ev);
 }
 
 }  // namespace tev
