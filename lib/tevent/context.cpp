@@ -93,9 +93,9 @@ int context_destructor(tevent_context *ev) {
     // their context, with a DETACH trace point each, in the reference's
     // order: fds, timers, immediates, signals.  A later free of an fd event
     // still runs its close function, with a NULL context.
-    while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
-    while (tevent_timer *te = ev->timers.top()) timer_disarm(te);
-    while (tevent_immediate *im = ev->immediates.head) immediate_cancel(im);
+    fd_disarm_all(ev);
+    timer_disarm_all(ev);
+    immediate_cancel_all(ev);
     if (ev->signals != nullptr) signal_context_detach(ev);
 
     // Nesting state goes (a hook would otherwise fire on a reset context);
@@ -105,7 +105,7 @@ int context_destructor(tevent_context *ev) {
     ev->nesting.hook_private = nullptr;
 
     backend_close(ev);
-    ev->timers.release();
+    timer_fini(ev);
     return 0;
 }
 

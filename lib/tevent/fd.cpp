@@ -107,6 +107,10 @@ void fd_disarm(tevent_fd *fde, bool traced) {
     fde->wrapper = nullptr;
 }
 
+void fd_disarm_all(tevent_context *ev) {
+    while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
+}
+
 int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {
     if (removed != nullptr) *removed = false;
     tevent_context *ev = fde->event_ctx;

@@ -18,6 +18,8 @@ void fd_set_auto_close(tevent_fd *fde);
 // loop found closed, context teardown; without the DETACH trace point when
 // its wrapper goes away, as in the reference).
 void fd_disarm(tevent_fd *fde, bool traced = true);
+// Context teardown: every fd event of ev, newest first, traced.
+void fd_disarm_all(tevent_context *ev);
 int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed);
 
 // ---- what the public API does (the exports in compat/ call these) -------

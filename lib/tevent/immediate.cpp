@@ -196,6 +196,10 @@ __attribute__((always_inline)) inline int invoke(tevent_immediate *im, bool *rem
 
 }  // namespace
 
+void immediate_cancel_all(tevent_context *ev) {
+    while (tevent_immediate *im = ev->immediates.head) cancel(im);
+}
+
 int immediate_invoke(tevent_immediate *im, bool *removed) { return invoke(im, removed); }
 
 bool immediate_loop_one(tevent_context *ev) {

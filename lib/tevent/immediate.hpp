@@ -11,6 +11,8 @@ tevent_immediate *immediate_create(TALLOC_CTX *mem_ctx, const char *location);
 void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
                         void *private_data, const char *handler_name, const char *location);
 void immediate_cancel(tevent_immediate *im);
+// Context teardown: every queued immediate of ev, in queue order.
+void immediate_cancel_all(tevent_context *ev);
 int immediate_invoke(tevent_immediate *im, bool *removed);
 bool immediate_loop_one(tevent_context *ev);  // runs the first pending one
 

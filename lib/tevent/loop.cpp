@@ -75,7 +75,7 @@ int builtin_loop_once(tevent_context *ev, const char *) {
     if (step.ran) return 0;
     // Polling mode (tevent_context_set_wait_timeout(ev, 0)): nothing may
     // be waited for.
-    bool polling = step.timeout_us == 0 && ev->timers.top() == nullptr;
+    bool polling = step.timeout_us == 0 && !timer_any_pending(ev);
 
     // 5. Wait for descriptors.
     bool work_arrived = false;
@@ -217,7 +217,7 @@ int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data,
 }
 
 bool loop_have_events(tevent_context *ev) {
-    return user_fd_count(ev) != 0 || ev->timers.count != 0 || !ev->immediates.empty() || ev->num_signal_events != 0;
+    return user_fd_count(ev) != 0 || timer_any_pending(ev) || !ev->immediates.empty() || ev->num_signal_events != 0;
 }
 
 int loop_wait(tevent_context *ev, const char *location) {

@@ -180,6 +180,12 @@ void timer_disarm(tevent_timer *te, bool traced) {
     te->wrapper = nullptr;
 }
 
+void timer_disarm_all(tevent_context *ev) {
+    while (tevent_timer *te = ev->timers.top()) timer_disarm(te);
+}
+
+void timer_fini(tevent_context *ev) { ev->timers.release(); }
+
 void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
     // Erasing moves other timers around the heap, possibly into slots
     // already looked at; so scan until a pass finds none of the wrapper's.
