@@ -3,7 +3,7 @@
 // intrusive event lists, the per-descriptor chains of the built-in
 // backends, the wakeup descriptor, the signal ring, the cached pid and the
 // backoff policy of the loop's shortcuts.
-// The C API is tested by tests/tevent/api_*.c; these look at the state
+// The C API is tested by tests/tevent/api/api_*.c; these look at the state
 // behind it.
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
