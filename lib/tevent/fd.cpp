@@ -9,6 +9,7 @@
 
 #include <new>
 
+#include "api_check.hpp"
 #include "backend.hpp"
 #include "context.hpp"
 #include "lifecycle.hpp"
@@ -130,11 +131,7 @@ int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {
 
 tevent_fd *fd_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags, tevent_fd_handler_t handler,
                       void *private_data, const char *handler_name, const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return nullptr;
-    }
-    if (threads::misused(ev, "tevent_add_fd")) return nullptr;
+    if (add_refused(ev, "tevent_add_fd")) return nullptr;
     // A wrapper's ops add the event to its main context (wrapper.cpp).
     return ev->ops->add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
 }

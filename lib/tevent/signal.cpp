@@ -29,6 +29,7 @@
 #include <atomic>
 #include <new>
 
+#include "api_check.hpp"
 #include "context.hpp"
 #include "lifecycle.hpp"
 #include "list.hpp"
@@ -706,11 +707,7 @@ uint64_t signal_get_tag(const tevent_signal *se) { return se != nullptr ? se->ta
 tevent_signal *signal_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
                               tevent_signal_handler_t handler, void *private_data, const char *handler_name,
                               const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return nullptr;
-    }
-    if (threads::misused(ev, "tevent_add_signal")) return nullptr;
+    if (add_refused(ev, "tevent_add_signal")) return nullptr;
     // Through the backend, as custom backends may provide their own.
     if (!signal_support(ev)) {
         errno = ENOSYS;

@@ -9,6 +9,7 @@
 #include <new>
 #include <utility>
 
+#include "api_check.hpp"
 #include "context.hpp"
 #include "lifecycle.hpp"
 #include "thread_check.hpp"
@@ -280,11 +281,7 @@ struct timeval timer_delay_tv(tevent_context *ev) {
 tevent_timer *timer_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval next_event,
                             tevent_timer_handler_t handler, void *private_data, const char *handler_name,
                             const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return nullptr;
-    }
-    if (threads::misused(ev, "tevent_add_timer")) return nullptr;
+    if (add_refused(ev, "tevent_add_timer")) return nullptr;
     return ev->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
 }
 
