@@ -39,17 +39,10 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
     if (home.main == nullptr) return nullptr;
     ev = home.main;
 
-    void *mem = talloc_named_const(home.mem_ctx, sizeof(tevent_fd), "struct tevent_fd");
-    if (mem == nullptr) return nullptr;
-    auto *fde = new (mem) tevent_fd{};
-    fde->event_ctx = ev;
-    fde->wrapper = home.wrapper;
+    auto *fde = new_event<tevent_fd>(home, "struct tevent_fd", handler, private_data, handler_name, location);
+    if (fde == nullptr) return nullptr;
     fde->fd = fd;
     fde->flags = flags;
-    fde->handler = handler;
-    fde->private_data = private_data;
-    fde->handler_name = handler_name;
-    fde->location = location;
 
     // Newest first: with several ready descriptors the most recently added
     // one is served first, then each served event moves to the back.

@@ -49,6 +49,7 @@
 #pragma once
 
 #include <atomic>
+#include <new>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -267,6 +268,24 @@ inline EventHome event_home(tevent_context *ev, TALLOC_CTX *mem_ctx) {
     EventHome home{main_context(ev), ev->wrapper.glue, mem_ctx != nullptr ? mem_ctx : ev};
     if (home.main == nullptr) errno = EINVAL;
     return home;
+}
+
+// A new fd, timer or signal event (talloc-named `type`) living in `home`,
+// its handler set; nullptr when memory is out.  The caller sets the rest
+// and links it in.
+template <typename Event, typename Handler>
+Event *new_event(const EventHome &home, const char *type, Handler handler, void *private_data,
+                 const char *handler_name, const char *location) {
+    void *mem = talloc_named_const(home.mem_ctx, sizeof(Event), type);
+    if (mem == nullptr) return nullptr;
+    auto *e = new (mem) Event{};
+    e->event_ctx = home.main;
+    e->wrapper = home.wrapper;
+    e->handler = handler;
+    e->private_data = private_data;
+    e->handler_name = handler_name;
+    e->location = location;
+    return e;
 }
 
 }  // namespace tev

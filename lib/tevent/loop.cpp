@@ -181,20 +181,33 @@ private:
 
 }  // namespace
 
-int loop_once(tevent_context *ev, const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return -1;
-    }
-    // A wrapper has no loop of its own; its ops refuse (wrapper.cpp).
+namespace {
+
+// What tevent_loop_once() and tevent_loop_until() share around their
+// iterations (`iterate()`, returning the result): a wrapper has no loop of
+// its own, its ops refuse (wrapper.cpp), as in the reference; the context
+// is marked running and one nesting level entered for the whole call.
+// Inlined: once per iteration for tevent_loop_once().
+template <typename Iterate>
+__attribute__((always_inline)) inline int run_loop(tevent_context *ev, const char *location, Iterate iterate) {
     if (ev->wrapper.glue != nullptr) return ev->ops->loop_once(ev, location);
     Running running(ev);
     void *stack_marker = nullptr;
     int ret = 0;
     if (!enter(ev, &stack_marker, location, &ret)) return ret;
-    ret = one_iteration(ev, location);
+    ret = iterate();
     leave(ev, &stack_marker, location, &ret);
     return ret;
+}
+
+}  // namespace
+
+int loop_once(tevent_context *ev, const char *location) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    return run_loop(ev, location, [&] { return one_iteration(ev, location); });
 }
 
 int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location) {
@@ -202,18 +215,14 @@ int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data,
         errno = EINVAL;
         return -1;
     }
-    // Refused like tevent_loop_once() on a wrapper, as in the reference.
-    if (ev->wrapper.glue != nullptr) return ev->ops->loop_once(ev, location);
-    Running running(ev);
-    void *stack_marker = nullptr;
-    int ret = 0;
-    if (!enter(ev, &stack_marker, location, &ret)) return ret;
-    while (!finished(private_data)) {
-        ret = one_iteration(ev, location);
-        if (ret != 0) break;
-    }
-    leave(ev, &stack_marker, location, &ret);
-    return ret;
+    return run_loop(ev, location, [&] {
+        int ret = 0;
+        while (!finished(private_data)) {
+            ret = one_iteration(ev, location);
+            if (ret != 0) break;
+        }
+        return ret;
+    });
 }
 
 bool loop_have_events(tevent_context *ev) {

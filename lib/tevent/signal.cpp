@@ -513,16 +513,9 @@ tevent_signal *signal_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, i
     if (home.main == nullptr) return nullptr;
     ev = home.main;
 
-    void *mem = talloc_zero_size(home.mem_ctx, sizeof(tevent_signal));
-    if (mem == nullptr) return nullptr;
-    talloc_set_name_const(mem, "struct tevent_signal");
-    auto *se = new (mem) tevent_signal{};
-    se->event_ctx = ev;
-    se->wrapper = home.wrapper;
-    se->handler = handler;
-    se->private_data = private_data;
-    se->handler_name = handler_name;
-    se->location = location;
+    auto *se =
+        new_event<tevent_signal>(home, "struct tevent_signal", handler, private_data, handler_name, location);
+    if (se == nullptr) return nullptr;
     se->signum = signum;
     se->sa_flags = sa_flags;
     se->reg.se = se;
@@ -535,7 +528,7 @@ tevent_signal *signal_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, i
         if (c == nullptr || !install_action(signum, sa_flags)) {
             int err = errno;
             if (c != nullptr) drop_context_if_unused(c);
-            talloc_free(mem);
+            talloc_free(se);
             errno = err;
             return nullptr;
         }
@@ -549,7 +542,7 @@ tevent_signal *signal_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, i
         ev->num_signal_events++;
         if (!publish_wake_table()) {
             unhook_locked(r);
-            talloc_free(mem);
+            talloc_free(se);
             errno = ENOMEM;
             return nullptr;
         }

@@ -128,16 +128,9 @@ tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval 
     if (home.main == nullptr) return nullptr;
     ev = home.main;
 
-    void *mem = talloc_named_const(home.mem_ctx, sizeof(tevent_timer), "struct tevent_timer");
-    if (mem == nullptr) return nullptr;
-    auto *te = new (mem) tevent_timer{};
-    te->event_ctx = ev;
-    te->wrapper = home.wrapper;
+    auto *te = new_event<tevent_timer>(home, "struct tevent_timer", handler, private_data, handler_name, location);
+    if (te == nullptr) return nullptr;
     te->next_event = next_event;
-    te->handler = handler;
-    te->private_data = private_data;
-    te->handler_name = handler_name;
-    te->location = location;
     te->heap_index = kNotQueued;
 
     if (!ev->timers.insert(te)) {
