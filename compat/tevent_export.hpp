@@ -9,8 +9,8 @@
 // arguments as given (C to C++ conversions aside: a va_list, a pointer
 // dereferenced into a reference).  What a NULL, a detached event or a call
 // from the wrong thread does is decided in lib/tevent, by the function
-// called (the `*_api` ones for the public calls that go through a
-// context's ops), so it is written once for exports and internal callers.
+// called (the `*_api` ones of lib/tevent/api.hpp for the public calls that
+// go through a context's ops), so it is written once.
 #pragma once
 
 #include "tevent.h"

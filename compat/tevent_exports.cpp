@@ -8,6 +8,7 @@
 // implementations themselves.  No checks here (tevent_export.hpp).
 #include "tevent_export.hpp"
 
+#include "tevent/api.hpp"
 #include "tevent/context.hpp"
 #include "tevent/debug.hpp"
 #include "tevent/timeval.hpp"

@@ -2,6 +2,7 @@
 // lib/tevent/signal.cpp.
 #include "tevent_export.hpp"
 
+#include "tevent/api.hpp"
 #include "tevent/context.hpp"
 #include "tevent/signal.hpp"
 

@@ -2,6 +2,7 @@
 // lib/tevent/threads.cpp.
 #include "tevent_export.hpp"
 
+#include "tevent/api.hpp"
 #include "tevent/context.hpp"
 #include "tevent/threads.hpp"
 

@@ -9,7 +9,6 @@
 
 #include <new>
 
-#include "api_check.hpp"
 #include "backend.hpp"
 #include "context.hpp"
 #include "lifecycle.hpp"
@@ -120,36 +119,6 @@ int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {
     WrapperGlue *glue = fde->wrapper;
     run_as_handler(fde, [&] { run_handler(ev, glue, Call{fde, flags}); }, removed);
     return 0;
-}
-
-tevent_fd *fd_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags, tevent_fd_handler_t handler,
-                      void *private_data, const char *handler_name, const char *location) {
-    if (add_refused(ev, "tevent_add_fd")) return nullptr;
-    // A wrapper's ops add the event to its main context (wrapper.cpp).
-    return ev->ops->add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
-}
-
-void fd_set_close_fn_api(tevent_fd *fde, tevent_fd_close_fn_t close_fn) {
-    if (fde == nullptr || fde->event_ctx == nullptr) return;
-    if (threads::misused(fde->event_ctx, "tevent_fd_set_close_fn")) return;
-    fde->event_ctx->ops->set_fd_close_fn(fde, close_fn);
-}
-
-void fd_set_auto_close_api(tevent_fd *fde) {
-    if (fde != nullptr && threads::misused(fde->event_ctx, "tevent_fd_set_auto_close")) return;
-    fd_set_auto_close(fde);
-}
-
-uint16_t fd_get_flags_api(tevent_fd *fde) {
-    // A detached event (its context gone or re-initialised) waits for nothing.
-    if (fde == nullptr || fde->event_ctx == nullptr) return 0;
-    return fde->event_ctx->ops->get_fd_flags(fde);
-}
-
-void fd_set_flags_api(tevent_fd *fde, uint16_t flags) {
-    if (fde == nullptr || fde->event_ctx == nullptr) return;
-    if (threads::misused(fde->event_ctx, "tevent_fd_set_flags")) return;
-    fde->event_ctx->ops->set_fd_flags(fde, flags);
 }
 
 }  // namespace tev

@@ -22,16 +22,7 @@ void fd_disarm(tevent_fd *fde, bool traced = true);
 void fd_disarm_all(tevent_context *ev);
 int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed);
 
-// ---- what the public API does (the exports in compat/ call these) -------
-// The caller's arguments as given: NULL, a detached event or a thread that
-// does not loop the context is refused here, then the call goes through the
-// context's ops (a custom backend may replace them).
-tevent_fd *fd_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags, tevent_fd_handler_t handler,
-                      void *private_data, const char *handler_name, const char *location);
-void fd_set_close_fn_api(tevent_fd *fde, tevent_fd_close_fn_t close_fn);
-void fd_set_auto_close_api(tevent_fd *fde);
-uint16_t fd_get_flags_api(tevent_fd *fde);
-void fd_set_flags_api(tevent_fd *fde, uint16_t flags);
+// tevent_fd_set_tag/get_tag (NULL: nothing, 0).
 inline void fd_set_tag(tevent_fd *fde, uint64_t tag) {
     if (fde != nullptr) fde->tag = tag;
 }

@@ -209,21 +209,4 @@ bool immediate_loop_one(tevent_context *ev) {
     return true;
 }
 
-void immediate_schedule_api(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
-                            void *private_data, const char *handler_name, const char *location) {
-    if (im == nullptr || ev == nullptr) return;
-    if (threads::misused(ev, "tevent_schedule_immediate")) return;
-    ev->ops->schedule_immediate(im, ev, handler, private_data, handler_name, location);
-}
-
-void immediate_reset_api(tevent_immediate *im) {
-    if (im == nullptr || threads::misused(im->event_ctx, "tevent_reset_immediate")) return;
-    immediate_cancel(im);
-}
-
-bool immediate_loop_one_api(tevent_context *ev) {
-    ev = main_context(ev);
-    return ev != nullptr && immediate_loop_one(ev);
-}
-
 }  // namespace tev

@@ -16,14 +16,7 @@ void immediate_cancel_all(tevent_context *ev);
 int immediate_invoke(tevent_immediate *im, bool *removed);
 bool immediate_loop_one(tevent_context *ev);  // runs the first pending one
 
-// ---- what the public API does (the exports in compat/ call these) -------
-// The caller's arguments as given: NULL, a detached event or a thread that
-// does not loop the context is refused here, then the call goes through the
-// context's ops (a custom backend may replace them).
-void immediate_schedule_api(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
-                            void *private_data, const char *handler_name, const char *location);
-void immediate_reset_api(tevent_immediate *im);  // tevent_reset_immediate()
-bool immediate_loop_one_api(tevent_context *ev);  // a wrapper: its main context's
+// tevent_immediate_set_tag/get_tag (NULL: nothing, 0).
 inline void immediate_set_tag(tevent_immediate *im, uint64_t tag) {
     if (im != nullptr) im->tag = tag;
 }

@@ -251,28 +251,6 @@ int loop_wait(tevent_context *ev, const char *location) {
     return 0;
 }
 
-int loop_once_api(tevent_context *ev, const char *location) {
-    threads::LoopClaim claim(ev, "tevent_loop_once");
-    if (claim.refused()) return -1;
-    return loop_once(ev, location);
-}
-
-int loop_wait_api(tevent_context *ev, const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return -1;
-    }
-    threads::LoopClaim claim(ev, "tevent_loop_wait");
-    if (claim.refused()) return -1;
-    return ev->ops->loop_wait(ev, location);
-}
-
-int loop_until_api(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location) {
-    threads::LoopClaim claim(ev, "tevent_loop_until");
-    if (claim.refused()) return -1;
-    return loop_until(ev, finished, private_data, location);
-}
-
 uint32_t loop_set_wait_timeout(tevent_context *ev, uint32_t secs) {
     ev = main_context(ev);
     if (ev == nullptr) return 0;
@@ -302,11 +280,6 @@ void loop_set_nesting_hook(tevent_context *ev, tevent_nesting_hook hook, void *p
     if (ev == nullptr) return;
     ev->nesting.hook = hook;
     ev->nesting.hook_private = private_data;
-}
-
-bool loop_have_events_api(tevent_context *ev) {
-    ev = main_context(ev);
-    return ev != nullptr && loop_have_events(ev);
 }
 
 }  // namespace tev

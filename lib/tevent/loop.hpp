@@ -18,19 +18,9 @@ inline size_t user_fd_count(const tevent_context *ev) {
     return fds;
 }
 
-// ---- what the public API does (the exports in compat/ call these) -------
-// The caller's arguments as given: NULL, a detached event or a thread that
-// does not loop the context is refused here, then the call goes through the
-// context's ops (a custom backend may replace them).
-// The three loops claim the context for the calling thread while they run
-// (thread_check.hpp).
-int loop_once_api(tevent_context *ev, const char *location);
-int loop_wait_api(tevent_context *ev, const char *location);
-int loop_until_api(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location);
 // tevent_context_set_wait_timeout(): the previous value.
 uint32_t loop_set_wait_timeout(tevent_context *ev, uint32_t secs);
 void loop_allow_nesting(tevent_context *ev);
 void loop_set_nesting_hook(tevent_context *ev, tevent_nesting_hook hook, void *private_data);
-bool loop_have_events_api(tevent_context *ev);  // a wrapper: its main context's
 
 }  // namespace tev

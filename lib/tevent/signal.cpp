@@ -29,7 +29,6 @@
 #include <atomic>
 #include <new>
 
-#include "api_check.hpp"
 #include "context.hpp"
 #include "lifecycle.hpp"
 #include "list.hpp"
@@ -696,18 +695,6 @@ void signal_set_tag(tevent_signal *se, uint64_t tag) {
 }
 
 uint64_t signal_get_tag(const tevent_signal *se) { return se != nullptr ? se->tag : 0; }
-
-tevent_signal *signal_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
-                              tevent_signal_handler_t handler, void *private_data, const char *handler_name,
-                              const char *location) {
-    if (add_refused(ev, "tevent_add_signal")) return nullptr;
-    // Through the backend, as custom backends may provide their own.
-    if (!signal_support(ev)) {
-        errno = ENOSYS;
-        return nullptr;
-    }
-    return ev->ops->add_signal(ev, mem_ctx, signum, sa_flags, handler, private_data, handler_name, location);
-}
 
 bool signal_support(tevent_context *ev) {
     return ev != nullptr && ev->ops != nullptr && ev->ops->add_signal != nullptr;

@@ -73,11 +73,7 @@ void signal_context_wakeup_changed(tevent_context *ev);
 void signal_set_tag(tevent_signal *se, uint64_t tag);
 uint64_t signal_get_tag(const tevent_signal *se);
 
-// ---- what the public API does (the exports in compat/ call these) -------
-// tevent_add_signal(): the context's ops add it (ENOSYS when they cannot).
-tevent_signal *signal_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
-                              tevent_signal_handler_t handler, void *private_data, const char *handler_name,
-                              const char *location);
+// tevent_signal_support(): whether ev's ops can add signal events.
 bool signal_support(tevent_context *ev);
 
 }  // namespace tev

@@ -437,11 +437,6 @@ void threads_proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, t
     if (pp_private_data != nullptr) *pp_private_data = nullptr;
 }
 
-void threads_activate_api(tevent_context *ev) {
-    ev = main_context(ev);
-    if (ev != nullptr) threads_activate(ev);
-}
-
 void threads_activate(tevent_context *ev) {
     ContextThreads *ct = ev->threads;
     if (ct == nullptr) return;

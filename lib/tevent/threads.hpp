@@ -40,9 +40,6 @@ void threads_proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, t
                     void **pp_private_data);
 
 void threads_activate(tevent_context *ev);
-// tevent_common_threaded_activate_immediate(): a wrapper's main context,
-// nothing for one whose main context is gone.
-void threads_activate_api(tevent_context *ev);
 void threads_context_detach(tevent_context *ev);
 
 // The loop of ev (ev->threads set) is about to block for up to

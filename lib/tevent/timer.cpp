@@ -9,7 +9,6 @@
 #include <new>
 #include <utility>
 
-#include "api_check.hpp"
 #include "context.hpp"
 #include "lifecycle.hpp"
 #include "thread_check.hpp"
@@ -269,25 +268,6 @@ struct timeval timer_delay_tv(tevent_context *ev) {
     r.tv_sec = static_cast<time_t>(step.timeout_us / kUsecPerSec);
     r.tv_usec = static_cast<suseconds_t>(step.timeout_us % kUsecPerSec);
     return r;
-}
-
-tevent_timer *timer_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval next_event,
-                            tevent_timer_handler_t handler, void *private_data, const char *handler_name,
-                            const char *location) {
-    if (add_refused(ev, "tevent_add_timer")) return nullptr;
-    return ev->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
-}
-
-void timer_update_api(tevent_timer *te, struct timeval next_event) {
-    if (te == nullptr || threads::misused(te->event_ctx, "tevent_update_timer")) return;
-    timer_update(te, next_event);
-}
-
-struct timeval timer_delay_tv_api(tevent_context *ev) {
-    // A wrapper whose main context is gone has no timers to look at; its
-    // own (empty) lists answer, as the reference's wrapper would.
-    tevent_context *main = main_context(ev);
-    return timer_delay_tv(main != nullptr ? main : ev);
 }
 
 }  // namespace tev

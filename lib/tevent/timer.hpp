@@ -35,16 +35,7 @@ inline bool timer_any_pending(const tevent_context *ev) { return ev->timers.coun
 // tevent_common_loop_timer_delay()'s answer in its timeval form.
 struct timeval timer_delay_tv(tevent_context *ev);
 
-// ---- what the public API does (the exports in compat/ call these) -------
-// The caller's arguments as given: NULL, a detached event or a thread that
-// does not loop the context is refused here, then the call goes through the
-// context's ops (a custom backend may replace them).
-tevent_timer *timer_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval next_event,
-                            tevent_timer_handler_t handler, void *private_data, const char *handler_name,
-                            const char *location);
-void timer_update_api(tevent_timer *te, struct timeval next_event);
-// Also for a wrapper whose main context is gone (its own empty lists answer).
-struct timeval timer_delay_tv_api(tevent_context *ev);
+// tevent_timer_set_tag/get_tag (NULL: nothing, 0).
 inline void timer_set_tag(tevent_timer *te, uint64_t tag) {
     if (te != nullptr) te->tag = tag;
 }
