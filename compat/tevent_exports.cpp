@@ -5,14 +5,12 @@
 //
 // The public API goes through the context's tevent_ops (a custom backend
 // may replace any of them); the tevent_common_* functions are the built-in
-// implementations themselves.
+// implementations themselves.  No checks here (tevent_export.hpp).
 #include "tevent_export.hpp"
 
-#include <errno.h>
-
+#include "tevent/api.hpp"
 #include "tevent/context.hpp"
 #include "tevent/debug.hpp"
-#include "tevent/thread_check.hpp"
 #include "tevent/timeval.hpp"
 #include "tevent/trace.hpp"
 
@@ -45,21 +43,15 @@ TEVENT_API bool tevent_register_backend(const char *name, const struct tevent_op
 TEVENT_API const struct tevent_ops *tevent_find_ops_byname(const char *name) { return find_ops(name); }
 
 TEVENT_API int tevent_re_initialise(struct tevent_context *ev) {
-    if (threads::misused(ev, "tevent_re_initialise")) return -1;
     return re_initialise(ev);
 }
 
 TEVENT_API int tevent_common_context_destructor(struct tevent_context *ev) {
-    if (ev == nullptr) return 0;
     return context_destructor(ev);
 }
 
 TEVENT_API uint32_t tevent_context_set_wait_timeout(struct tevent_context *ev, uint32_t secs) {
-    ev = main_context(ev);
-    if (ev == nullptr) return 0;
-    uint32_t old = ev->wait_timeout;
-    ev->wait_timeout = secs;
-    return old;
+    return loop_set_wait_timeout(ev, secs);
 }
 
 TEVENT_API pid_t tevent_cached_getpid(void) { return cached_getpid(); }
@@ -69,13 +61,7 @@ TEVENT_API pid_t tevent_cached_getpid(void) { return cached_getpid(); }
 TEVENT_API struct tevent_fd *_tevent_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
                                             tevent_fd_handler_t handler, void *private_data,
                                             const char *handler_name, const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return nullptr;
-    }
-    if (threads::misused(ev, "tevent_add_fd")) return nullptr;
-    // A wrapper's ops add the event to its main context (wrapper.cpp).
-    return ev->ops->add_fd(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
+    return fd_add_api(ev, mem_ctx, fd, flags, handler, private_data, handler_name, location);
 }
 
 TEVENT_API struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TALLOC_CTX *mem_ctx, int fd,
@@ -87,36 +73,31 @@ TEVENT_API struct tevent_fd *tevent_common_add_fd(struct tevent_context *ev, TAL
 TEVENT_API int tevent_common_fd_destructor(struct tevent_fd *fde) { return fd_destructor(fde); }
 
 TEVENT_API void tevent_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn) {
-    if (fde == nullptr || fde->event_ctx == nullptr) return;
-    if (threads::misused(fde->event_ctx, "tevent_fd_set_close_fn")) return;
-    fde->event_ctx->ops->set_fd_close_fn(fde, close_fn);
+    fd_set_close_fn_api(fde, close_fn);
 }
 
 TEVENT_API void tevent_common_fd_set_close_fn(struct tevent_fd *fde, tevent_fd_close_fn_t close_fn) {
-    if (fde != nullptr) fd_set_close_fn(fde, close_fn);
+    fd_set_close_fn(fde, close_fn);
 }
 
 TEVENT_API void tevent_fd_set_auto_close(struct tevent_fd *fde) {
-    if (fde != nullptr && threads::misused(fde->event_ctx, "tevent_fd_set_auto_close")) return;
-    fd_set_auto_close(fde);
+    fd_set_auto_close_api(fde);
 }
 
 TEVENT_API uint16_t tevent_fd_get_flags(struct tevent_fd *fde) {
-    // A detached event (its context gone or re-initialised) waits for nothing.
-    if (fde == nullptr || fde->event_ctx == nullptr) return 0;
-    return fde->event_ctx->ops->get_fd_flags(fde);
+    return fd_get_flags_api(fde);
 }
 
-TEVENT_API uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde) { return fde != nullptr ? fd_get_flags(fde) : 0; }
+TEVENT_API uint16_t tevent_common_fd_get_flags(struct tevent_fd *fde) {
+    return fd_get_flags(fde);
+}
 
 TEVENT_API void tevent_fd_set_flags(struct tevent_fd *fde, uint16_t flags) {
-    if (fde == nullptr || fde->event_ctx == nullptr) return;
-    if (threads::misused(fde->event_ctx, "tevent_fd_set_flags")) return;
-    fde->event_ctx->ops->set_fd_flags(fde, flags);
+    fd_set_flags_api(fde, flags);
 }
 
 TEVENT_API void tevent_common_fd_set_flags(struct tevent_fd *fde, uint16_t flags) {
-    if (fde != nullptr) fd_set_flags(fde, flags);
+    fd_set_flags(fde, flags);
 }
 
 TEVENT_API int tevent_common_invoke_fd_handler(struct tevent_fd *fde, uint16_t flags, bool *removed) {
@@ -124,10 +105,12 @@ TEVENT_API int tevent_common_invoke_fd_handler(struct tevent_fd *fde, uint16_t f
 }
 
 TEVENT_API void tevent_fd_set_tag(struct tevent_fd *fde, uint64_t tag) {
-    if (fde != nullptr) fde->tag = tag;
+    fd_set_tag(fde, tag);
 }
 
-TEVENT_API uint64_t tevent_fd_get_tag(const struct tevent_fd *fde) { return fde != nullptr ? fde->tag : 0; }
+TEVENT_API uint64_t tevent_fd_get_tag(const struct tevent_fd *fde) {
+    return fd_get_tag(fde);
+}
 
 // ---- timers -----------------------------------------------------------------------
 
@@ -135,12 +118,7 @@ TEVENT_API struct tevent_timer *_tevent_add_timer(struct tevent_context *ev, TAL
                                                   struct timeval next_event, tevent_timer_handler_t handler,
                                                   void *private_data, const char *handler_name,
                                                   const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return nullptr;
-    }
-    if (threads::misused(ev, "tevent_add_timer")) return nullptr;
-    return ev->ops->add_timer(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
+    return timer_add_api(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
 }
 
 TEVENT_API struct tevent_timer *tevent_common_add_timer(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
@@ -160,15 +138,11 @@ TEVENT_API struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context
 }
 
 TEVENT_API void tevent_update_timer(struct tevent_timer *te, struct timeval next_event) {
-    if (te == nullptr || threads::misused(te->event_ctx, "tevent_update_timer")) return;
-    timer_update(te, next_event);
+    timer_update_api(te, next_event);
 }
 
 TEVENT_API struct timeval tevent_common_loop_timer_delay(struct tevent_context *ev) {
-    // A wrapper whose main context is gone has no timers to look at; its
-    // own (empty) lists answer, as the reference's wrapper would.
-    tevent_context *main = main_context(ev);
-    return timer_delay_tv(main != nullptr ? main : ev);
+    return timer_delay_tv_api(ev);
 }
 
 TEVENT_API int tevent_common_invoke_timer_handler(struct tevent_timer *te, struct timeval current_time,
@@ -177,10 +151,12 @@ TEVENT_API int tevent_common_invoke_timer_handler(struct tevent_timer *te, struc
 }
 
 TEVENT_API void tevent_timer_set_tag(struct tevent_timer *te, uint64_t tag) {
-    if (te != nullptr) te->tag = tag;
+    timer_set_tag(te, tag);
 }
 
-TEVENT_API uint64_t tevent_timer_get_tag(const struct tevent_timer *te) { return te != nullptr ? te->tag : 0; }
+TEVENT_API uint64_t tevent_timer_get_tag(const struct tevent_timer *te) {
+    return timer_get_tag(te);
+}
 
 // ---- immediates ---------------------------------------------------------------------
 
@@ -191,9 +167,7 @@ TEVENT_API struct tevent_immediate *_tevent_create_immediate(TALLOC_CTX *mem_ctx
 TEVENT_API void _tevent_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ctx,
                                            tevent_immediate_handler_t handler, void *private_data,
                                            const char *handler_name, const char *location) {
-    if (im == nullptr || ctx == nullptr) return;
-    if (threads::misused(ctx, "tevent_schedule_immediate")) return;
-    ctx->ops->schedule_immediate(im, ctx, handler, private_data, handler_name, location);
+    immediate_schedule_api(im, ctx, handler, private_data, handler_name, location);
 }
 
 TEVENT_API void tevent_common_schedule_immediate(struct tevent_immediate *im, struct tevent_context *ev,
@@ -203,12 +177,11 @@ TEVENT_API void tevent_common_schedule_immediate(struct tevent_immediate *im, st
 }
 
 TEVENT_API void tevent_reset_immediate(struct tevent_immediate *im) {
-    if (im == nullptr || threads::misused(im->event_ctx, "tevent_reset_immediate")) return;
-    immediate_cancel(im);
+    immediate_reset_api(im);
 }
 
 TEVENT_API void tevent_common_immediate_cancel(struct tevent_immediate *im) {
-    if (im != nullptr) immediate_cancel(im);
+    immediate_cancel(im);
 }
 
 TEVENT_API int tevent_common_invoke_immediate_handler(struct tevent_immediate *im, bool *removed) {
@@ -216,33 +189,25 @@ TEVENT_API int tevent_common_invoke_immediate_handler(struct tevent_immediate *i
 }
 
 TEVENT_API bool tevent_common_loop_immediate(struct tevent_context *ev) {
-    return immediate_loop_one(main_context(ev));
+    return immediate_loop_one_api(ev);
 }
 
 TEVENT_API void tevent_immediate_set_tag(struct tevent_immediate *im, uint64_t tag) {
-    if (im != nullptr) im->tag = tag;
+    immediate_set_tag(im, tag);
 }
 
 TEVENT_API uint64_t tevent_immediate_get_tag(const struct tevent_immediate *im) {
-    return im != nullptr ? im->tag : 0;
+    return immediate_get_tag(im);
 }
 
 // ---- the loop ------------------------------------------------------------------------
 
 TEVENT_API int _tevent_loop_once(struct tevent_context *ev, const char *location) {
-    threads::LoopClaim claim(ev, "tevent_loop_once");
-    if (claim.refused()) return -1;
-    return loop_once(ev, location);
+    return loop_once_api(ev, location);
 }
 
 TEVENT_API int _tevent_loop_wait(struct tevent_context *ev, const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return -1;
-    }
-    threads::LoopClaim claim(ev, "tevent_loop_wait");
-    if (claim.refused()) return -1;
-    return ev->ops->loop_wait(ev, location);
+    return loop_wait_api(ev, location);
 }
 
 TEVENT_API int tevent_common_loop_wait(struct tevent_context *ev, const char *location) {
@@ -251,38 +216,20 @@ TEVENT_API int tevent_common_loop_wait(struct tevent_context *ev, const char *lo
 
 TEVENT_API int _tevent_loop_until(struct tevent_context *ev, bool (*finished)(void *private_data),
                                   void *private_data, const char *location) {
-    threads::LoopClaim claim(ev, "tevent_loop_until");
-    if (claim.refused()) return -1;
-    return loop_until(ev, finished, private_data, location);
+    return loop_until_api(ev, finished, private_data, location);
 }
 
 TEVENT_API void tevent_loop_allow_nesting(struct tevent_context *ev) {
-    if (ev == nullptr) return;
-    // Nested loops would run a wrapper's handlers inside each other (its
-    // use stack forbids that).
-    if (ev->wrapper.glue != nullptr) {
-        tev::abort(ev, "tevent_loop_allow_nesting() on wrapper");
-        return;
-    }
-    if (!ev->wrapper.list.empty()) {
-        tev::abort(ev, "tevent_loop_allow_nesting() with wrapper");
-        return;
-    }
-    ev->nesting.allowed = true;
+    loop_allow_nesting(ev);
 }
 
-// On a wrapper the hook is stored there and never called (its loop is the
-// main context's), as in the reference.
 TEVENT_API void tevent_loop_set_nesting_hook(struct tevent_context *ev, tevent_nesting_hook hook,
                                              void *private_data) {
-    if (ev == nullptr) return;
-    ev->nesting.hook = hook;
-    ev->nesting.hook_private = private_data;
+    loop_set_nesting_hook(ev, hook, private_data);
 }
 
 TEVENT_API bool tevent_common_have_events(struct tevent_context *ev) {
-    ev = main_context(ev);
-    return ev != nullptr && have_events(ev);
+    return loop_have_events_api(ev);
 }
 
 TEVENT_API int tevent_common_wakeup_init(struct tevent_context *ev) { return wakeup_init(ev); }
@@ -386,18 +333,18 @@ TEVENT_API void tevent_trace_signal_callback(struct tevent_context *ev, struct t
 // ---- timeval helpers -----------------------------------------------------------------------------
 
 TEVENT_API int tevent_timeval_compare(const struct timeval *tv1, const struct timeval *tv2) {
-    return tv::compare(*tv1, *tv2);
+    return tv_compare(*tv1, *tv2);
 }
-TEVENT_API struct timeval tevent_timeval_zero(void) { return tv::set(0, 0); }
-TEVENT_API struct timeval tevent_timeval_current(void) { return tv::now(); }
-TEVENT_API struct timeval tevent_timeval_set(uint32_t secs, uint32_t usecs) { return tv::set(secs, usecs); }
+TEVENT_API struct timeval tevent_timeval_zero(void) { return tv_set(0, 0); }
+TEVENT_API struct timeval tevent_timeval_current(void) { return tv_now(); }
+TEVENT_API struct timeval tevent_timeval_set(uint32_t secs, uint32_t usecs) { return tv_set(secs, usecs); }
 TEVENT_API struct timeval tevent_timeval_until(const struct timeval *tv1, const struct timeval *tv2) {
-    return tv::until(*tv1, *tv2);
+    return tv_until(*tv1, *tv2);
 }
-TEVENT_API bool tevent_timeval_is_zero(const struct timeval *tv) { return tv::is_zero(*tv); }
+TEVENT_API bool tevent_timeval_is_zero(const struct timeval *tv) { return tv_is_zero(*tv); }
 TEVENT_API struct timeval tevent_timeval_add(const struct timeval *tv, uint32_t secs, uint32_t usecs) {
-    return tv::add(*tv, secs, usecs);
+    return tv_add(*tv, secs, usecs);
 }
 TEVENT_API struct timeval tevent_timeval_current_ofs(uint32_t secs, uint32_t usecs) {
-    return tv::add(tv::now(), secs, usecs);
+    return tv_add(tv_now(), secs, usecs);
 }

@@ -1,6 +1,6 @@
 /*
  * Shared by the thread-check programs (tests/talloc/thread_check.c,
- * tests/tevent/thread_check.c): a failure counter, and a handshake that
+ * tests/tevent/threads/thread_check.c): a failure counter, and a handshake that
  * parks one thread inside a library call (in a handler or a destructor)
  * until another thread is done, so that an overlap happens every run.
  */

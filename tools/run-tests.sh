@@ -61,12 +61,12 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
     # exits 66).
     tsan=$build-tsan
     tsan_targets=(tests/seeds/seed_000_thread_transfer tests/seeds/seed_002_tsd_getenv
-                  tests/seeds/seed_004_tsd_destructors tests/tevent/tevent_api_threads
-                  tests/tevent/tevent_api_signal_threads tests/tevent/tevent_api_crossthread
-                  tests/tevent/seed_thread_pipe
-                  tests/tevent/seed_proxy_reply tests/stress/stress_threaded_immediates
+                  tests/seeds/seed_004_tsd_destructors tests/tevent/api/tevent_api_threads
+                  tests/tevent/api/tevent_api_signal_threads tests/tevent/api/tevent_api_crossthread
+                  tests/seeds/seed_thread_pipe
+                  tests/seeds/seed_proxy_reply tests/stress/stress_threaded_immediates
                   tests/stress/stress_seed_003 tests/stress/stress_seed_000
-                  tests/talloc/talloc_thread_check tests/tevent/tevent_thread_check)
+                  tests/talloc/talloc_thread_check tests/tevent/threads/tevent_thread_check)
     tsan_tests=(seed-000 seed-000-stress seed-002 seed-004 tevent-api-threads
                 tevent-api-signal-threads tevent-api-crossthread
                 tevent-seed-001-epoll tevent-seed-001-poll tevent-seed-001-poll_mt tevent-seed-001-standard

@@ -90,8 +90,7 @@ void reopen_poller(Backend *b, const Poller *to) {
     for (size_t fd = 0; fd < b->nslots; fd++) b->slots[fd].poller_slot = -1;
     b->poller = to;
     if (to->open(b) != 0) {
-        // poll() keeps no kernel state, so it opens unless memory is out.
-        b->poller = b->fallback != nullptr ? b->fallback : &kPollPoller;
+        b->poller = b->fallback != nullptr ? b->fallback : to->reopen_fallback;
         if (b->poller->open(b) != 0) abort(b->ev, "tevent: cannot reopen the backend's poller");
     }
     if (b->poller == b->fallback) b->fallback = nullptr;
@@ -355,7 +354,7 @@ int standard_context_init(tevent_context *ev) {
         .set_fd_flags = fd_set_flags,            \
         .add_timer = timer_add,                  \
         .schedule_immediate = immediate_schedule, \
-        .add_signal = sig::add,                  \
+        .add_signal = signal_add,                  \
         .loop_once = builtin_loop_once,          \
         .loop_wait = loop_wait,                  \
     }

@@ -59,6 +59,10 @@ struct Poller {
     // The kernel state is shared with the parent after fork(): the child
     // must build its own.
     bool shared_across_fork;
+    // Opened instead when this poller cannot be opened again (after fork,
+    // or a move to it) and the backend has no fallback of its own: a
+    // poller without kernel state, which can fail only for memory.
+    const Poller *reopen_fallback;
     int (*open)(Backend *b);  // sets b->poller_state; 0 or an errno value
     void (*close)(Backend *b);
     // Brings the kernel in line with slot.watching for descriptor fd.

@@ -31,7 +31,7 @@ int context_talloc_destructor(tevent_context *ev) {
         // context in a SIGTERM handler and then raises SIGTERM again (smbd,
         // sssd) expects the previous action back, not to survive.
         ev->free_pending = true;
-        if (ev->signals != nullptr) sig::context_detach(ev);
+        if (ev->signals != nullptr) signal_context_detach(ev);
         return -1;
     }
     return context_destructor(ev);
@@ -73,6 +73,7 @@ tevent_context *context_init_byname(TALLOC_CTX *mem_ctx, const char *name) {
 }
 
 int context_destructor(tevent_context *ev) {
+    if (ev == nullptr) return 0;
     // Wrapper contexts have their own destructor (wrapper.cpp).
     if (ev->wrapper.glue != nullptr) {
         abort(ev, "tevent_common_context_destructor() active on wrapper");
@@ -81,8 +82,8 @@ int context_destructor(tevent_context *ev) {
 
     // First stop other threads and signal handlers from poking the wakeup
     // descriptor, then drop it.
-    if (ev->threads != nullptr) thr::context_detach(ev);
-    if (ev->signals != nullptr) sig::context_silence(ev);
+    if (ev->threads != nullptr) threads_context_detach(ev);
+    if (ev->signals != nullptr) signal_context_silence(ev);
     wakeup_fini(ev);
     // Wrappers outlive their main context, unusable; their events are
     // torn down below with all others.
@@ -92,10 +93,10 @@ int context_destructor(tevent_context *ev) {
     // their context, with a DETACH trace point each, in the reference's
     // order: fds, timers, immediates, signals.  A later free of an fd event
     // still runs its close function, with a NULL context.
-    while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
-    while (tevent_timer *te = ev->timers.top()) timer_disarm(te);
-    while (tevent_immediate *im = ev->immediates.head) immediate_cancel(im);
-    if (ev->signals != nullptr) sig::context_detach(ev);
+    fd_disarm_all(ev);
+    timer_disarm_all(ev);
+    immediate_cancel_all(ev);
+    if (ev->signals != nullptr) signal_context_detach(ev);
 
     // Nesting state goes (a hook would otherwise fire on a reset context);
     // whether nesting is allowed stays, as in the reference.
@@ -104,11 +105,12 @@ int context_destructor(tevent_context *ev) {
     ev->nesting.hook_private = nullptr;
 
     backend_close(ev);
-    ev->timers.release();
+    timer_fini(ev);
     return 0;
 }
 
 int re_initialise(tevent_context *ev) {
+    if (threads::misused(ev, "tevent_re_initialise")) return -1;
     if (ev == nullptr) {
         errno = EINVAL;
         return -1;

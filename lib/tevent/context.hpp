@@ -14,6 +14,8 @@
 #include "layout.hpp"
 #include "loop.hpp"
 #include "registry.hpp"
+#include "signal.hpp"
+#include "threads.hpp"
 #include "timer.hpp"
 #include "trace.hpp"
 #include "wakeup_fd.hpp"
@@ -24,16 +26,10 @@ namespace tev {
 tevent_context *context_init_ops(TALLOC_CTX *mem_ctx, const tevent_ops *ops, void *additional_data);
 tevent_context *context_init_byname(TALLOC_CTX *mem_ctx, const char *name);
 int context_destructor(tevent_context *ev);  // tevent_common_context_destructor
-int re_initialise(tevent_context *ev);
+int re_initialise(tevent_context *ev);  // tevent_re_initialise(), with its thread check
 pid_t cached_getpid();
 // getpid() as last seen by cached_getpid(); 0 until then and after fork()
 // (in the child).  Read directly by per-iteration checks.
 extern std::atomic<pid_t> g_cached_pid;
 
 }  // namespace tev
-
-// Implemented by threads.cpp (see the contract in layout.hpp).
-namespace tev::thr {
-void activate(tevent_context *ev);
-void context_detach(tevent_context *ev);
-}  // namespace tev::thr

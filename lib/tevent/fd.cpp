@@ -38,17 +38,10 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
     if (home.main == nullptr) return nullptr;
     ev = home.main;
 
-    void *mem = talloc_named_const(home.mem_ctx, sizeof(tevent_fd), "struct tevent_fd");
-    if (mem == nullptr) return nullptr;
-    auto *fde = new (mem) tevent_fd{};
-    fde->event_ctx = ev;
-    fde->wrapper = home.wrapper;
+    auto *fde = new_event<tevent_fd>(home, "struct tevent_fd", handler, private_data, handler_name, location);
+    if (fde == nullptr) return nullptr;
     fde->fd = fd;
     fde->flags = flags;
-    fde->handler = handler;
-    fde->private_data = private_data;
-    fde->handler_name = handler_name;
-    fde->location = location;
 
     // Newest first: with several ready descriptors the most recently added
     // one is served first, then each served event moves to the back.
@@ -81,16 +74,18 @@ int fd_destructor(tevent_fd *fde) {
     return release_unless_running(fde);
 }
 
-uint16_t fd_get_flags(tevent_fd *fde) { return fde->flags; }
+uint16_t fd_get_flags(tevent_fd *fde) { return fde != nullptr ? fde->flags : 0; }
 
 void fd_set_flags(tevent_fd *fde, uint16_t flags) {
-    if (fde->flags == flags) return;
+    if (fde == nullptr || fde->flags == flags) return;
     fde->flags = flags;
     tevent_context *ev = fde->event_ctx;
     if (ev != nullptr && fde->registered && ev->backend != nullptr) backend_fd_update(ev->backend, fde);
 }
 
-void fd_set_close_fn(tevent_fd *fde, tevent_fd_close_fn_t close_fn) { fde->close_fn = close_fn; }
+void fd_set_close_fn(tevent_fd *fde, tevent_fd_close_fn_t close_fn) {
+    if (fde != nullptr) fde->close_fn = close_fn;
+}
 
 void fd_set_auto_close(tevent_fd *fde) {
     if (fde == nullptr || fde->event_ctx == nullptr) return;
@@ -103,6 +98,10 @@ void fd_disarm(tevent_fd *fde, bool traced) {
     unlink_from_context(ev, fde, traced);
     fde->event_ctx = nullptr;
     fde->wrapper = nullptr;
+}
+
+void fd_disarm_all(tevent_context *ev) {
+    while (tevent_fd *fde = ev->fd_events.head) fd_disarm(fde);
 }
 
 int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed) {

@@ -18,6 +18,14 @@ void fd_set_auto_close(tevent_fd *fde);
 // loop found closed, context teardown; without the DETACH trace point when
 // its wrapper goes away, as in the reference).
 void fd_disarm(tevent_fd *fde, bool traced = true);
+// Context teardown: every fd event of ev, newest first, traced.
+void fd_disarm_all(tevent_context *ev);
 int fd_invoke(tevent_fd *fde, uint16_t flags, bool *removed);
+
+// tevent_fd_set_tag/get_tag (NULL: nothing, 0).
+inline void fd_set_tag(tevent_fd *fde, uint64_t tag) {
+    if (fde != nullptr) fde->tag = tag;
+}
+inline uint64_t fd_get_tag(const tevent_fd *fde) { return fde != nullptr ? fde->tag : 0; }
 
 }  // namespace tev

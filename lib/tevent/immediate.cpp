@@ -103,7 +103,9 @@ __attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
 
 }  // namespace
 
-void immediate_cancel(tevent_immediate *im) { cancel(im); }
+void immediate_cancel(tevent_immediate *im) {
+    if (im != nullptr) cancel(im);
+}
 
 void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
                         void *private_data, const char *handler_name, const char *location) {
@@ -193,6 +195,10 @@ __attribute__((always_inline)) inline int invoke(tevent_immediate *im, bool *rem
 }
 
 }  // namespace
+
+void immediate_cancel_all(tevent_context *ev) {
+    while (tevent_immediate *im = ev->immediates.head) cancel(im);
+}
 
 int immediate_invoke(tevent_immediate *im, bool *removed) { return invoke(im, removed); }
 

@@ -16,12 +16,12 @@
 //    it is the only event).  wakeup()/wakeup_fd() make a sleeping
 //    tevent_loop_once() return; its handler only drains the descriptor.
 //    After a fork the core replaces the descriptor in the child (and calls
-//    sig::context_wakeup_changed()); tevent_re_initialise() closes it.
+//    signal_context_wakeup_changed()); tevent_re_initialise() closes it.
 //
-//  * Signals (signal.cpp, see signal.hpp): the core calls sig::check(ev)
+//  * Signals (signal.cpp, see signal.hpp): the core calls signal_check(ev)
 //    at the start of every iteration while ev->signals != nullptr, and after
-//    a wait interrupted by EINTR; sig::context_silence(ev) before dropping
-//    the wakeup descriptor and sig::context_detach(ev) after the other
+//    a wait interrupted by EINTR; signal_context_silence(ev) before dropping
+//    the wakeup descriptor and signal_context_detach(ev) after the other
 //    events when the context is torn down or re-initialised (the DETACH
 //    trace points come in the reference's order: fds, timers, immediates,
 //    signals).  signal.cpp owns ev->signals and keeps
@@ -29,9 +29,9 @@
 //    tevent_loop_wait() running).
 //
 //  * Threads (threads.cpp): when ev->threads != nullptr the core calls
-//    thr::activate(ev) once per iteration (before the immediates run) and
-//    thr::context_detach(ev) on teardown/re-initialisation.  threads.cpp owns
-//    ev->threads.  activate() queues what other threads sent with
+//    threads_activate(ev) once per iteration (before the immediates run) and
+//    threads_context_detach(ev) on teardown/re-initialisation.  threads.cpp owns
+//    ev->threads.  threads_activate() queues what other threads sent with
 //    immediate_schedule().  An immediate that waits in a list of threads.cpp
 //    is in state ImState::kForeign, with its cancel_fn set, and may use its
 //    prev/next links (immediate_cancel() then calls cancel_fn instead of
@@ -49,6 +49,7 @@
 #pragma once
 
 #include <atomic>
+#include <new>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -69,12 +70,8 @@ namespace tev {
 
 struct Backend;      // built-in backends' state (backend.hpp); nullptr for custom ops
 struct WrapperGlue;  // wrapper contexts (wrapper.hpp)
-namespace sig {
-struct ContextSignals;
-}
-namespace thr {
-struct ContextThreads;
-}
+struct ContextSignals;  // signal.cpp's, opaque elsewhere
+struct ContextThreads;  // threads.cpp's, opaque elsewhere
 
 // Timers ordered by (deadline, insertion sequence): a binary min-heap with
 // each timer knowing its slot, so add/update/free are O(log n) and timers
@@ -197,11 +194,11 @@ struct tevent_context {
     } wakeup;
 
     // Owned by signal.cpp.
-    tev::sig::ContextSignals *signals = nullptr;
+    tev::ContextSignals *signals = nullptr;
     size_t num_signal_events = 0;
 
     // Owned by threads.cpp.
-    tev::thr::ContextThreads *threads = nullptr;
+    tev::ContextThreads *threads = nullptr;
 
     struct Debug {
         void (*fn)(void *context, enum tevent_debug_level level, const char *fmt, va_list ap) = nullptr;
@@ -271,6 +268,24 @@ inline EventHome event_home(tevent_context *ev, TALLOC_CTX *mem_ctx) {
     EventHome home{main_context(ev), ev->wrapper.glue, mem_ctx != nullptr ? mem_ctx : ev};
     if (home.main == nullptr) errno = EINVAL;
     return home;
+}
+
+// A new fd, timer or signal event (talloc-named `type`) living in `home`,
+// its handler set; nullptr when memory is out.  The caller sets the rest
+// and links it in.
+template <typename Event, typename Handler>
+Event *new_event(const EventHome &home, const char *type, Handler handler, void *private_data,
+                 const char *handler_name, const char *location) {
+    void *mem = talloc_named_const(home.mem_ctx, sizeof(Event), type);
+    if (mem == nullptr) return nullptr;
+    auto *e = new (mem) Event{};
+    e->event_ctx = home.main;
+    e->wrapper = home.wrapper;
+    e->handler = handler;
+    e->private_data = private_data;
+    e->handler_name = handler_name;
+    e->location = location;
+    return e;
 }
 
 }  // namespace tev

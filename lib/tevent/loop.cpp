@@ -9,6 +9,7 @@
 #include "backend.hpp"
 #include "call_depth.hpp"
 #include "signal.hpp"
+#include "thread_check.hpp"
 #include "threads.hpp"
 
 namespace tev {
@@ -26,11 +27,11 @@ namespace {
 int wait_for_descriptors(tevent_context *ev, Backend *b, int64_t timeout_us, bool *work_arrived) {
     trace_point(ev, TEVENT_TRACE_BEFORE_WAIT);
     bool announced = ev->threads != nullptr && timeout_us != 0;
-    *work_arrived = announced && thr::wait_begin(ev, &timeout_us);
+    *work_arrived = announced && threads_wait_begin(ev, &timeout_us);
     int n = 0;
     if (!*work_arrived || user_fd_count(ev) != 0) n = backend_wait(b, *work_arrived ? 0 : timeout_us);
     int err = n < 0 ? errno : 0;
-    if (announced) thr::wait_end(ev);
+    if (announced) threads_wait_end(ev);
     trace_point(ev, TEVENT_TRACE_AFTER_WAIT);
     errno = err;
     return n;
@@ -41,7 +42,7 @@ int wait_for_descriptors(tevent_context *ev, Backend *b, int64_t timeout_us, boo
 int wait_failed(tevent_context *ev, Backend *b, int err) {
     if (err == EINTR) {
         b->nready = 0;
-        if (ev->signals != nullptr) sig::check(ev);
+        if (ev->signals != nullptr) signal_check(ev);
         return 0;
     }
     if (backend_recover(b)) return 0;
@@ -64,9 +65,9 @@ int builtin_loop_once(tevent_context *ev, const char *) {
     backend_check_fork(b);
 
     // 1. Signals caught since the last iteration.
-    if (ev->signals != nullptr && sig::check(ev) != 0) return 0;
+    if (ev->signals != nullptr && signal_check(ev) != 0) return 0;
     // 2. Immediates other threads sent join the queue.
-    if (ev->threads != nullptr) thr::activate(ev);
+    if (ev->threads != nullptr) threads_activate(ev);
     // 3. One immediate.
     if (!ev->immediates.empty() && immediate_loop_one(ev)) return 0;
     // 4. One due timer; otherwise the time until the next one.
@@ -74,7 +75,7 @@ int builtin_loop_once(tevent_context *ev, const char *) {
     if (step.ran) return 0;
     // Polling mode (tevent_context_set_wait_timeout(ev, 0)): nothing may
     // be waited for.
-    bool polling = step.timeout_us == 0 && ev->timers.top() == nullptr;
+    bool polling = step.timeout_us == 0 && !timer_any_pending(ev);
 
     // 5. Wait for descriptors.
     bool work_arrived = false;
@@ -180,20 +181,33 @@ private:
 
 }  // namespace
 
-int loop_once(tevent_context *ev, const char *location) {
-    if (ev == nullptr) {
-        errno = EINVAL;
-        return -1;
-    }
-    // A wrapper has no loop of its own; its ops refuse (wrapper.cpp).
+namespace {
+
+// What tevent_loop_once() and tevent_loop_until() share around their
+// iterations (`iterate()`, returning the result): a wrapper has no loop of
+// its own, its ops refuse (wrapper.cpp), as in the reference; the context
+// is marked running and one nesting level entered for the whole call.
+// Inlined: once per iteration for tevent_loop_once().
+template <typename Iterate>
+__attribute__((always_inline)) inline int run_loop(tevent_context *ev, const char *location, Iterate iterate) {
     if (ev->wrapper.glue != nullptr) return ev->ops->loop_once(ev, location);
     Running running(ev);
     void *stack_marker = nullptr;
     int ret = 0;
     if (!enter(ev, &stack_marker, location, &ret)) return ret;
-    ret = one_iteration(ev, location);
+    ret = iterate();
     leave(ev, &stack_marker, location, &ret);
     return ret;
+}
+
+}  // namespace
+
+int loop_once(tevent_context *ev, const char *location) {
+    if (ev == nullptr) {
+        errno = EINVAL;
+        return -1;
+    }
+    return run_loop(ev, location, [&] { return one_iteration(ev, location); });
 }
 
 int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location) {
@@ -201,22 +215,18 @@ int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data,
         errno = EINVAL;
         return -1;
     }
-    // Refused like tevent_loop_once() on a wrapper, as in the reference.
-    if (ev->wrapper.glue != nullptr) return ev->ops->loop_once(ev, location);
-    Running running(ev);
-    void *stack_marker = nullptr;
-    int ret = 0;
-    if (!enter(ev, &stack_marker, location, &ret)) return ret;
-    while (!finished(private_data)) {
-        ret = one_iteration(ev, location);
-        if (ret != 0) break;
-    }
-    leave(ev, &stack_marker, location, &ret);
-    return ret;
+    return run_loop(ev, location, [&] {
+        int ret = 0;
+        while (!finished(private_data)) {
+            ret = one_iteration(ev, location);
+            if (ret != 0) break;
+        }
+        return ret;
+    });
 }
 
-bool have_events(tevent_context *ev) {
-    return user_fd_count(ev) != 0 || ev->timers.count != 0 || !ev->immediates.empty() || ev->num_signal_events != 0;
+bool loop_have_events(tevent_context *ev) {
+    return user_fd_count(ev) != 0 || timer_any_pending(ev) || !ev->immediates.empty() || ev->num_signal_events != 0;
 }
 
 int loop_wait(tevent_context *ev, const char *location) {
@@ -228,7 +238,7 @@ int loop_wait(tevent_context *ev, const char *location) {
     Running running(ev);
     // Through the public entry point: each iteration is nested, hooked and
     // traced like a tevent_loop_once() call.
-    while (!ev->free_pending && have_events(ev)) {
+    while (!ev->free_pending && loop_have_events(ev)) {
         int ret = loop_once(ev, location);
         if (ret != 0) {
             int err = errno;
@@ -239,6 +249,37 @@ int loop_wait(tevent_context *ev, const char *location) {
     }
     debug(ev, TEVENT_DEBUG_WARNING, "tevent_common_loop_wait() out of events\n");
     return 0;
+}
+
+uint32_t loop_set_wait_timeout(tevent_context *ev, uint32_t secs) {
+    ev = main_context(ev);
+    if (ev == nullptr) return 0;
+    uint32_t old = ev->wait_timeout;
+    ev->wait_timeout = secs;
+    return old;
+}
+
+void loop_allow_nesting(tevent_context *ev) {
+    if (ev == nullptr) return;
+    // Nested loops would run a wrapper's handlers inside each other (its
+    // use stack forbids that).
+    if (ev->wrapper.glue != nullptr) {
+        abort(ev, "tevent_loop_allow_nesting() on wrapper");
+        return;
+    }
+    if (!ev->wrapper.list.empty()) {
+        abort(ev, "tevent_loop_allow_nesting() with wrapper");
+        return;
+    }
+    ev->nesting.allowed = true;
+}
+
+// On a wrapper the hook is stored there and never called (its loop is the
+// main context's), as in the reference.
+void loop_set_nesting_hook(tevent_context *ev, tevent_nesting_hook hook, void *private_data) {
+    if (ev == nullptr) return;
+    ev->nesting.hook = hook;
+    ev->nesting.hook_private = private_data;
 }
 
 }  // namespace tev

@@ -9,7 +9,7 @@ namespace tev {
 int loop_once(tevent_context *ev, const char *location);
 int loop_wait(tevent_context *ev, const char *location);  // tevent_common_loop_wait
 int loop_until(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location);
-bool have_events(tevent_context *ev);
+bool loop_have_events(tevent_context *ev);
 
 // ev's fd events but its wakeup descriptor, which is plumbing, not work.
 inline size_t user_fd_count(const tevent_context *ev) {
@@ -17,5 +17,10 @@ inline size_t user_fd_count(const tevent_context *ev) {
     if (ev->wakeup.fde != nullptr && ev->wakeup.fde->event_ctx == ev && fds > 0) fds--;
     return fds;
 }
+
+// tevent_context_set_wait_timeout(): the previous value.
+uint32_t loop_set_wait_timeout(tevent_context *ev, uint32_t secs);
+void loop_allow_nesting(tevent_context *ev);
+void loop_set_nesting_hook(tevent_context *ev, tevent_nesting_hook hook, void *private_data);
 
 }  // namespace tev

@@ -106,6 +106,7 @@ const Poller kEpollPoller = {
     .name = "epoll",
     .order = Order::kPerDescriptor,
     .shared_across_fork = true,
+    .reopen_fallback = &kPollPoller,
     .open = epoll_open,
     .close = epoll_close,
     .update = epoll_update,

@@ -105,6 +105,7 @@ const Poller kPollPoller = {
     .name = "poll",
     .order = Order::kContextList,
     .shared_across_fork = false,
+    .reopen_fallback = &kPollPoller,  // one more try
     .open = poll_open,
     .close = poll_close,
     .update = poll_update,

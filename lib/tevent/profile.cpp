@@ -16,29 +16,13 @@ namespace {
 void unlink_from_parent(tevent_req_profile *p) {
     tevent_req_profile *parent = p->parent;
     if (parent == nullptr) return;
-    if (p->prev != nullptr) {
-        p->prev->next = p->next;
-    } else {
-        parent->subprofiles = p->next;
-    }
-    if (p->next != nullptr) {
-        p->next->prev = p->prev;
-    } else {
-        parent->subprofiles_tail = p->prev;
-    }
-    p->prev = p->next = p->parent = nullptr;
+    parent->subprofiles.remove(p);
+    p->parent = nullptr;
 }
 
 void link_to_parent(tevent_req_profile *p, tevent_req_profile *parent) {
     p->parent = parent;
-    p->next = nullptr;
-    p->prev = parent->subprofiles_tail;
-    if (p->prev != nullptr) {
-        p->prev->next = p;
-    } else {
-        parent->subprofiles = p;
-    }
-    parent->subprofiles_tail = p;
+    parent->subprofiles.push_back(p);
 }
 
 int profile_destructor(void *ptr) {
@@ -46,13 +30,11 @@ int profile_destructor(void *ptr) {
     unlink_from_parent(p);
     // Subprofiles that are not our talloc children (a subrequest still
     // running) survive us; they must not point back here.
-    tevent_req_profile *sub = p->subprofiles;
-    while (sub != nullptr) {
+    for (tevent_req_profile *sub = p->subprofiles.take_all(); sub != nullptr;) {
         tevent_req_profile *next = sub->next;
         sub->prev = sub->next = sub->parent = nullptr;
         sub = next;
     }
-    p->subprofiles = p->subprofiles_tail = nullptr;
     return 0;
 }
 
@@ -129,7 +111,7 @@ void profile_get_status(const tevent_req_profile *p, pid_t *pid, enum tevent_req
 }
 
 const tevent_req_profile *profile_get_subprofiles(const tevent_req_profile *p) {
-    return p != nullptr ? p->subprofiles : nullptr;
+    return p != nullptr ? p->subprofiles.head : nullptr;
 }
 
 const tevent_req_profile *profile_next(const tevent_req_profile *p) { return p != nullptr ? p->next : nullptr; }

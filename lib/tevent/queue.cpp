@@ -6,6 +6,7 @@
 #include "req.hpp"
 
 #include "context.hpp"
+#include "list.hpp"
 
 struct tevent_queue_entry {
     tevent_queue_entry *prev;
@@ -25,9 +26,9 @@ struct tevent_queue {
     const char *location;
     bool running;
     tevent_immediate *immediate;
-    size_t length;
-    tevent_queue_entry *head;
-    tevent_queue_entry *tail;
+    // In the order added; only the head is ever triggered.  An all-zero
+    // list is empty, so the zeroed allocation needs no constructor.
+    tev::IList<tevent_queue_entry> entries;
 };
 
 namespace tev {
@@ -39,12 +40,13 @@ void queue_immediate_trigger(tevent_context *ev, tevent_immediate *, void *priva
 void noop_trigger(tevent_req *, void *) {}
 
 void schedule_head(tevent_queue *q) {
-    _tevent_schedule_immediate(q->immediate, q->head->ev, queue_immediate_trigger, q, "tevent_queue_immediate_trigger",
+    _tevent_schedule_immediate(q->immediate, q->entries.head->ev, queue_immediate_trigger, q,
+                               "tevent_queue_immediate_trigger",
                                TEV_LOCATION);
 }
 
 void run_head(tevent_queue *q, tevent_context *ev) {
-    tevent_queue_entry *e = q->head;
+    tevent_queue_entry *e = q->entries.head;
     trace_queue(ev, e, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_TRIGGER, e->req, e->req->call_depth, e->trigger_name);
     e->triggered = true;
@@ -54,23 +56,8 @@ void run_head(tevent_queue *q, tevent_context *ev) {
 void queue_immediate_trigger(tevent_context *ev, tevent_immediate *, void *private_data) {
     auto *q = static_cast<tevent_queue *>(private_data);
     // Stopped or emptied since the immediate was scheduled.
-    if (!q->running || q->head == nullptr) return;
+    if (!q->running || q->entries.head == nullptr) return;
     run_head(q, ev);
-}
-
-void unlink_entry(tevent_queue *q, tevent_queue_entry *e) {
-    if (e->prev != nullptr) {
-        e->prev->next = e->next;
-    } else {
-        q->head = e->next;
-    }
-    if (e->next != nullptr) {
-        e->next->prev = e->prev;
-    } else {
-        q->tail = e->prev;
-    }
-    e->prev = e->next = nullptr;
-    q->length--;
 }
 
 int entry_destructor(void *ptr) {
@@ -81,10 +68,10 @@ int entry_destructor(void *ptr) {
     trace_queue(e->ev, e, TEVENT_EVENT_TRACE_DETACH);
     // The request is still readable: talloc frees children before parents.
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_LEAVE, e->req, e->req->call_depth, e->trigger_name);
-    unlink_entry(q, e);
+    q->entries.remove(e);
     e->queue = nullptr;
 
-    if (q->running && q->head != nullptr && !q->head->triggered) schedule_head(q);
+    if (q->running && q->entries.head != nullptr && !q->entries.head->triggered) schedule_head(q);
     return 0;
 }
 
@@ -92,12 +79,12 @@ int queue_destructor(void *ptr) {
     auto *q = static_cast<tevent_queue *>(ptr);
     // Stopped first, so freeing the head does not schedule the next one.
     q->running = false;
-    while (q->head != nullptr) {
-        tevent_queue_entry *e = q->head;
+    while (q->entries.head != nullptr) {
+        tevent_queue_entry *e = q->entries.head;
         if (talloc_free(e) != 0) {
             // Kept alive by a talloc reference: detach it by hand so it
             // cannot touch the freed queue later.
-            unlink_entry(q, e);
+            q->entries.remove(e);
             e->queue = nullptr;
         }
     }
@@ -141,22 +128,15 @@ tevent_queue_entry *queue_add(tevent_queue *queue, tevent_context *ev, tevent_re
 
     // Triggering directly is only safe when nothing is ahead of us and the
     // caller has not set a callback yet (the trigger may finish the request).
-    if (queue->length > 0 || req->callback.fn != nullptr) allow_direct = false;
+    if (!queue->entries.empty() || req->callback.fn != nullptr) allow_direct = false;
 
-    e->prev = queue->tail;
-    if (queue->tail != nullptr) {
-        queue->tail->next = e;
-    } else {
-        queue->head = e;
-    }
-    queue->tail = e;
-    queue->length++;
+    queue->entries.push_back(e);
     _talloc_set_destructor(e, entry_destructor);
 
     trace_queue(ev, e, TEVENT_EVENT_TRACE_ATTACH);
     call_depth_notify(TEVENT_CALL_FLOW_REQ_QUEUE_ENTER, req, req->call_depth, trigger_name);
 
-    if (!queue->running || queue->head->triggered) return e;
+    if (!queue->running || queue->entries.head->triggered) return e;
     if (allow_direct) {
         run_head(queue, ev);
         return e;
@@ -173,7 +153,7 @@ void queue_entry_untrigger(tevent_queue_entry *entry) {
         tev::abort(entry->ev, "tevent_queue_entry_untrigger() called on a running queue");
         return;
     }
-    if (q == nullptr || q->head != entry) {
+    if (q == nullptr || q->entries.head != entry) {
         tev::abort(entry->ev, "tevent_queue_entry_untrigger() called on an entry that is not the queue's head");
         return;
     }
@@ -183,7 +163,7 @@ void queue_entry_untrigger(tevent_queue_entry *entry) {
 void queue_start(tevent_queue *queue) {
     if (queue == nullptr || queue->running) return;
     queue->running = true;
-    if (queue->head == nullptr || queue->head->triggered) return;
+    if (queue->entries.head == nullptr || queue->entries.head->triggered) return;
     schedule_head(queue);
 }
 
@@ -193,7 +173,7 @@ void queue_stop(tevent_queue *queue) {
     queue->running = false;
 }
 
-size_t queue_length(tevent_queue *queue) { return queue != nullptr ? queue->length : 0; }
+size_t queue_length(tevent_queue *queue) { return queue != nullptr ? queue->entries.count : 0; }
 
 bool queue_running(tevent_queue *queue) { return queue != nullptr && queue->running; }
 

@@ -22,14 +22,14 @@ namespace {
 // size in a talloc report.
 struct Entry {
     Entry *next;
-    Entry *prev;  // unused: the list only grows at the front
+    Entry *prev;
     const char *name;  // the caller's string, as in the reference
     const tevent_ops *ops;
 };
 static_assert(sizeof(Entry) == 4 * sizeof(void *), "the reference's struct tevent_ops_list");
 
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-Entry *g_head = nullptr;          // newest first
+IList<Entry> g_entries;           // newest first
 char *g_default_name = nullptr;   // malloc()ed copy; nullptr: "standard"
 bool g_builtins_done = false;
 
@@ -43,7 +43,7 @@ public:
 };
 
 Entry *find_locked(const char *name) {
-    for (Entry *e = g_head; e != nullptr; e = e->next) {
+    for (Entry *e = g_entries.head; e != nullptr; e = e->next) {
         if (strcmp(e->name, name) == 0) return e;
     }
     return nullptr;
@@ -56,9 +56,7 @@ bool register_locked(const char *name, const tevent_ops *ops) {
     if (e == nullptr) return false;
     e->name = name;
     e->ops = ops;
-    e->prev = nullptr;
-    e->next = g_head;
-    g_head = e;
+    g_entries.push_front(e);
     return true;
 }
 
@@ -90,12 +88,11 @@ const tevent_ops *find_ops(const char *name) {
 const char **backend_list(TALLOC_CTX *mem_ctx) {
     Locked lock;
     ensure_builtins_locked();
-    size_t n = 0;
-    for (Entry *e = g_head; e != nullptr; e = e->next) n++;
+    size_t n = g_entries.count;
     auto **list = static_cast<const char **>(talloc_named_const(mem_ctx, (n + 1) * sizeof(char *), "const char *"));
     if (list == nullptr) return nullptr;
     size_t i = 0;
-    for (Entry *e = g_head; e != nullptr; e = e->next) {
+    for (Entry *e = g_entries.head; e != nullptr; e = e->next) {
         // Copies owned by the list, so they outlive a backend's name.
         list[i] = talloc_strdup(list, e->name);
         if (list[i] == nullptr) {

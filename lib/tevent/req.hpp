@@ -18,6 +18,7 @@
 #include <talloc.h>
 
 #include "call_depth.hpp"
+#include "list.hpp"
 #include "location.hpp"
 #include "tevent.h"
 
@@ -68,8 +69,7 @@ struct tevent_req_profile {
     tevent_req_profile *prev;
     tevent_req_profile *next;
     tevent_req_profile *parent;
-    tevent_req_profile *subprofiles;      // first child
-    tevent_req_profile *subprofiles_tail;  // last child, for O(1) append
+    tev::IList<tevent_req_profile> subprofiles;
 
     const char *req_name;
     const char *start_location;

@@ -8,7 +8,7 @@
 //  - registrations: one per tevent_signal, linked newest first into the
 //    list of its signal, under one mutex that only slow paths take (adding
 //    and removing handlers, a loop that found something caught);
-//  - delivery: check() moves what the handler counted into the
+//  - delivery: signal_check() moves what the handler counted into the
 //    registrations and calls the handlers, one at a time, unlocked.
 //
 // As in the reference, a caught signal is consumed once, by whichever loop
@@ -31,10 +31,11 @@
 
 #include "context.hpp"
 #include "lifecycle.hpp"
+#include "list.hpp"
 #include "thread_check.hpp"
 #include "wrapper.hpp"
 
-namespace tev::sig {
+namespace tev {
 
 // Pending siginfo copies of one registration, oldest first.  malloc'd: the
 // consuming thread need not be the one owning the registration's talloc
@@ -73,21 +74,7 @@ struct InfoQueue {
     }
 };
 
-// Per context with signal events (ev->signals).
-struct ContextSignals {
-    tevent_context *ev;
-    int wake_fd;  // -1: none (a signal then only interrupts the wait)
-    // The thread looping this context: the one that registered its first
-    // handler, then whichever thread checks it for signals.
-    std::atomic<pthread_t> owner;
-    // Another thread parked deliveries here.
-    std::atomic<bool> parked;
-    int registrations;
-    // Its signal events, newest first (the order the reference reports
-    // them in when the context goes): tevent_signal::ctx_prev/ctx_next.
-    tevent_signal *events;
-    ContextSignals *next;  // in g_contexts
-};
+struct ContextSignals;  // below: its list of events needs tevent_signal
 
 struct Registration {
     tevent_signal *se;
@@ -101,7 +88,7 @@ struct Registration {
     InfoQueue infos;   // siginfos not yet delivered (SA_SIGINFO handlers)
 };
 
-}  // namespace tev::sig
+}  // namespace tev
 
 // The event itself; opaque outside this file.
 struct tevent_signal {
@@ -117,22 +104,40 @@ struct tevent_signal {
     bool busy;       // its handler is running
     bool destroyed;  // freed while busy: finished when the handler returns
     bool counted;    // included in event_ctx->num_signal_events
-    tev::sig::Registration reg;
+    tev::Registration reg;
     tevent_signal *ctx_prev;  // in reg.ctx->events while hooked
     tevent_signal *ctx_next;
 };
 
-namespace tev::sig {
+namespace tev {
+
+// Per context with signal events (ev->signals).
+struct ContextSignals {
+    tevent_context *ev;
+    int wake_fd;  // -1: none (a signal then only interrupts the wait)
+    // The thread looping this context: the one that registered its first
+    // handler, then whichever thread checks it for signals.
+    std::atomic<pthread_t> owner;
+    // Another thread parked deliveries here.
+    std::atomic<bool> parked;
+    int registrations;
+    // Its signal events, newest first (the order the reference reports
+    // them in when the context goes).
+    IList<tevent_signal, &tevent_signal::ctx_prev, &tevent_signal::ctx_next> events;
+    ContextSignals *prev;  // in g_contexts
+    ContextSignals *next;
+};
+
 namespace {
 
 // ---------------------------------------------------------------------------
 // The async side.
 
 struct InfoRing {
-    siginfo_t info[kInfoQueue];
-    // n + 1 once info[n % kInfoQueue] holds the n-th caught signal: a loop
+    siginfo_t info[kSignalInfoQueue];
+    // n + 1 once info[n % kSignalInfoQueue] holds the n-th caught signal: a loop
     // never reads an entry that a handler on another thread still writes.
-    std::atomic<uint32_t> stamp[kInfoQueue];
+    std::atomic<uint32_t> stamp[kSignalInfoQueue];
 };
 
 struct Slot {
@@ -219,16 +224,16 @@ void caught_with_info(int signum, siginfo_t *info, void *uctx) {
     uint32_t pos = slot.caught.load(std::memory_order_relaxed);
     for (;;) {
         uint32_t used = pos - slot.taken.load(std::memory_order_acquire);
-        if (ring == nullptr || used >= kInfoQueue) {
+        if (ring == nullptr || used >= kSignalInfoQueue) {
             // No room: only possible when another thread catches it while
             // the ring is full.  Lost, as the kernel loses a repeated
             // non-realtime signal.
             break;
         }
         if (slot.caught.compare_exchange_weak(pos, pos + 1, std::memory_order_acq_rel)) {
-            ring->info[pos % kInfoQueue] = *info;
-            ring->stamp[pos % kInfoQueue].store(pos + 1, std::memory_order_release);
-            if (used + 1 == kInfoQueue && uctx != nullptr) {
+            ring->info[pos % kSignalInfoQueue] = *info;
+            ring->stamp[pos % kSignalInfoQueue].store(pos + 1, std::memory_order_release);
+            if (used + 1 == kSignalInfoQueue && uctx != nullptr) {
                 // Full: keep further ones queued in the kernel by blocking
                 // the signal in the mask the interrupted code resumes with.
                 sigaddset(&static_cast<ucontext_t *>(uctx)->uc_sigmask, signum);
@@ -267,9 +272,10 @@ struct SignalAction {
     bool with_info;
 };
 
-Registration *g_handlers[kNumSignals];
+// Each signal's registrations, newest first.
+IList<Registration> g_handlers[kNumSignals];
 SignalAction g_actions[kNumSignals];
-ContextSignals *g_contexts = nullptr;
+IList<ContextSignals> g_contexts;
 
 int wakeup_fd_of(tevent_context *ev) {
     if (wakeup_init(ev) != 0) return -1;
@@ -280,19 +286,19 @@ int wakeup_fd_of(tevent_context *ev) {
 // may still be reading the old one.
 bool publish_wake_table() {
     size_t n = 0;
-    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+    for (ContextSignals *c = g_contexts.head; c != nullptr; c = c->next) {
         if (c->wake_fd >= 0) n++;
     }
     WakeTable *table = nullptr;
     if (n > 0) {
         table = static_cast<WakeTable *>(calloc(1, sizeof(WakeTable) + n * sizeof(WakeEntry)));
         if (table == nullptr) return false;
-        for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+        for (ContextSignals *c = g_contexts.head; c != nullptr; c = c->next) {
             if (c->wake_fd < 0) continue;
             WakeEntry &e = table->entries[table->n++];
             e.fd = c->wake_fd;
             for (int s = 1; s < kNumSignals; s++) {
-                for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+                for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
                     if (r->ctx == c) {
                         mask_set(e.mask, s);
                         break;
@@ -321,20 +327,14 @@ ContextSignals *context_for_locked(tevent_context *ev) {
     c->ev = ev;
     c->wake_fd = wake_fd;
     c->owner.store(pthread_self(), std::memory_order_relaxed);
-    c->next = g_contexts;
-    g_contexts = c;
+    g_contexts.push_front(c);
     ev->signals = c;
     return c;
 }
 
 void drop_context_if_unused(ContextSignals *c) {
     if (c->registrations > 0) return;
-    for (ContextSignals **p = &g_contexts; *p != nullptr; p = &(*p)->next) {
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
-    }
+    g_contexts.remove(c);
     c->ev->signals = nullptr;
     c->~ContextSignals();
     free(c);
@@ -384,13 +384,7 @@ void restore_action(int signum) {
 // the last handler of the signal leaves.  True if the wake table changed.
 bool unhook_locked(Registration *r) {
     if (!r->linked) return false;
-    if (r->prev != nullptr) {
-        r->prev->next = r->next;
-    } else {
-        g_handlers[r->signum] = r->next;
-    }
-    if (r->next != nullptr) r->next->prev = r->prev;
-    r->prev = r->next = nullptr;
+    g_handlers[r->signum].remove(r);
     r->linked = false;
     r->pending = 0;
     r->infos.clear();
@@ -400,18 +394,12 @@ bool unhook_locked(Registration *r) {
         se->counted = false;
     }
     if (r->ctx != nullptr) {
-        if (se->ctx_prev != nullptr) {
-            se->ctx_prev->ctx_next = se->ctx_next;
-        } else {
-            r->ctx->events = se->ctx_next;
-        }
-        if (se->ctx_next != nullptr) se->ctx_next->ctx_prev = se->ctx_prev;
-        se->ctx_prev = se->ctx_next = nullptr;
+        r->ctx->events.remove(se);
         r->ctx->registrations--;
         drop_context_if_unused(r->ctx);
         r->ctx = nullptr;
     }
-    if (g_handlers[r->signum] == nullptr) restore_action(r->signum);
+    if (g_handlers[r->signum].empty()) restore_action(r->signum);
     return true;
 }
 
@@ -435,16 +423,16 @@ bool take_caught_locked(pthread_t self) {
         if (ring != nullptr) {
             // Only the prefix whose siginfo copies are complete.
             uint32_t end = from;
-            while (end != to && ring->stamp[end % kInfoQueue].load(std::memory_order_acquire) == end + 1) end++;
+            while (end != to && ring->stamp[end % kSignalInfoQueue].load(std::memory_order_acquire) == end + 1) end++;
             to = end;
             if (from == to) continue;
         }
         any = true;
-        for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+        for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
             if (r->ctx == nullptr) continue;
             if (ring != nullptr && (r->sa_flags & SA_SIGINFO) != 0) {
                 for (uint32_t n = from; n != to; n++) {
-                    if (!r->infos.push(ring->info[n % kInfoQueue])) r->pending++;
+                    if (!r->infos.push(ring->info[n % kSignalInfoQueue])) r->pending++;
                 }
             } else {
                 r->pending += to - from;
@@ -462,7 +450,7 @@ bool take_caught_locked(pthread_t self) {
 // thread: by signal number, then newest handler first.
 Registration *next_deliverable_locked(pthread_t self) {
     for (int s = 1; s < kNumSignals; s++) {
-        for (Registration *r = g_handlers[s]; r != nullptr; r = r->next) {
+        for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
             if (r->ctx == nullptr || !pthread_equal(r->ctx->owner.load(std::memory_order_relaxed), self)) continue;
             if (r->pending != 0 || r->infos.count != 0) return r;
         }
@@ -471,7 +459,7 @@ Registration *next_deliverable_locked(pthread_t self) {
 }
 
 void unpark_own_locked(pthread_t self) {
-    for (ContextSignals *c = g_contexts; c != nullptr; c = c->next) {
+    for (ContextSignals *c = g_contexts.head; c != nullptr; c = c->next) {
         if (pthread_equal(c->owner.load(std::memory_order_relaxed), self)) {
             c->parked.store(false, std::memory_order_relaxed);
         }
@@ -502,7 +490,7 @@ int signal_destructor(tevent_signal *se) {
         se->event_ctx = nullptr;
         if (ev != nullptr) trace_signal(ev, se, TEVENT_EVENT_TRACE_DETACH);
     }
-    // Freed from inside its own handler: invoke() completes the free.
+    // Freed from inside its own handler: signal_invoke() completes the free.
     if (release_unless_running(se) != 0) return -1;
     se->reg.infos.clear();
     return 0;
@@ -512,7 +500,7 @@ int signal_destructor(tevent_signal *se) {
 
 // ---------------------------------------------------------------------------
 
-tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
+tevent_signal *signal_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_flags,
                    tevent_signal_handler_t handler, void *private_data, const char *handler_name,
                    const char *location) {
     if (ev == nullptr || handler == nullptr || signum <= 0 || signum >= kNumSignals) {
@@ -524,16 +512,9 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
     if (home.main == nullptr) return nullptr;
     ev = home.main;
 
-    void *mem = talloc_zero_size(home.mem_ctx, sizeof(tevent_signal));
-    if (mem == nullptr) return nullptr;
-    talloc_set_name_const(mem, "struct tevent_signal");
-    auto *se = new (mem) tevent_signal{};
-    se->event_ctx = ev;
-    se->wrapper = home.wrapper;
-    se->handler = handler;
-    se->private_data = private_data;
-    se->handler_name = handler_name;
-    se->location = location;
+    auto *se =
+        new_event<tevent_signal>(home, "struct tevent_signal", handler, private_data, handler_name, location);
+    if (se == nullptr) return nullptr;
     se->signum = signum;
     se->sa_flags = sa_flags;
     se->reg.se = se;
@@ -546,25 +527,21 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
         if (c == nullptr || !install_action(signum, sa_flags)) {
             int err = errno;
             if (c != nullptr) drop_context_if_unused(c);
-            talloc_free(mem);
+            talloc_free(se);
             errno = err;
             return nullptr;
         }
         Registration *r = &se->reg;
         r->ctx = c;
         c->registrations++;
-        se->ctx_next = c->events;
-        if (se->ctx_next != nullptr) se->ctx_next->ctx_prev = se;
-        c->events = se;
-        r->next = g_handlers[signum];
-        if (r->next != nullptr) r->next->prev = r;
-        g_handlers[signum] = r;
+        c->events.push_front(se);
+        g_handlers[signum].push_front(r);
         r->linked = true;
         se->counted = true;
         ev->num_signal_events++;
         if (!publish_wake_table()) {
             unhook_locked(r);
-            talloc_free(mem);
+            talloc_free(se);
             errno = ENOMEM;
             return nullptr;
         }
@@ -574,7 +551,7 @@ tevent_signal *add(tevent_context *ev, TALLOC_CTX *mem_ctx, int signum, int sa_f
     return se;
 }
 
-int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *removed) {
+int signal_invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *removed) {
     if (removed != nullptr) *removed = false;
     tevent_context *ev = se->event_ctx;
     if (ev == nullptr) return 0;
@@ -599,7 +576,7 @@ int invoke(tevent_signal *se, int signum, int count, void *siginfo, bool *remove
     return 0;
 }
 
-int check(tevent_context *ev) {
+int signal_check(tevent_context *ev) {
     ContextSignals *own = ev != nullptr ? ev->signals : nullptr;
     pthread_t self = pthread_self();
     if (own != nullptr && !pthread_equal(own->owner.load(std::memory_order_relaxed), self)) {
@@ -637,7 +614,7 @@ int check(tevent_context *ev) {
         }
         pthread_mutex_unlock(&g_lock);
         bool removed = false;
-        invoke(se, signum, count, with_info ? &info : nullptr, &removed);
+        signal_invoke(se, signum, count, with_info ? &info : nullptr, &removed);
         if (!removed && (se->sa_flags & SA_RESETHAND) != 0) talloc_free(se);
         any = true;
         pthread_mutex_lock(&g_lock);
@@ -646,7 +623,7 @@ int check(tevent_context *ev) {
     return any ? 1 : 0;
 }
 
-void cleanup_pending(tevent_signal *se) {
+void signal_cleanup_pending(tevent_signal *se) {
     if (se == nullptr) return;
     // As in the reference: what freeing it does (DETACH trace point
     // included), except that the memory stays; freed from inside its own
@@ -655,7 +632,7 @@ void cleanup_pending(tevent_signal *se) {
     talloc_set_destructor(se, nullptr);
 }
 
-void context_silence(tevent_context *ev) {
+void signal_context_silence(tevent_context *ev) {
     Locked lock;
     ContextSignals *c = ev->signals;
     if (c == nullptr) return;
@@ -663,7 +640,7 @@ void context_silence(tevent_context *ev) {
     publish_wake_table();
 }
 
-void context_detach(tevent_context *ev) {
+void signal_context_detach(tevent_context *ev) {
     // One event at a time: the DETACH trace point is reported unlocked,
     // and unhooking the last one frees ev->signals.
     for (;;) {
@@ -671,8 +648,8 @@ void context_detach(tevent_context *ev) {
         {
             Locked lock;
             ContextSignals *c = ev->signals;
-            if (c == nullptr || c->events == nullptr) break;
-            se = c->events;
+            if (c == nullptr || c->events.empty()) break;
+            se = c->events.head;
             unhook_locked(&se->reg);
             se->event_ctx = nullptr;
             se->wrapper = nullptr;
@@ -683,14 +660,14 @@ void context_detach(tevent_context *ev) {
     publish_wake_table();
 }
 
-void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
+void signal_wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
     // Rescanned after each one: cleaning up may free ev->signals.
     for (;;) {
         tevent_signal *found = nullptr;
         {
             Locked lock;
             ContextSignals *c = ev->signals;
-            for (tevent_signal *se = c != nullptr ? c->events : nullptr; se != nullptr; se = se->ctx_next) {
+            for (tevent_signal *se = c != nullptr ? c->events.head : nullptr; se != nullptr; se = se->ctx_next) {
                 if (se->wrapper == glue) {
                     found = se;
                     break;
@@ -699,13 +676,13 @@ void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
         }
         if (found == nullptr) return;
         found->wrapper = nullptr;
-        cleanup_pending(found);
+        signal_cleanup_pending(found);
     }
 }
 
-void set_wrapper(tevent_signal *se, WrapperGlue *glue) { se->wrapper = glue; }
+void signal_set_wrapper(tevent_signal *se, WrapperGlue *glue) { se->wrapper = glue; }
 
-void context_wakeup_changed(tevent_context *ev) {
+void signal_context_wakeup_changed(tevent_context *ev) {
     Locked lock;
     ContextSignals *c = ev->signals;
     if (c == nullptr) return;
@@ -713,10 +690,14 @@ void context_wakeup_changed(tevent_context *ev) {
     publish_wake_table();
 }
 
-void set_tag(tevent_signal *se, uint64_t tag) {
+void signal_set_tag(tevent_signal *se, uint64_t tag) {
     if (se != nullptr) se->tag = tag;
 }
 
-uint64_t get_tag(const tevent_signal *se) { return se != nullptr ? se->tag : 0; }
+uint64_t signal_get_tag(const tevent_signal *se) { return se != nullptr ? se->tag : 0; }
 
-}  // namespace tev::sig
+bool signal_support(tevent_context *ev) {
+    return ev != nullptr && ev->ops != nullptr && ev->ops->add_signal != nullptr;
+}
+
+}  // namespace tev

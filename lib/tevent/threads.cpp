@@ -3,7 +3,7 @@
 // tevent_threaded_context: the sender fills in the immediate (which the
 // owning thread handed over and no longer touches), appends it to its
 // target's FIFO and pokes the target's wakeup descriptor.  The target's
-// loop moves the FIFO into its immediate queue (activate()).
+// loop moves the FIFO into its immediate queue (threads_activate()).
 //
 // tevent_thread_proxy: the sender wraps the immediate and the data in a
 // message of its own making, a talloc tree with no parent (so no talloc
@@ -43,7 +43,7 @@
 // else that uses the wakeup descriptor still always write it.
 //
 // Spinning.  When work came from other threads recently (the last
-// activate() moved some, and no spin has come up empty since), the loop
+// threads_activate() moved some, and no spin has come up empty since), the loop
 // first watches the flags for up to kSpinNs before announcing the sleep,
 // still in state kAwake.  A peer that answers within that time neither
 // pokes nor is poked: a request/reply round trip then needs no system call
@@ -73,18 +73,18 @@
 #include "context.hpp"
 #include "location.hpp"
 
-namespace tev::thr {
+namespace tev {
 
 enum WakeState : uint32_t { kUnknown, kAwake, kSleeping };
 
 struct ContextThreads;
 
-}  // namespace tev::thr
+}  // namespace tev
 
 struct tevent_threaded_context {
     pthread_mutex_t lock;          // guards event_ctx against the context going away
     tevent_context *event_ctx;     // nullptr once the context is gone
-    tev::thr::ContextThreads *ct;  // owner thread only
+    tev::ContextThreads *ct;  // owner thread only
     // Created on a wrapper: its immediates run with the wrapper's hooks.
     // Set once; read under `lock` while event_ctx is set.
     tev::WrapperGlue *wrapper;
@@ -92,14 +92,14 @@ struct tevent_threaded_context {
     tevent_threaded_context *next;
 };
 
-namespace tev::thr {
+namespace tev {
 namespace {
 
 // A proxy message: a parentless talloc object owning the user's immediate,
 // the user's data and the immediate that dispatches it.
-struct Message {
-    Message *prev;  // in the proxy's inbox (newest first) or scheduled list
-    Message *next;
+struct ProxyMessage {
+    ProxyMessage *prev;  // in the proxy's inbox (newest first) or scheduled list
+    ProxyMessage *next;
     tevent_thread_proxy *tp;  // nullptr once the proxy is gone
     tevent_immediate *dispatch;
     tevent_immediate *im;
@@ -108,22 +108,22 @@ struct Message {
 };
 
 }  // namespace
-}  // namespace tev::thr
+}  // namespace tev
 
 struct tevent_thread_proxy {
     pthread_mutex_t lock;  // guards inbox and closed
-    tev::IList<tev::thr::Message> inbox;  // newest first
+    tev::IList<tev::ProxyMessage> inbox;  // newest first
     bool closed;                          // the context is gone: refuse messages
     tevent_context *dest;
-    tev::thr::ContextThreads *ct;
+    tev::ContextThreads *ct;
     // Owner thread only.
-    tev::IList<tev::thr::Message> scheduled;  // handed to the loop, not yet run
-    tev::thr::Message *running;               // its handler runs right now
+    tev::IList<tev::ProxyMessage> scheduled;  // handed to the loop, not yet run
+    tev::ProxyMessage *running;               // its handler runs right now
     tevent_thread_proxy *prev;                // ContextThreads::proxies
     tevent_thread_proxy *next;
 };
 
-namespace tev::thr {
+namespace tev {
 
 struct ContextThreads {
     tevent_context *ev;
@@ -251,7 +251,7 @@ void cancel_waiting(tevent_immediate *im) {
 
 int threaded_context_destructor(tevent_threaded_context *tctx) {
     if (tctx->ct != nullptr) tctx->ct->threaded.remove(tctx);
-    // Waits for a sender still inside threaded_schedule().
+    // Waits for a sender still inside threads_schedule().
     pthread_mutex_lock(&tctx->lock);
     tctx->event_ctx = nullptr;
     pthread_mutex_unlock(&tctx->lock);
@@ -259,9 +259,9 @@ int threaded_context_destructor(tevent_threaded_context *tctx) {
     return 0;
 }
 
-void free_messages(Message *m) {
+void free_messages(ProxyMessage *m) {
     while (m != nullptr) {
-        Message *next = m->next;
+        ProxyMessage *next = m->next;
         m->tp = nullptr;
         talloc_free(m);
         m = next;
@@ -271,7 +271,7 @@ void free_messages(Message *m) {
 void close_proxy(tevent_thread_proxy *tp) {
     pthread_mutex_lock(&tp->lock);
     tp->closed = true;
-    Message *inbox = tp->inbox.take_all();
+    ProxyMessage *inbox = tp->inbox.take_all();
     pthread_mutex_unlock(&tp->lock);
     free_messages(inbox);
 }
@@ -287,7 +287,7 @@ int proxy_destructor(tevent_thread_proxy *tp) {
 
 void dispatch(tevent_context *ev, tevent_immediate *dispatch_im, void *private_data) {
     (void)dispatch_im;
-    auto *m = static_cast<Message *>(private_data);
+    auto *m = static_cast<ProxyMessage *>(private_data);
     tevent_thread_proxy *tp = m->tp;
     if (tp != nullptr) {
         tp->scheduled.remove(m);
@@ -305,7 +305,7 @@ void dispatch(tevent_context *ev, tevent_immediate *dispatch_im, void *private_d
 
 // ---------------------------------------------------------------------------
 
-tevent_threaded_context *threaded_context_create(TALLOC_CTX *mem_ctx, tevent_context *ev) {
+tevent_threaded_context *threads_context_create(TALLOC_CTX *mem_ctx, tevent_context *ev) {
     if (ev == nullptr) {
         errno = EINVAL;
         return nullptr;
@@ -333,7 +333,7 @@ tevent_threaded_context *threaded_context_create(TALLOC_CTX *mem_ctx, tevent_con
     return tctx;
 }
 
-void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, tevent_immediate_handler_t handler,
+void threads_schedule(tevent_threaded_context *tctx, tevent_immediate *im, tevent_immediate_handler_t handler,
                        void *private_data, const char *handler_name, const char *location) {
     // As documented: an immediate that is already active, or no handler, is
     // a bug in the caller that would otherwise surface far from here.
@@ -356,10 +356,10 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     im->cancel_fn = cancel_waiting;
     im->state = ImState::kForeign;
     im->additional_data = ct;
-    // Kept by immediate_schedule() when activate() queues it.
+    // Kept by immediate_schedule() when threads_activate() queues it.
     im->wrapper = tctx->wrapper;
     pthread_mutex_lock(&ct->lock);
-    // activate() empties the FIFO before the loop can wait, so only the
+    // threads_activate() empties the FIFO before the loop can wait, so only the
     // first immediate after it needs to wake the loop; the rest find the
     // poke still pending (or the loop not asleep yet) and save a syscall.
     bool was_empty = ct->fifo.empty();
@@ -370,7 +370,7 @@ void threaded_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teve
     pthread_mutex_unlock(&tctx->lock);
 }
 
-tevent_thread_proxy *proxy_create(tevent_context *dest_ev_ctx) {
+tevent_thread_proxy *threads_proxy_create(tevent_context *dest_ev_ctx) {
     if (dest_ev_ctx == nullptr) {
         errno = EINVAL;
         return nullptr;
@@ -398,12 +398,12 @@ tevent_thread_proxy *proxy_create(tevent_context *dest_ev_ctx) {
     return tp;
 }
 
-void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_immediate_handler_t handler,
+void threads_proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_immediate_handler_t handler,
                     void **pp_private_data) {
     if (tp == nullptr || pp_im == nullptr || *pp_im == nullptr || handler == nullptr) return;
     // Everything the message needs is allocated here, by the sender, on a
     // tree of its own; the receiving loop allocates nothing.
-    auto *m = static_cast<Message *>(talloc_zero_size(nullptr, sizeof(Message)));
+    auto *m = static_cast<ProxyMessage *>(talloc_zero_size(nullptr, sizeof(ProxyMessage)));
     if (m == nullptr) return;
     talloc_set_name_const(m, "struct tevent_thread_proxy_message");
     m->dispatch = immediate_create(m, TEV_LOCATION);
@@ -425,7 +425,7 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     if (pp_private_data != nullptr && *pp_private_data != nullptr) {
         m->private_data = talloc_steal(m, *pp_private_data);
     }
-    // As with threaded immediates: activate() empties the inbox before the
+    // As with threaded immediates: threads_activate() empties the inbox before the
     // loop can wait, so only a message into an empty inbox wakes it.
     bool was_empty = tp->inbox.empty();
     tp->inbox.push_front(m);
@@ -437,7 +437,7 @@ void proxy_schedule(tevent_thread_proxy *tp, tevent_immediate **pp_im, tevent_im
     if (pp_private_data != nullptr) *pp_private_data = nullptr;
 }
 
-void activate(tevent_context *ev) {
+void threads_activate(tevent_context *ev) {
     ContextThreads *ct = ev->threads;
     if (ct == nullptr) return;
     if (ct->immediates_waiting.load(std::memory_order_acquire)) {
@@ -459,12 +459,12 @@ void activate(tevent_context *ev) {
     if (ct->messages_waiting.exchange(false, std::memory_order_acq_rel)) {
         for (tevent_thread_proxy *tp = ct->proxies.head; tp != nullptr; tp = tp->next) {
             pthread_mutex_lock(&tp->lock);
-            Message *batch = tp->inbox.take_all();
+            ProxyMessage *batch = tp->inbox.take_all();
             pthread_mutex_unlock(&tp->lock);
             // Newest first, as the reference hands a batch to its loop.
             if (batch != nullptr) ct->hot = true;
             while (batch != nullptr) {
-                Message *m = batch;
+                ProxyMessage *m = batch;
                 batch = m->next;
                 tp->scheduled.push_front(m);
                 immediate_schedule(m->dispatch, ev, dispatch, m, "tevent_thread_proxy_dispatch", TEV_LOCATION);
@@ -473,7 +473,7 @@ void activate(tevent_context *ev) {
     }
 }
 
-bool wait_begin(tevent_context *ev, int64_t *timeout_us) {
+bool threads_wait_begin(tevent_context *ev, int64_t *timeout_us) {
     ContextThreads *ct = ev->threads;
     // From now on this loop re-checks before it sleeps: senders may stop
     // poking it while it runs.
@@ -501,7 +501,7 @@ bool wait_begin(tevent_context *ev, int64_t *timeout_us) {
     return false;
 }
 
-void wait_end(tevent_context *ev) {
+void threads_wait_end(tevent_context *ev) {
     ContextThreads *ct = ev->threads;
     // A sender may have poked meanwhile although the poller returned for
     // another reason: the descriptor stays readable and costs one spurious
@@ -509,7 +509,7 @@ void wait_end(tevent_context *ev) {
     ct->wake.store(kAwake, std::memory_order_relaxed);
 }
 
-void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
+void threads_wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
     ContextThreads *ct = ev->threads;
     // Its threaded contexts drop what is sent from now on...
     for (tevent_threaded_context *tctx = ct->threaded.head; tctx != nullptr; tctx = tctx->next) {
@@ -532,7 +532,7 @@ void wrapper_gone(tevent_context *ev, WrapperGlue *glue) {
     pthread_mutex_unlock(&ct->lock);
 }
 
-void context_detach(tevent_context *ev) {
+void threads_context_detach(tevent_context *ev) {
     ContextThreads *ct = ev->threads;
     if (ct == nullptr) return;
     for (tevent_threaded_context *tctx = ct->threaded.take_all(); tctx != nullptr;) {
@@ -566,4 +566,4 @@ void context_detach(tevent_context *ev) {
     free(ct);
 }
 
-}  // namespace tev::thr
+}  // namespace tev

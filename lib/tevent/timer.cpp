@@ -19,7 +19,7 @@ namespace tev {
 namespace {
 
 bool before(const tevent_timer *a, const tevent_timer *b) {
-    int c = tv::compare(a->next_event, b->next_event);
+    int c = tv_compare(a->next_event, b->next_event);
     return c < 0 || (c == 0 && a->seq < b->seq);
 }
 
@@ -127,16 +127,9 @@ tevent_timer *timer_add(tevent_context *ev, TALLOC_CTX *mem_ctx, struct timeval 
     if (home.main == nullptr) return nullptr;
     ev = home.main;
 
-    void *mem = talloc_named_const(home.mem_ctx, sizeof(tevent_timer), "struct tevent_timer");
-    if (mem == nullptr) return nullptr;
-    auto *te = new (mem) tevent_timer{};
-    te->event_ctx = ev;
-    te->wrapper = home.wrapper;
+    auto *te = new_event<tevent_timer>(home, "struct tevent_timer", handler, private_data, handler_name, location);
+    if (te == nullptr) return nullptr;
     te->next_event = next_event;
-    te->handler = handler;
-    te->private_data = private_data;
-    te->handler_name = handler_name;
-    te->location = location;
     te->heap_index = kNotQueued;
 
     if (!ev->timers.insert(te)) {
@@ -179,6 +172,12 @@ void timer_disarm(tevent_timer *te, bool traced) {
     te->event_ctx = nullptr;
     te->wrapper = nullptr;
 }
+
+void timer_disarm_all(tevent_context *ev) {
+    while (tevent_timer *te = ev->timers.top()) timer_disarm(te);
+}
+
+void timer_fini(tevent_context *ev) { ev->timers.release(); }
 
 void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue) {
     // Erasing moves other timers around the heap, possibly into slots
@@ -246,15 +245,15 @@ TimerStep timer_step(tevent_context *ev) {
     tevent_timer *te = ev->timers.top();
     if (te == nullptr) {
         if (ev->wait_timeout == UINT32_MAX) return TimerStep{false, -1};
-        return TimerStep{false, static_cast<int64_t>(ev->wait_timeout) * tv::kUsecPerSec};
+        return TimerStep{false, static_cast<int64_t>(ev->wait_timeout) * kUsecPerSec};
     }
     // A zero deadline means "as soon as possible"; its handler is told the
     // time is zero too, which saves asking the clock.
     struct timeval now = {0, 0};
-    if (!tv::is_zero(te->next_event)) {
-        now = tv::now();
-        struct timeval delay = tv::until(now, te->next_event);
-        if (!tv::is_zero(delay)) return TimerStep{false, tv::to_usec(delay)};
+    if (!tv_is_zero(te->next_event)) {
+        now = tv_now();
+        struct timeval delay = tv_until(now, te->next_event);
+        if (!tv_is_zero(delay)) return TimerStep{false, tv_to_usec(delay)};
     }
     if (timer_invoke(te, now, nullptr) != 0) abort(ev, "tevent_common_invoke_timer_handler() failed");
     return TimerStep{true, 0};
@@ -262,12 +261,12 @@ TimerStep timer_step(tevent_context *ev) {
 
 struct timeval timer_delay_tv(tevent_context *ev) {
     TimerStep step = timer_step(ev);
-    if (step.ran) return tv::set(0, 0);
-    if (step.timeout_us < 0) return tv::set(UINT32_MAX, 0);
-    if (step.timeout_us == 0) return tv::set(0, 1);  // zero would mean "a timer ran"
+    if (step.ran) return tv_set(0, 0);
+    if (step.timeout_us < 0) return tv_set(UINT32_MAX, 0);
+    if (step.timeout_us == 0) return tv_set(0, 1);  // zero would mean "a timer ran"
     struct timeval r;
-    r.tv_sec = static_cast<time_t>(step.timeout_us / tv::kUsecPerSec);
-    r.tv_usec = static_cast<suseconds_t>(step.timeout_us % tv::kUsecPerSec);
+    r.tv_sec = static_cast<time_t>(step.timeout_us / kUsecPerSec);
+    r.tv_usec = static_cast<suseconds_t>(step.timeout_us % kUsecPerSec);
     return r;
 }
 

@@ -14,6 +14,10 @@ void timer_update(tevent_timer *te, struct timeval next_event);
 // teardown; without the DETACH trace point when its wrapper goes away, as in
 // the reference).  Like fd_disarm().
 void timer_disarm(tevent_timer *te, bool traced = true);
+// Context teardown: every pending timer of ev, earliest first, traced;
+// then (timer_fini(), last) the heap's own memory.
+void timer_disarm_all(tevent_context *ev);
+void timer_fini(tevent_context *ev);
 // The wrapper `glue` goes away: its pending timers leave ev silently (no
 // DETACH trace point, as in the reference) and never run.
 void timer_detach_wrapper(tevent_context *ev, WrapperGlue *glue);
@@ -26,7 +30,15 @@ struct TimerStep {
     int64_t timeout_us;
 };
 TimerStep timer_step(tevent_context *ev);
+// Whether ev has a timer waiting (its heap is timer.cpp's).
+inline bool timer_any_pending(const tevent_context *ev) { return ev->timers.count != 0; }
 // tevent_common_loop_timer_delay()'s answer in its timeval form.
 struct timeval timer_delay_tv(tevent_context *ev);
+
+// tevent_timer_set_tag/get_tag (NULL: nothing, 0).
+inline void timer_set_tag(tevent_timer *te, uint64_t tag) {
+    if (te != nullptr) te->tag = tag;
+}
+inline uint64_t timer_get_tag(const tevent_timer *te) { return te != nullptr ? te->tag : 0; }
 
 }  // namespace tev

@@ -5,28 +5,28 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-namespace tev::tv {
+namespace tev {
 
 constexpr int64_t kUsecPerSec = 1000000;
 
-inline bool is_zero(const struct timeval &t) { return t.tv_sec == 0 && t.tv_usec == 0; }
+inline bool tv_is_zero(const struct timeval &t) { return t.tv_sec == 0 && t.tv_usec == 0; }
 
-inline int compare(const struct timeval &a, const struct timeval &b) {
+inline int tv_compare(const struct timeval &a, const struct timeval &b) {
     if (a.tv_sec != b.tv_sec) return a.tv_sec > b.tv_sec ? 1 : -1;
     if (a.tv_usec != b.tv_usec) return a.tv_usec > b.tv_usec ? 1 : -1;
     return 0;
 }
 
-inline struct timeval now() {
+inline struct timeval tv_now() {
     struct timeval t;
     gettimeofday(&t, nullptr);
     return t;
 }
 
 // b - a, or zero when b is not after a.
-inline struct timeval until(const struct timeval &a, const struct timeval &b) {
+inline struct timeval tv_until(const struct timeval &a, const struct timeval &b) {
     struct timeval r = {0, 0};
-    if (compare(a, b) >= 0) return r;
+    if (tv_compare(a, b) >= 0) return r;
     r.tv_sec = b.tv_sec - a.tv_sec;
     r.tv_usec = b.tv_usec - a.tv_usec;
     if (r.tv_usec < 0) {
@@ -36,7 +36,7 @@ inline struct timeval until(const struct timeval &a, const struct timeval &b) {
     return r;
 }
 
-inline struct timeval add(const struct timeval &t, uint32_t secs, uint32_t usecs) {
+inline struct timeval tv_add(const struct timeval &t, uint32_t secs, uint32_t usecs) {
     struct timeval r = t;
     r.tv_sec += secs;
     r.tv_usec += usecs;
@@ -46,7 +46,7 @@ inline struct timeval add(const struct timeval &t, uint32_t secs, uint32_t usecs
     return r;
 }
 
-inline struct timeval set(uint32_t secs, uint32_t usecs) {
+inline struct timeval tv_set(uint32_t secs, uint32_t usecs) {
     struct timeval r;
     r.tv_sec = secs;
     r.tv_usec = usecs;
@@ -54,9 +54,9 @@ inline struct timeval set(uint32_t secs, uint32_t usecs) {
 }
 
 // Microseconds in a (non-negative) interval, saturating.
-inline int64_t to_usec(const struct timeval &t) {
+inline int64_t tv_to_usec(const struct timeval &t) {
     if (t.tv_sec >= INT64_MAX / kUsecPerSec - 1) return INT64_MAX;
     return static_cast<int64_t>(t.tv_sec) * kUsecPerSec + t.tv_usec;
 }
 
-}  // namespace tev::tv
+}  // namespace tev

@@ -79,7 +79,7 @@ int wakeup_reopen(tevent_context *ev) {
     if (ev->wakeup.fde == nullptr) return 0;
     wakeup_fini(ev);
     int ret = wakeup_init(ev);
-    if (ev->signals != nullptr) sig::context_wakeup_changed(ev);
+    if (ev->signals != nullptr) signal_context_wakeup_changed(ev);
     return ret;
 }
 

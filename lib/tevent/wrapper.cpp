@@ -15,6 +15,7 @@
 
 #include "lifecycle.hpp"
 #include "signal.hpp"
+#include "thread_check.hpp"
 #include "threads.hpp"
 
 namespace tev {
@@ -140,7 +141,7 @@ void hook_signal(const WrapperGlue &g, Hook when, tevent_signal *se, int signum,
 namespace {
 
 // The wrapper's events leave the main context without trace points (as in
-// the reference; signals are the exception, see sig::wrapper_gone()).  They
+// the reference; signals are the exception, see signal_wrapper_gone()).  They
 // stay allocated for their owners and never run again.
 void detach_events(tevent_context *main_ev, WrapperGlue *glue) {
     main_ev->fd_events.for_each([&](tevent_fd *fde) {
@@ -162,8 +163,8 @@ void detach_events(tevent_context *main_ev, WrapperGlue *glue) {
         im->state = ImState::kIdle;
     });
 
-    sig::wrapper_gone(main_ev, glue);
-    if (main_ev->threads != nullptr) thr::wrapper_gone(main_ev, glue);
+    signal_wrapper_gone(main_ev, glue);
+    if (main_ev->threads != nullptr) threads_wrapper_gone(main_ev, glue);
 }
 
 int wrapper_destructor(tevent_context *wrap_ev) {
@@ -274,7 +275,7 @@ tevent_signal *glue_add_signal(tevent_context *ev, TALLOC_CTX *mem_ctx, int sign
     }
     tevent_signal *se =
         main_ev->ops->add_signal(main_ev, mem_ctx, signum, sa_flags, handler, private_data, handler_name, location);
-    if (se != nullptr) sig::set_wrapper(se, glue);
+    if (se != nullptr) signal_set_wrapper(se, glue);
     return se;
 }
 
@@ -315,6 +316,7 @@ const tevent_ops kWrapperOps = {
 
 tevent_context *wrapper_create(tevent_context *main_ev, TALLOC_CTX *mem_ctx, const tevent_wrapper_ops *ops,
                                void *pstate, size_t psize, const char *type, const char *location) {
+    if (threads::misused(main_ev, "tevent_context_wrapper_create")) return nullptr;
     if (main_ev == nullptr || ops == nullptr || pstate == nullptr) {
         errno = EINVAL;
         return nullptr;
@@ -363,6 +365,8 @@ tevent_context *wrapper_create(tevent_context *main_ev, TALLOC_CTX *mem_ctx, con
 }
 
 bool push_use(tevent_context *ev, const char *location) {
+    // The reference crashes on NULL; refusing is the documented failure.
+    if (ev == nullptr) return false;
     WrapperGlue *glue = ev->wrapper.glue;
     if (glue == nullptr) {
         use_push(ev, nullptr);
@@ -380,6 +384,7 @@ bool push_use(tevent_context *ev, const char *location) {
 }
 
 void pop_use(tevent_context *ev, const char *location) {
+    if (ev == nullptr) return;
     WrapperGlue *glue = ev->wrapper.glue;
     // The after_use hook runs before a wrapper freed meanwhile goes.
     bool free_now = use_pop(ev, glue, false);

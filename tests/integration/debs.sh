@@ -185,7 +185,7 @@ ours_libs=(-L "$root/usr/lib/$ma")
 flags=$(PKG_CONFIG_LIBDIR=$root/usr/lib/$ma/pkgconfig PKG_CONFIG_PATH="" PKG_CONFIG_SYSROOT_DIR=$root \
     pkg-config --cflags --libs tevent talloc) || fail "pkg-config cannot read the packaged .pc files"
 # shellcheck disable=SC2086
-${CC:-cc} -O2 -Wno-deprecated-declarations -o "$work/pipe" "$SRC_ROOT/tests/tevent/seed_thread_pipe.c" $flags -lpthread ||
+${CC:-cc} -O2 -Wno-deprecated-declarations -o "$work/pipe" "$SRC_ROOT/tests/seeds/seed_thread_pipe.c" $flags -lpthread ||
     fail "cannot build a tevent program with $flags"
 run_on ours "$work/pipe.out" talloc,tevent "$work/pipe" --threads 8 --loops 3
 grep -q '^--- exit status 0$' "$work/pipe.out" || fail "the program built on the packages failed: $(head -n 20 "$work/pipe.out")"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The seed programs (tests/seeds/ for talloc, tests/tevent/seed_*.c for
-# tevent: the programs written from the seed documents in shared/seeds)
+# The seed programs (tests/seeds/: seed_0*.c for talloc, seed_thread_pipe.c
+# and seed_proxy_reply.c for tevent: the programs written from the seed
+# documents in shared/seeds)
 # built the way their users build them, then run on our libraries.
 #
 #   seeds.sh binary   built against Debian's talloc.h/tevent.h and linked
@@ -24,14 +25,14 @@ need pkg-config pkg-config
 
 # name | source | libraries it needs | arguments. The proxy-reply seed runs
 # the "own immediate" pattern only small: the reference races in it at
-# full size (tests/tevent/seed_proxy_reply.c says why).
+# full size (tests/seeds/seed_proxy_reply.c says why).
 seeds=(
     "seed_000_thread_transfer|tests/seeds/seed_000_thread_transfer.c|talloc|"
     "seed_002_tsd_getenv|tests/seeds/seed_002_tsd_getenv.c|talloc|"
     "seed_004_tsd_destructors|tests/seeds/seed_004_tsd_destructors.c|talloc|"
-    "seed_thread_pipe|tests/tevent/seed_thread_pipe.c|talloc,tevent|--threads 16 --loops 5"
-    "seed_proxy_reply_fresh|tests/tevent/seed_proxy_reply.c|talloc,tevent|--threads 16 --rounds 1000 --loops 3 --reply-im fresh"
-    "seed_proxy_reply_own|tests/tevent/seed_proxy_reply.c|talloc,tevent|--threads 4 --rounds 1 --loops 5 --reply-im own"
+    "seed_thread_pipe|tests/seeds/seed_thread_pipe.c|talloc,tevent|--threads 16 --loops 5"
+    "seed_proxy_reply_fresh|tests/seeds/seed_proxy_reply.c|talloc,tevent|--threads 16 --rounds 1000 --loops 3 --reply-im fresh"
+    "seed_proxy_reply_own|tests/seeds/seed_proxy_reply.c|talloc,tevent|--threads 4 --rounds 1 --loops 5 --reply-im own"
 )
 cflags=(-O2 -g -Wall -Wno-deprecated-declarations -I"$SRC_ROOT/tests/seeds")
 

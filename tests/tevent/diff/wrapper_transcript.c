@@ -30,7 +30,7 @@
  * Nothing here crashes either implementation: the reference crashes when
  * an immediate is scheduled on a wrapper whose main context is gone and
  * when a wrapper is freed after tevent_re_initialise() was called on it, so
- * those are covered by tests/tevent/api_wrapper.c (ours only).
+ * those are covered by tests/tevent/api/api_wrapper.c (ours only).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -3,7 +3,7 @@
 // intrusive event lists, the per-descriptor chains of the built-in
 // backends, the wakeup descriptor, the signal ring, the cached pid and the
 // backoff policy of the loop's shortcuts.
-// The C API is tested by tests/tevent/api_*.c; these look at the state
+// The C API is tested by tests/tevent/api/api_*.c; these look at the state
 // behind it.
 #define CATCH_CONFIG_MAIN
 #include <catch2/catch.hpp>
@@ -143,7 +143,7 @@ void record_im(tevent_context *, tevent_immediate *, void *p) {
 TEST_CASE("timer_step runs exactly one due timer per call, equal deadlines in the order added") {
     Ctx c("poll");
     g_fired.clear();
-    struct timeval past = tv::now();
+    struct timeval past = tv_now();
     past.tv_sec -= 5;
     for (intptr_t i = 0; i < 50; i++) {
         // Two deadlines interleaved; each group keeps its insertion order.
@@ -171,7 +171,7 @@ TEST_CASE("timer_step runs exactly one due timer per call, equal deadlines in th
 TEST_CASE("a timer in the future gives the delay until it, and does not run") {
     Ctx c("poll");
     g_fired.clear();
-    struct timeval when = tv::now();
+    struct timeval when = tv_now();
     when.tv_sec += 100;
     tevent_timer *te = timer_add(c.ev, c.ev, when, record_timer, nullptr, "t", "here");
     REQUIRE(te != nullptr);
@@ -183,7 +183,7 @@ TEST_CASE("a timer in the future gives the delay until it, and does not run") {
     REQUIRE(s.timeout_us <= 100 * 1000000LL);
     REQUIRE(g_fired.empty());
     // Moved into the past: runs on the next step.
-    timer_update(te, tv::set(1, 0));
+    timer_update(te, tv_set(1, 0));
     REQUIRE(timer_step(c.ev).ran);
     REQUIRE(g_fired.size() == 1);
 }
@@ -349,7 +349,7 @@ TEST_CASE("wakeup descriptor: one per context, idempotent, not something to wait
     REQUIRE(wakeup_init(c.ev) == 0);
     REQUIRE(c.ev->wakeup.fd == fd);
     REQUIRE(c.ev->fd_events.count == 1);
-    REQUIRE_FALSE(have_events(c.ev));
+    REQUIRE_FALSE(loop_have_events(c.ev));
 
     // Poked twice: one loop iteration drains it completely.
     REQUIRE(wakeup(c.ev) == 0);
@@ -387,7 +387,7 @@ TEST_CASE("threaded contexts, thread proxies and signals share the context's one
     REQUIRE(tp != nullptr);
     tevent_threaded_context *tctx2 = tevent_threaded_context_create(c.ev, c.ev);
     REQUIRE(tctx2 != nullptr);
-    tevent_signal *se = sig::add(c.ev, c.ev, SIGUSR2, 0, sig_nop, nullptr, "nop", "here");
+    tevent_signal *se = signal_add(c.ev, c.ev, SIGUSR2, 0, sig_nop, nullptr, "nop", "here");
     REQUIRE(se != nullptr);
     REQUIRE(c.ev->wakeup.fd == fd);
     REQUIRE(c.ev->fd_events.count == 1);  // the wakeup descriptor's event only
@@ -413,13 +413,13 @@ void sig_record(tevent_context *, tevent_signal *, int, int count, void *info, v
 }  // namespace
 
 TEST_CASE("siginfo ring: more signals than it holds arrive once each, in order, across wrap-around", "[signals]") {
-    STATIC_REQUIRE((sig::kInfoQueue & (sig::kInfoQueue - 1)) == 0);
-    REQUIRE(tevent_sa_info_queue_count() == sig::kInfoQueue);
+    STATIC_REQUIRE((kSignalInfoQueue & (kSignalInfoQueue - 1)) == 0);
+    REQUIRE(tevent_sa_info_queue_count() == kSignalInfoQueue);
     Ctx c("epoll");
     int signum = SIGRTMIN + 3;
     g_values.clear();
     g_calls = 0;
-    tevent_signal *se = sig::add(c.ev, c.ev, signum, SA_SIGINFO, sig_record, nullptr, "rec", "here");
+    tevent_signal *se = signal_add(c.ev, c.ev, signum, SA_SIGINFO, sig_record, nullptr, "rec", "here");
     REQUIRE(se != nullptr);
 
     // Three and a half rings, delivered in rounds smaller and larger
@@ -434,11 +434,11 @@ TEST_CASE("siginfo ring: more signals than it holds arrive once each, in order, 
             REQUIRE(sigqueue(getpid(), signum, v) == 0);
         }
         while (g_calls < sent) {
-            REQUIRE(sig::check(c.ev) == 1);
+            REQUIRE(signal_check(c.ev) == 1);
         }
         REQUIRE(g_calls == sent);
     }
-    REQUIRE(sig::check(c.ev) == 0);
+    REQUIRE(signal_check(c.ev) == 0);
     for (int i = 0; i < sent; i++) REQUIRE(g_values[static_cast<size_t>(i)] == i);
     // Not left blocked.
     sigset_t cur;
@@ -459,13 +459,13 @@ TEST_CASE("plain signals coalesce into counts", "[signals]") {
         (*r->calls)++;
         *r->total += count;
     };
-    tevent_signal *se = sig::add(c.ev, c.ev, SIGUSR1, 0, handler, &rec, "h", "here");
+    tevent_signal *se = signal_add(c.ev, c.ev, SIGUSR1, 0, handler, &rec, "h", "here");
     REQUIRE(se != nullptr);
     for (int i = 0; i < 7; i++) raise(SIGUSR1);
-    REQUIRE(sig::check(c.ev) == 1);
+    REQUIRE(signal_check(c.ev) == 1);
     REQUIRE(calls == 1);
     REQUIRE(total == 7);
-    REQUIRE(sig::check(c.ev) == 0);
+    REQUIRE(signal_check(c.ev) == 0);
     talloc_free(se);
 }
 

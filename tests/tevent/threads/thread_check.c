@@ -28,7 +28,7 @@
 #define TEVENT_DEPRECATED 1 /* tevent_loop_allow_nesting(), wrappers */
 #include <tevent.h>
 
-#include "../thread_handshake.h"
+#include "../../thread_handshake.h"
 
 static bool ours;
 
