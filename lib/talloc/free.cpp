@@ -196,42 +196,13 @@ void free_children(void *ptr) {
 
 namespace {
 
-// Frees tc, a plain pool member, when its children are plain leaves of the
-// same pool and they and tc are all that pool holds: the pool area is then
-// empty again in one step, without working out, member by member, whether
-// each was the newest.  Request state kept in a pool is often freed like
-// this.  The first pass only reads: when the family is anything else, it
-// returns false with nothing changed, for the general path.
-inline bool free_pool_family(Chunk *tc, const char *location) {
-    PoolHeader *pool = owner_slot(tc);
-    if (pool_chunk_of(pool)->has(kFlagFree) || g_free_fill.enabled) return false;
-    uint32_t others = pool->object_count - 2;  // members but tc (the pool chunk counts itself)
-    uint32_t family = 0;
-    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
-        if (!is_plain_member_of(c, pool) || family == others) return false;
-        family++;
-    }
-    if (family != others) return false;
-    unlink_keep_parent(tc);
-    for (Chunk *c = tc->child; c != nullptr; c = c->next) mark_freed(c, location);
-    tc->child = nullptr;
-    mark_freed(tc, location);
-    pool_reset(pool);
-    return true;
-}
-
 // Frees tc, plain but for its children: what begin_free() would do for it
 // is only taking it out of its parent (no references, destructor or limits
 // to look at).
 inline void free_plain_parent(Chunk *tc, const char *location) {
     unlink_keep_parent(tc);
     if (release_plain_children(tc, location)) {
-        if (tc->has(kFlagPoolMem)) {
-            fill_freed(tc->payload(), tc->size);
-            pool_release_member_reset(tc, location);
-        } else {
-            release_plain(tc, location);
-        }
+        release_plain(tc, location);
         return;
     }
     tc->flags |= kFlagLoop | kFlagDying;
@@ -265,7 +236,7 @@ int free_ptr(void *ptr, const char *location) {
         return 0;
     }
     if (!is_plain_but_children(tc)) return free_guarded(tc, location);
-    if (!tc->has(kFlagPoolMem) || !free_pool_family(tc, location)) free_plain_parent(tc, location);
+    free_plain_parent(tc, location);
     return 0;
 }
 

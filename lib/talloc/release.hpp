@@ -48,7 +48,7 @@ inline void release_dead(Chunk *tc, const char *location) {
         return;
     }
     mark_freed(tc, location);
-    if (TAL_UNLIKELY(tc->has(kFlagPool))) pool_release_pool_chunk(tc);
+    if (TAL_UNLIKELY(tc->has(kFlagPool))) pool_release_pool_chunk(tc, location);
     else cache_free(tc, block_bytes(tc->size));
 }
 
