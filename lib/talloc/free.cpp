@@ -55,33 +55,8 @@ Begin begin_free(Chunk *tc, const char *location) {
 // of them.  Plain leaves run no code, so the list is mended once at the end.
 __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, const char *location) {
     Chunk *c = tc->child;
-    if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) {
-        // The same loops with the process-wide tests done once: freeing
-        // plain leaves cannot change them, but the compiler must assume
-        // that free() can.
-        while (c != nullptr && is_plain_leaf_itself(c)) {
-            // A run of slab cells and malloc'd children, as long and as
-            // lean as it gets.  free() does not touch the thread's cache, so
-            // the pointer to it is loaded again only after the cache was
-            // just created.
-            ThreadCache *cache = t_cache;
-            while (!c->has(kFlagPoolMem)) {
-                Chunk *next = c->next;
-                mark_freed(c, location);
-                if (TAL_LIKELY(cache != nullptr)) {
-                    cache_free_to(cache, c, block_bytes(c->size));
-                } else {
-                    cache_free_slow(c, block_bytes(c->size));
-                    cache = t_cache;
-                }
-                c = next;
-                if (c == nullptr || !is_plain_leaf_itself(c)) goto done;
-            }
-            // A run of members of one pool, given back in one batch.
-            c = pool_release_run(owner_slot(c), c, location, is_plain_member_of);
-        }
-    }
-done:
+    // The batch with the process-wide tests made once (release.hpp).
+    if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) c = release_plain_leaves(c, location);
     while (c != nullptr && is_plain_leaf(c)) {
         Chunk *next = c->next;
         release_plain(c, location);

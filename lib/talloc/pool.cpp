@@ -45,10 +45,11 @@ bool object_gone(PoolHeader *hdr, char *start, char *end) {
 // malloc, or, for a nested pool, to its outer pool as one member fewer,
 // which may empty that pool in turn.  A loop: how deep pools nest is up to
 // the program.
-void release_block(PoolHeader *hdr, const char *location) {
+// The pool chunk itself was marked freed when it was freed, once: its
+// name keeps where.
+void release_block(PoolHeader *hdr) {
     for (;;) {
         Chunk *pc = pool_chunk_of(hdr);
-        pc->name_or_ext = location;   // as upstream: where the block went, for reports
         if (!pc->has(kFlagNested)) {
             free(hdr);
             return;
@@ -91,18 +92,18 @@ Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t si
     return moved;
 }
 
-void pool_release_last(PoolHeader *hdr, char *start, char *end, const char *location) {
-    if (object_gone(hdr, start, end)) release_block(hdr, location);
+void pool_release_last(PoolHeader *hdr, char *start, char *end) {
+    if (object_gone(hdr, start, end)) release_block(hdr);
 }
 
-void pool_release_pool_chunk(Chunk *tc, const char *location) {
+void pool_release_pool_chunk(Chunk *tc) {
     PoolHeader *hdr = pool_of_pool_chunk(tc);
     if (hdr->object_count == 0) {
         abort_with("Pool object count zero!");
         return;
     }
     hdr->object_count--;
-    if (hdr->object_count == 0) release_block(hdr, location);
+    if (hdr->object_count == 0) release_block(hdr);
 }
 
 }  // namespace tal

@@ -171,7 +171,7 @@ inline void forget_newest(char *&pool_end, char *start, char *end) {
 
 // pool_release_member() when the member is one of the last two objects of
 // its pool (the area is reset, or the block released).
-void pool_release_last(PoolHeader *hdr, char *start, char *end, const char *location);
+void pool_release_last(PoolHeader *hdr, char *start, char *end);
 
 // Marks a dead member freed and gives its memory back to its pool.
 // Inline: freeing a pooled parent releases each of its members in turn.
@@ -180,7 +180,7 @@ inline void pool_release_member(Chunk *tc, const char *location) {
     char *start = member_start(tc), *end = member_end(tc);
     mark_freed(tc, location);
     if (__builtin_expect(hdr->object_count <= 2, 0)) {
-        pool_release_last(hdr, start, end, location);
+        pool_release_last(hdr, start, end);
         return;
     }
     TAL_ASSERT(end <= hdr->end && start >= pool_first_member(hdr));
@@ -220,6 +220,6 @@ __attribute__((always_inline)) inline Chunk *pool_release_run(PoolHeader *hdr, C
 
 // Drops the pool chunk's own count (the chunk is already marked freed);
 // releases the block when nothing is left.
-void pool_release_pool_chunk(Chunk *tc, const char *location);
+void pool_release_pool_chunk(Chunk *tc);
 
 }  // namespace tal
