@@ -211,6 +211,14 @@ int free_ptr(void *ptr, const char *location) {
         return 0;
     }
     if (!is_plain_but_children(tc)) return free_guarded(tc, location);
+    // A pooled parent whose plain children are all its pool holds: one
+    // reset (pool.hpp).  The payloads are not filled, so not with
+    // TALLOC_FREE_FILL.
+    if (tc->has(kFlagPoolMem) && !g_free_fill.enabled && pool_release_family(tc, location, is_plain_member_of)) {
+        unlink_keep_parent(tc);
+        tc->child = nullptr;
+        return 0;
+    }
     free_plain_parent(tc, location);
     return 0;
 }

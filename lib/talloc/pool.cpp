@@ -97,13 +97,10 @@ void pool_release_last(PoolHeader *hdr, char *start, char *end) {
 }
 
 void pool_release_pool_chunk(Chunk *tc) {
+    // The pool chunk is one of its pool's objects, occupying none of the
+    // area (nothing to rewind), and already marked freed (no reset).
     PoolHeader *hdr = pool_of_pool_chunk(tc);
-    if (hdr->object_count == 0) {
-        abort_with("Pool object count zero!");
-        return;
-    }
-    hdr->object_count--;
-    if (hdr->object_count == 0) release_block(hdr);
+    if (object_gone(hdr, nullptr, nullptr)) release_block(hdr);
 }
 
 }  // namespace tal
