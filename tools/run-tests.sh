@@ -66,7 +66,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
                   tests/seeds/seed_thread_pipe
                   tests/seeds/seed_proxy_reply tests/stress/stress_threaded_immediates
                   tests/stress/stress_seed_003 tests/stress/stress_seed_000
-                  tests/talloc/talloc_thread_check tests/tevent/threads/tevent_thread_check)
+                  tests/talloc/api/talloc_thread_check tests/tevent/threads/tevent_thread_check)
     tsan_tests=(seed-000 seed-000-stress seed-002 seed-004 tevent-api-threads
                 tevent-api-signal-threads tevent-api-crossthread
                 tevent-seed-001-epoll tevent-seed-001-poll tevent-seed-001-poll_mt tevent-seed-001-standard

@@ -117,14 +117,22 @@ void *allocate_pool(const void *ctx, size_t poolsize) {
     if (TAL_UNLIKELY(poolsize >= kMaxSize)) return nullptr;
     Chunk *parent;
     if (!resolve_parent(ctx, &parent)) return nullptr;
-    size_t charged = poolsize + kRefHeaderSize + kRefPoolHeaderSize;
-    if (parent != nullptr && !memlimit_fits(parent, charged)) {
-        errno = ENOMEM;
-        return nullptr;
+    // Under pool memory a pool is carved from that pool, free of charge, as
+    // upstream does; only a pool that has to be malloc'd is charged.
+    Chunk *tc = nullptr;
+    if (parent != nullptr) {
+        if (PoolHeader *outer = pool_for_parent(parent)) tc = pool_create_nested(outer, poolsize);
     }
-    Chunk *tc = pool_create(poolsize);
-    if (tc == nullptr) return nullptr;
-    if (parent != nullptr) memlimit_grow(parent, charged);
+    if (tc == nullptr) {
+        size_t charged = poolsize + kRefHeaderSize + kRefPoolHeaderSize;
+        if (parent != nullptr && !memlimit_fits(parent, charged)) {
+            errno = ENOMEM;
+            return nullptr;
+        }
+        tc = pool_create(poolsize);
+        if (tc == nullptr) return nullptr;
+        if (parent != nullptr) memlimit_grow(parent, charged);
+    }
     tc->destructor = nullptr;
     tc->child = nullptr;
     tc->name_or_ext = nullptr;

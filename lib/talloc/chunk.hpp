@@ -55,14 +55,18 @@ constexpr uint32_t kFlagPoolMem = 0x08;  // chunk lives inside a pool
 constexpr uint32_t kFlagExt = 0x10;      // name_or_ext points at an Ext
 constexpr uint32_t kFlagDying = 0x20;    // destructor done, being freed
 constexpr uint32_t kFlagGrown = 0x40;    // moved to a larger block by realloc before
+constexpr uint32_t kFlagNested = 0x80;   // a pool whose block was carved from another pool
+// Chunks with a guard word in front (pool.hpp): pool members, and pools
+// carved from a pool, which sit in it as members do.
+constexpr uint32_t kFlagGuarded = kFlagPoolMem | kFlagNested;
 constexpr uint32_t kFlagMask = 0x3fff;  // everything that is not magic
 constexpr uint32_t kIndexShift = 8;      // slab cell index, 1..63 (slab.hpp)
 constexpr uint32_t kIndexMask = 0x3f00;
 
 constexpr uintptr_t kFirstTag = 1;
 
-// Bytes in front of a pool member's header, starting with its guard word
-// (pool.hpp).
+// Bytes in front of a pool member's header (or a nested pool's), starting
+// with its guard word (pool.hpp).
 constexpr size_t kMemberPrefix = 48;
 
 // Name used by reference handles, as in the reference (never dereferenced).

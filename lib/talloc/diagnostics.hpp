@@ -42,14 +42,14 @@ Chunk *report_bad_chunk(const Chunk *tc);
 // The chunk behind a user pointer, or nullptr (after reporting) when the
 // pointer is not a live talloc chunk.  NULL yields nullptr without a report:
 // where the reference would dereference it and crash, callers fail softly.
-// A pool member's guard word (pool.hpp) is intact.
+// The guard word in front of a pool member or a nested pool (pool.hpp) is intact.
 inline bool member_guard_ok(const Chunk *tc) {
     return *reinterpret_cast<const uint64_t *>(reinterpret_cast<const char *>(tc) - kMemberPrefix) == guard_for(tc);
 }
 
-// tc looks like a live chunk: its magic, and a pool member's guard.
+// tc looks like a live chunk: its magic, and the guard of what lives in a pool.
 inline bool chunk_intact(const Chunk *tc) {
-    return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic && (!tc->has(kFlagPoolMem) || member_guard_ok(tc));
+    return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic && (!tc->has(kFlagGuarded) || member_guard_ok(tc));
 }
 
 inline Chunk *checked(const void *ptr) {

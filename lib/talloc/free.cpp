@@ -55,33 +55,8 @@ Begin begin_free(Chunk *tc, const char *location) {
 // of them.  Plain leaves run no code, so the list is mended once at the end.
 __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, const char *location) {
     Chunk *c = tc->child;
-    if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) {
-        // The same loops with the process-wide tests done once: freeing
-        // plain leaves cannot change them, but the compiler must assume
-        // that free() can.
-        while (c != nullptr && is_plain_leaf_itself(c)) {
-            // A run of slab cells and malloc'd children, as long and as
-            // lean as it gets.  free() does not touch the thread's cache, so
-            // the pointer to it is loaded again only after the cache was
-            // just created.
-            ThreadCache *cache = t_cache;
-            while (!c->has(kFlagPoolMem)) {
-                Chunk *next = c->next;
-                mark_freed(c, location);
-                if (TAL_LIKELY(cache != nullptr)) {
-                    cache_free_to(cache, c, block_bytes(c->size));
-                } else {
-                    cache_free_slow(c, block_bytes(c->size));
-                    cache = t_cache;
-                }
-                c = next;
-                if (c == nullptr || !is_plain_leaf_itself(c)) goto done;
-            }
-            // A run of members of one pool, given back in one batch.
-            c = pool_release_run(owner_slot(c), c, location, is_plain_member_of);
-        }
-    }
-done:
+    // The batch with the process-wide tests made once (release.hpp).
+    if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) c = release_plain_leaves(c, location);
     while (c != nullptr && is_plain_leaf(c)) {
         Chunk *next = c->next;
         release_plain(c, location);
@@ -196,42 +171,13 @@ void free_children(void *ptr) {
 
 namespace {
 
-// Frees tc, a plain pool member, when its children are plain leaves of the
-// same pool and they and tc are all that pool holds: the pool area is then
-// empty again in one step, without working out, member by member, whether
-// each was the newest.  Request state kept in a pool is often freed like
-// this.  The first pass only reads: when the family is anything else, it
-// returns false with nothing changed, for the general path.
-inline bool free_pool_family(Chunk *tc, const char *location) {
-    PoolHeader *pool = owner_slot(tc);
-    if (pool_chunk_of(pool)->has(kFlagFree) || g_free_fill.enabled) return false;
-    uint32_t others = pool->object_count - 2;  // members but tc (the pool chunk counts itself)
-    uint32_t family = 0;
-    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
-        if (!is_plain_member_of(c, pool) || family == others) return false;
-        family++;
-    }
-    if (family != others) return false;
-    unlink_keep_parent(tc);
-    for (Chunk *c = tc->child; c != nullptr; c = c->next) mark_freed(c, location);
-    tc->child = nullptr;
-    mark_freed(tc, location);
-    pool_reset(pool);
-    return true;
-}
-
 // Frees tc, plain but for its children: what begin_free() would do for it
 // is only taking it out of its parent (no references, destructor or limits
 // to look at).
 inline void free_plain_parent(Chunk *tc, const char *location) {
     unlink_keep_parent(tc);
     if (release_plain_children(tc, location)) {
-        if (tc->has(kFlagPoolMem)) {
-            fill_freed(tc->payload(), tc->size);
-            pool_release_member_reset(tc, location);
-        } else {
-            release_plain(tc, location);
-        }
+        release_plain(tc, location);
         return;
     }
     tc->flags |= kFlagLoop | kFlagDying;
@@ -265,7 +211,15 @@ int free_ptr(void *ptr, const char *location) {
         return 0;
     }
     if (!is_plain_but_children(tc)) return free_guarded(tc, location);
-    if (!tc->has(kFlagPoolMem) || !free_pool_family(tc, location)) free_plain_parent(tc, location);
+    // A pooled parent whose plain children are all its pool holds: one
+    // reset (pool.hpp).  The payloads are not filled, so not with
+    // TALLOC_FREE_FILL.
+    if (tc->has(kFlagPoolMem) && !g_free_fill.enabled && pool_release_family(tc, location, is_plain_member_of)) {
+        unlink_keep_parent(tc);
+        tc->child = nullptr;
+        return 0;
+    }
+    free_plain_parent(tc, location);
     return 0;
 }
 

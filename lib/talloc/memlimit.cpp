@@ -12,7 +12,7 @@ namespace tal {
 std::atomic<size_t> g_live_limits{0};
 
 size_t accounted_bytes(const Chunk *tc) {
-    if (tc->has(kFlagPoolMem)) return 0;
+    if (tc->has(kFlagPoolMem | kFlagNested)) return 0;   // carved from a pool, which was charged
     if (tc->has(kFlagPool)) {
         auto *hdr = pool_of_pool_chunk(const_cast<Chunk *>(tc));
         return hdr->poolsize + kRefHeaderSize + kRefPoolHeaderSize;

@@ -7,12 +7,13 @@
 
 namespace tal {
 
-Chunk *pool_create(size_t poolsize) {
-    void *block = malloc(sizeof(PoolHeader) + sizeof(Chunk) + poolsize);
-    if (block == nullptr) return nullptr;
-    auto *hdr = static_cast<PoolHeader *>(block);
+namespace {
+
+// The header of a fresh, empty pool whose chunk is tc; `state` says where
+// its block lives.
+Chunk *init_pool(PoolHeader *hdr, size_t poolsize, uint32_t state) {
     Chunk *tc = pool_chunk_of(hdr);
-    mark_valid(tc, kFlagPool);
+    mark_valid(tc, kFlagPool | state);
     tc->size = 0;
     hdr->poolsize = static_cast<uint32_t>(poolsize);
     hdr->object_count = 1;
@@ -22,11 +23,63 @@ Chunk *pool_create(size_t poolsize) {
     return tc;
 }
 
-namespace {
+// One object of hdr, occupying [start, end), is gone: counted down, and
+// the area reset when only the pool chunk is left, or the end rewound when
+// it was the newest.  True when nothing is left, so the block must go.
+bool object_gone(PoolHeader *hdr, char *start, char *end) {
+    if (hdr->object_count == 0) {
+        abort_with("Pool object count zero!");
+        return false;
+    }
+    hdr->object_count--;
+    if (hdr->object_count == 1 && !pool_chunk_of(hdr)->has(kFlagFree)) {
+        pool_reset(hdr);
+        return false;
+    }
+    if (hdr->object_count == 0) return true;
+    forget_newest(hdr->end, start, end);
+    return false;
+}
 
-void release_block(PoolHeader *hdr) { free(hdr); }
+// hdr's count reached zero: its block goes back where it came from, to
+// malloc, or, for a nested pool, to its outer pool as one member fewer,
+// which may empty that pool in turn.  A loop: how deep pools nest is up to
+// the program.
+// The pool chunk itself was marked freed when it was freed, once: its
+// name keeps where.
+void release_block(PoolHeader *hdr) {
+    for (;;) {
+        Chunk *pc = pool_chunk_of(hdr);
+        if (!pc->has(kFlagNested)) {
+            free(hdr);
+            return;
+        }
+        // Upstream frees a nested pool as a member whose chunk lies 32
+        // bytes (its pool header) into the block and whose end is that
+        // chunk's header and payload (none for talloc_pool, the object for
+        // a pooled object); ours rewinds and resets exactly where its
+        // does, so the outer pool keeps holding what the reference's holds.
+        PoolHeader *outer = outer_slot(pc);
+        char *ref_chunk = member_start(pc) + kRefPoolHeaderSize;
+        if (!object_gone(outer, ref_chunk, ref_chunk + member_footprint(pc->size))) return;
+        hdr = outer;
+    }
+}
 
 }  // namespace
+
+Chunk *pool_create(size_t poolsize) {
+    void *block = malloc(sizeof(PoolHeader) + sizeof(Chunk) + poolsize);
+    if (block == nullptr) return nullptr;
+    return init_pool(static_cast<PoolHeader *>(block), poolsize, 0);
+}
+
+Chunk *pool_create_nested(PoolHeader *outer, size_t poolsize) {
+    Chunk *tc = pool_take(outer, nested_pool_footprint(poolsize));
+    if (tc == nullptr) return nullptr;
+    outer_slot(tc) = outer;
+    return init_pool(pool_of_pool_chunk(tc), poolsize, kFlagNested);
+}
 
 Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t size) {
     if (pool_members(hdr) != 1) return nullptr;
@@ -39,36 +92,15 @@ Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t si
     return moved;
 }
 
-void pool_release_member_slow(Chunk *tc, const char *location) {
-    PoolHeader *hdr = owner_slot(tc);
-    char *end_of_tc = member_end(tc);
-    mark_freed(tc, location);
-    if (hdr->object_count == 0) {
-        abort_with("Pool object count zero!");
-        return;
-    }
-    hdr->object_count--;
-    Chunk *pc = pool_chunk_of(hdr);
-    if (hdr->object_count == 1 && !pc->has(kFlagFree)) {
-        pool_reset(hdr);
-        return;
-    }
-    if (hdr->object_count == 0) {
-        pc->name_or_ext = location;
-        release_block(hdr);
-        return;
-    }
-    if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
+void pool_release_last(PoolHeader *hdr, char *start, char *end) {
+    if (object_gone(hdr, start, end)) release_block(hdr);
 }
 
 void pool_release_pool_chunk(Chunk *tc) {
+    // The pool chunk is one of its pool's objects, occupying none of the
+    // area (nothing to rewind), and already marked freed (no reset).
     PoolHeader *hdr = pool_of_pool_chunk(tc);
-    if (hdr->object_count == 0) {
-        abort_with("Pool object count zero!");
-        return;
-    }
-    hdr->object_count--;
-    if (hdr->object_count == 0) release_block(hdr);
+    if (object_gone(hdr, nullptr, nullptr)) release_block(hdr);
 }
 
 }  // namespace tal

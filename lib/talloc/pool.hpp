@@ -1,7 +1,12 @@
-// talloc pools: one malloc'd block that hands out chunks by bumping a pointer.
+// talloc pools: a block that hands out chunks by bumping a pointer.  All
+// pool bookkeeping (carving, counting members down, rewinding the end,
+// resetting the area, giving the block back) is here.
 //
-// Block layout:   [PoolHeader][pool Chunk][pool object payload?][members ...]
-// Member layout:  [guard][spare 24][owner PoolHeader* + padding][Chunk][payload]
+// Block of a pool of its own (malloc'd):
+//                 [PoolHeader][pool Chunk][pool object payload?][members ...]
+// Pool made under pool memory, carved from that pool as upstream does:
+//                 [guard][outer PoolHeader*][PoolHeader][pool Chunk][...]
+// Member:         [guard][spare 24][owner PoolHeader* + padding][Chunk][payload]
 // The 48-byte prefix makes a member's metadata as long as the reference's
 // header (96 bytes), so a pool holds what the reference's holds, and puts a
 // guard word first: an overflow from the previous member's payload must
@@ -9,10 +14,12 @@
 // every member is verified (member_guard_ok) before either is used.
 // The PoolHeader ends with the same 16 bytes a member's owner slot and
 // padding take, pointing at itself, so the pool chunk has an owner slot
-// like its members.
+// like its members.  A nested pool's prefix is exactly a member's: its
+// guard where a member's is, the pool it lives in in the first spare word.
 //
 // The pool chunk counts itself in object_count; the block is released when
-// the count drops to zero (pool freed and every member gone).
+// the count drops to zero (pool freed and every member gone).  A nested
+// pool's block is then one member fewer of the pool it lives in.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +49,12 @@ inline PoolHeader *&owner_slot(Chunk *member) {
 inline uint64_t &guard_slot(Chunk *member) {
     return *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(member) - kMemberPrefix);
 }
+// The pool a nested pool's block was carved from (kFlagNested).
+inline PoolHeader *&outer_slot(Chunk *nested) {
+    return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(nested) - kMemberPrefix + sizeof(uint64_t));
+}
+static_assert(sizeof(uint64_t) + sizeof(PoolHeader *) + sizeof(PoolHeader) == kMemberPrefix,
+              "a nested pool's guard, outer pointer and header are a member's prefix");
 inline void set_member_guard(Chunk *member) { guard_slot(member) = guard_for(member); }
 inline char *pool_area_end(PoolHeader *hdr) { return hdr->limit; }
 // Where members start: after the pool chunk's own payload (pooled objects).
@@ -55,6 +68,9 @@ inline char *pool_first_member(PoolHeader *hdr) {
 // pool and what has to be malloc'd, and charged to memory limits, is the
 // same with either library.
 inline size_t member_footprint(size_t size) { return align16(kRefHeaderSize + size); }
+// A nested pool takes what the reference's takes: its 96-byte header, its
+// 32-byte pool header and the pool area.
+inline size_t nested_pool_footprint(size_t poolsize) { return member_footprint(kRefPoolHeaderSize + poolsize); }
 static_assert(kMemberPrefix + sizeof(Chunk) == kRefHeaderSize, "a member's metadata is the reference's header");
 inline char *member_start(Chunk *tc) { return reinterpret_cast<char *>(tc) - kMemberPrefix; }
 inline char *member_end(Chunk *tc) { return member_start(tc) + member_footprint(tc->size); }
@@ -72,16 +88,24 @@ inline PoolHeader *pool_for_parent(Chunk *parent) {
     return parent->has(kFlagPool | kFlagPoolMem) ? owner_slot(parent) : nullptr;
 }
 
-// Carves a member of `size` payload bytes, or nullptr when it does not fit.
-inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
-    size_t need = member_footprint(size);
-    if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < need) return nullptr;
+// Takes `footprint` bytes at the end of hdr's area for one more object and
+// writes its guard; the object's chunk address, or nullptr when it does
+// not fit.
+inline Chunk *pool_take(PoolHeader *hdr, size_t footprint) {
+    if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < footprint) return nullptr;
     char *at = hdr->end;
     TAL_ASSERT(at >= pool_first_member(hdr) && at <= pool_area_end(hdr));
-    hdr->end += need;
+    hdr->end += footprint;
     hdr->object_count++;
     auto *tc = reinterpret_cast<Chunk *>(at + kMemberPrefix);
     set_member_guard(tc);
+    return tc;
+}
+
+// Carves a member of `size` payload bytes, or nullptr when it does not fit.
+inline Chunk *pool_carve(PoolHeader *hdr, size_t size) {
+    Chunk *tc = pool_take(hdr, member_footprint(size));
+    if (tc == nullptr) return nullptr;
     owner_slot(tc) = hdr;
     mark_valid(tc, kFlagPoolMem);
     return tc;
@@ -109,85 +133,117 @@ inline void pool_resize_member(PoolHeader *hdr, Chunk *tc, size_t size) {
 Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t size);
 
 // Resizes tc where it is, if its footprint stays the same or it is the
-// newest member (and not the only one) with room behind it.
+// newest member (and not the only one), growing, with room behind it.  A
+// shrink that gets here (under a memory limit) is not done in place: the
+// reference's room test (needed = new - old, unsigned) fails for it, and
+// it carves a new member or mallocs, checked against the limit.
 inline bool pool_resize_member_in_place(PoolHeader *hdr, Chunk *tc, size_t size) {
     size_t old_fp = member_footprint(tc->size), new_fp = member_footprint(size);
     if (new_fp == old_fp) {
         tc->size = static_cast<uint32_t>(size);
         return true;
     }
-    if (pool_members(hdr) == 1 || !pool_is_newest(hdr, tc)) return false;
-    if (new_fp > old_fp && static_cast<size_t>(pool_area_end(hdr) - hdr->end) < new_fp - old_fp) return false;
+    if (new_fp < old_fp || pool_members(hdr) == 1 || !pool_is_newest(hdr, tc)) return false;
+    if (static_cast<size_t>(pool_area_end(hdr) - hdr->end) < new_fp - old_fp) return false;
     tc->size = static_cast<uint32_t>(size);
     hdr->end = member_end(tc);
     return true;
 }
 
-// Creates an unlinked pool chunk whose pool area has `poolsize` bytes.
+// --- making pools (alloc.cpp) ------------------------------------------------
+
+// An unlinked pool chunk whose pool area has `poolsize` bytes, in a
+// malloc'd block of its own; nullptr when malloc fails.
 Chunk *pool_create(size_t poolsize);
 
-// pool_release_member() when tc may be one of the last two objects of its
-// pool (the pool area is reset or the block freed).
-void pool_release_member_slow(Chunk *tc, const char *location);
+// The same carved from the pool `outer` (a pool made under pool memory, as
+// upstream makes it: memory limits are not charged for it); nullptr when
+// it does not fit there.
+Chunk *pool_create_nested(PoolHeader *outer, size_t poolsize);
 
-// Releases a member's memory back to its pool (the chunk is already dead).
+// --- releasing (release.hpp, free.cpp) -----------------------------------------
+
+// A member that was the newest of its pool gives its bytes back: the one
+// rewind rule, for single members and for runs of them.
+inline void forget_newest(char *&pool_end, char *start, char *end) {
+    if (pool_end == end) pool_end = start;
+}
+
+// pool_release_member() when the member is one of the last two objects of
+// its pool (the area is reset, or the block released).
+void pool_release_last(PoolHeader *hdr, char *start, char *end);
+
+// Marks a dead member freed and gives its memory back to its pool.
 // Inline: freeing a pooled parent releases each of its members in turn.
 inline void pool_release_member(Chunk *tc, const char *location) {
     PoolHeader *hdr = owner_slot(tc);
-    if (__builtin_expect(hdr->object_count <= 2, 0)) {
-        pool_release_member_slow(tc, location);
-        return;
-    }
-    char *end_of_tc = member_end(tc);
-    TAL_ASSERT(end_of_tc <= hdr->end && member_start(tc) >= pool_first_member(hdr));
+    char *start = member_start(tc), *end = member_end(tc);
     mark_freed(tc, location);
-    hdr->object_count--;
-    if (hdr->end == end_of_tc) hdr->end = member_start(tc);  // was the newest member
-}
-
-// pool_release_member() for a member that is likely the last one besides
-// the pool chunk (a pooled parent freed after its children): the reset of
-// the pool area is inline as well.
-inline void pool_release_member_reset(Chunk *tc, const char *location) {
-    PoolHeader *hdr = owner_slot(tc);
-    if (hdr->object_count == 2 && !pool_chunk_of(hdr)->has(kFlagFree)) {
-        mark_freed(tc, location);
-        pool_reset(hdr);
+    if (__builtin_expect(hdr->object_count <= 2, 0)) {
+        pool_release_last(hdr, start, end);
         return;
     }
-    pool_release_member(tc, location);
+    TAL_ASSERT(end <= hdr->end && start >= pool_first_member(hdr));
+    hdr->object_count--;
+    forget_newest(hdr->end, start, end);
 }
 
 // Releases the run of dead members that starts at `c` (a member of hdr)
 // and goes on while in_run(next, hdr) holds; returns the first chunk after
 // the run.  The count and the end stay in registers meanwhile: stored per
 // member, each would be loaded again by the next one, a chain through
-// memory per child.
+// memory per child.  The last two objects of the pool go through
+// pool_release_member(), which may reset the pool.
 template <class InRun>
 __attribute__((always_inline)) inline Chunk *pool_release_run(PoolHeader *hdr, Chunk *c, const char *location,
                                                               InRun in_run) {
     char *end = hdr->end;
     uint32_t count = hdr->object_count;
     do {
-        if (__builtin_expect(count <= 2, 0)) break;  // may reset or free the pool: below
+        if (__builtin_expect(count <= 2, 0)) break;
         TAL_ASSERT(member_end(c) <= end);
         Chunk *next = c->next;
         mark_freed(c, location);
         count--;
-        if (end == member_end(c)) end = member_start(c);  // was the newest member
+        forget_newest(end, member_start(c), member_end(c));
         c = next;
     } while (c != nullptr && in_run(c, hdr));
     hdr->end = end;
     hdr->object_count = count;
     if (count <= 2 && c != nullptr && in_run(c, hdr)) {
         Chunk *next = c->next;
-        pool_release_member_slow(c, location);
+        pool_release_member(c, location);
         c = next;
     }
     return c;
 }
 
-// Drops the pool chunk's own count; frees the block when nothing is left.
+// Releases tc, a dead member, with all its children, when they are
+// members of the same pool (in_run(child, hdr) holds for each) and they and
+// tc are all the pool holds besides its live pool chunk: the area is then
+// empty again in one step, a reset, without working out member by member
+// whether each was the newest.  Request state kept in a pool is often
+// freed like this.  The first pass only reads: when the family is anything
+// else it returns false with nothing changed.  The caller mends the links.
+template <class InRun>
+__attribute__((always_inline)) inline bool pool_release_family(Chunk *tc, const char *location, InRun in_run) {
+    PoolHeader *hdr = owner_slot(tc);
+    if (pool_chunk_of(hdr)->has(kFlagFree)) return false;
+    uint32_t others = hdr->object_count - 2;  // members but tc (the pool chunk counts itself)
+    uint32_t family = 0;
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
+        if (family == others || !in_run(c, hdr)) return false;
+        family++;
+    }
+    if (family != others) return false;
+    for (Chunk *c = tc->child; c != nullptr; c = c->next) mark_freed(c, location);
+    mark_freed(tc, location);
+    pool_reset(hdr);
+    return true;
+}
+
+// Drops the pool chunk's own count (the chunk is already marked freed);
+// releases the block when nothing is left.
 void pool_release_pool_chunk(Chunk *tc);
 
 }  // namespace tal

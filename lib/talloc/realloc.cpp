@@ -67,7 +67,7 @@ inline bool shrinks_in_place(Chunk *tc, size_t size) {
 }
 
 // State bits a chunk keeps when realloc moves it to another block.
-constexpr uint32_t kMovedState = kFlagMask & ~kIndexMask & ~(kFlagPool | kFlagPoolMem | kFlagFree);
+constexpr uint32_t kMovedState = kFlagMask & ~kIndexMask & ~(kFlagPool | kFlagPoolMem | kFlagNested | kFlagFree);
 
 // Header and the payload bytes both sizes share: what a move copies.
 inline size_t kept_bytes(const Chunk *tc, size_t size) {

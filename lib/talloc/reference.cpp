@@ -46,7 +46,8 @@ __attribute__((always_inline)) inline int unreference(const void *ctx, Chunk *tc
         // What free_chunk() does for such a handle, without its general
         // steps: the destructor never refuses and touches only the list of
         // references (e's, known here), and the handle has nothing else to
-        // free.  Its own links die with it.
+        // free.  Its own links die with it.  Its memory goes where
+        // release_dead() says, as every chunk's does.
         hc->destructor = nullptr;
         unhook_from(e, h);
         free_plain_leaf(hc, "talloc_unlink");

@@ -1,7 +1,9 @@
-// Freeing "plain" chunks: no destructor, references, limits or pool of
-// their own, nothing the free has to wait for.  Shared by alloc.cpp's free
-// paths and reference.cpp, which frees reference handles without going
-// through the general free.
+// Where a dead chunk's memory goes, decided in one place for every free and
+// every realloc move (release_dead(), and release_plain_leaves() for runs of
+// children), and "plain" chunks: no destructor, references, limits or pool
+// of their own, nothing the free has to wait for.  Used by free.cpp,
+// realloc.cpp and reference.cpp (whose shortcut for reference handles skips
+// the general free's steps, not this decision).
 #pragma once
 
 #include "cache.hpp"
@@ -50,6 +52,37 @@ inline void release_dead(Chunk *tc, const char *location) {
     mark_freed(tc, location);
     if (TAL_UNLIKELY(tc->has(kFlagPool))) pool_release_pool_chunk(tc);
     else cache_free(tc, block_bytes(tc->size));
+}
+
+// release_dead() for the run of plain-leaf siblings that starts at c, whose
+// list the caller mends afterwards; returns the first sibling that is not
+// a plain leaf.  For the loops that free many children at once: the
+// thread's cache pointer, and a pool's count and end (pool_release_run()),
+// stay in registers across the run.  Only while neither memory limits nor
+// TALLOC_FREE_FILL are on: freeing plain leaves cannot change them, but the
+// compiler must assume free() can, so the caller tests them once.
+__attribute__((always_inline)) inline Chunk *release_plain_leaves(Chunk *c, const char *location) {
+    while (c != nullptr && is_plain_leaf_itself(c)) {
+        // A run of slab cells and malloc'd children.  free() does not touch
+        // the thread's cache, so the pointer to it is loaded again only
+        // after the cache was just created.
+        ThreadCache *cache = t_cache;
+        while (!c->has(kFlagPoolMem)) {
+            Chunk *next = c->next;
+            mark_freed(c, location);
+            if (TAL_LIKELY(cache != nullptr)) {
+                cache_free_to(cache, c, block_bytes(c->size));
+            } else {
+                cache_free_slow(c, block_bytes(c->size));
+                cache = t_cache;
+            }
+            c = next;
+            if (c == nullptr || !is_plain_leaf_itself(c)) return c;
+        }
+        // A run of members of one pool, given back in one batch.
+        c = pool_release_run(owner_slot(c), c, location, is_plain_member_of);
+    }
+    return c;
 }
 
 // Marks a dead plain chunk freed and recycles its memory.

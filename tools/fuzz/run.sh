@@ -16,23 +16,33 @@ mkdir -p "$out/corpus-$target"
 # -fno-sanitize=function: destructors are set the talloc way, as functions
 # taking the object's own type called through int (*)(void *), which every
 # talloc user does (talloc_set_destructor casts); only the C++ check sees it.
+# TAL_INTERNAL_CHECKS: the library's own consistency checks (TAL_ASSERT in
+# lib/talloc/chunk.hpp) run under the fuzzer too.
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -fno-sanitize=function -fno-exceptions -fno-rtti -D_GNU_SOURCE -I"$root/compat" -I"$root/lib")
+       -fno-sanitize=function -fno-exceptions -fno-rtti -D_GNU_SOURCE -DTAL_INTERNAL_CHECKS=1
+       -I"$root/compat" -I"$root/lib")
 talloc_src=("$root"/lib/talloc/*.cpp "$root/compat/talloc_exports.cpp")
 case "$target" in
 talloc) src=("${talloc_src[@]}") ;;
 tevent) src=("${talloc_src[@]}" "$root"/lib/tevent/*.cpp "$root"/compat/tevent*_exports.cpp) ;;
 *) echo "usage: $0 talloc|tevent [SECONDS]" >&2; exit 2 ;;
 esac
-# Objects are compiled in parallel and kept: reruns only relink what changed.
+# Objects are compiled in parallel and kept: reruns only recompile what
+# changed, a source, or any header or this script (its flags), which every
+# object may depend on.
 objs=()
 mkdir -p "$out/obj-$target"
+stale() {
+    [ ! -f "$1" ] || [ "$2" -nt "$1" ] ||
+        [ -n "$(find "$root/lib" "$root/compat" "$root/tools/fuzz" \( -name '*.h' -o -name '*.hpp' -o -name run.sh \) \
+                -newer "$1" -print -quit)" ]
+}
 for f in "${src[@]}" "$root/tools/fuzz/${target}_fuzz.cpp"; do
     # named after the directory too: lib/talloc and lib/tevent both have a
     # thread_check.cpp
     o="$out/obj-$target/$(basename "$(dirname "$f")")-$(basename "$f").o"
     objs+=("$o")
-    if [ ! -f "$o" ] || [ "$f" -nt "$o" ]; then
+    if stale "$o" "$f"; then
         clang++ "${flags[@]}" -c -o "$o" "$f" &
     fi
 done

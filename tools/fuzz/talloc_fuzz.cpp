@@ -9,7 +9,7 @@
 // talloc_model.hpp checks itself with MODEL_REQUIRE (the Catch2 test maps it
 // to REQUIRE); here a failed check is a crash.
 #define MODEL_REQUIRE(cond) FUZZ_REQUIRE(cond)
-#include "../../tests/internal/talloc_model.hpp"
+#include "../../tests/talloc/internal/talloc_model.hpp"
 
 namespace {
 

@@ -23,7 +23,7 @@
 
 #include <talloc.h>
 
-#include "../thread_handshake.h"
+#include "../../thread_handshake.h"
 
 static bool expect_reports;
 

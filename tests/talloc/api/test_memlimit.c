@@ -511,6 +511,51 @@ static void test_steal_limited_context(void **state)
 }
 #endif
 
+/*
+ * A pool made under pool memory is carved from that pool, as upstream
+ * does, and costs nothing; only one that does not fit there is malloc'd
+ * and charged.  (Ours used to charge every pool: the second pool below
+ * failed.)
+ */
+struct nested_obj {
+	long a, b;
+};
+
+static void test_nested_pool_under_limit(void **state)
+{
+	void *root, *outer, *inner, *pooled, *big;
+	(void)state;
+
+	root = talloc_new(NULL);
+	assert_int_equal(talloc_set_memlimit(root, 10000), 0);
+	outer = talloc_pool(root, 6000);
+	assert_non_null(outer);
+	assert_int_equal(cur_size(root, NULL), HDR + 6000 + HDR + POOL_HDR);
+
+	inner = talloc_pool(outer, 2000);
+	assert_non_null(inner);
+	pooled = talloc_pooled_object(outer, struct nested_obj, 1, 100);
+	assert_non_null(pooled);
+	/* members of the nested pool, and a pool in the nested pool */
+	assert_non_null(talloc_size(inner, 500));
+	assert_non_null(talloc_pool(inner, 300));
+	assert_int_equal(cur_size(root, NULL), HDR + 6000 + HDR + POOL_HDR);
+
+	/* 5000 more does not fit in what is left of outer: malloc'd, and over
+	 * the limit */
+	errno = 0;
+	big = talloc_pool(outer, 5000);
+	assert_null(big);
+	assert_int_equal(errno, ENOMEM);
+	/* one that fits the limit (but not the 3328 bytes outer has left) is
+	 * malloc'd and charged */
+	big = talloc_pool(outer, 3500);
+	assert_non_null(big);
+	assert_int_equal(cur_size(root, NULL), HDR + 6000 + 2 * (HDR + POOL_HDR) + 3500);
+
+	talloc_free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +575,7 @@ int main(void)
 		TT_TEST(test_limit_on_pool_itself),
 		TT_TEST(test_steal_between_limited_contexts),
 		TT_TEST(test_steal_limited_context),
+		TT_TEST(test_nested_pool_under_limit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

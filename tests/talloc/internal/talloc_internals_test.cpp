@@ -193,6 +193,43 @@ TEST_CASE("freeing a parent releases children from several pools and from malloc
     talloc_free(pool_b);
 }
 
+TEST_CASE("a pool made under pool memory is carved from it and given back to it") {
+    void *outer = talloc_pool(nullptr, 4096);
+    PoolHeader *o = pool_of_pool_chunk(chunk(outer));
+    char *start = o->end;
+    void *inner = talloc_pool(outer, 1000);
+    Chunk *ic = chunk(inner);
+    REQUIRE(ic->has(kFlagPool));
+    REQUIRE(ic->has(kFlagNested));
+    REQUIRE_FALSE(ic->has(kFlagPoolMem));
+    REQUIRE(member_start(ic) == start);   // where a member would be
+    REQUIRE(outer_slot(ic) == o);
+    REQUIRE(member_guard_ok(ic));
+    REQUIRE(o->end == start + nested_pool_footprint(1000));
+    REQUIRE(o->object_count == 2);
+    PoolHeader *i = pool_of_pool_chunk(ic);
+    REQUIRE(owner_slot(ic) == i);          // its own children come from it
+    void *m = talloc_size(inner, 8);
+    REQUIRE(owner_slot(chunk(m)) == i);
+    REQUIRE(i->object_count == 2);
+    REQUIRE(o->object_count == 2);
+    talloc_free(inner);                    // and m with it: the outer pool is reset
+    REQUIRE(o->object_count == 1);
+    REQUIRE(o->end == start);
+
+    // As upstream, a nested pool freed while it is the newest of several
+    // does not rewind the outer pool (its end is not where upstream looks).
+    void *a = talloc_size(outer, 8);
+    void *newest = talloc_pool(outer, 100);
+    char *end = o->end;
+    talloc_free(newest);
+    REQUIRE(o->object_count == 2);
+    REQUIRE(o->end == end);
+    talloc_free(a);
+    REQUIRE(o->end == start);
+    talloc_free(outer);
+}
+
 TEST_CASE("a pool outlives its free while a member lives elsewhere") {
     void *root = talloc_new(nullptr);
     void *pool = talloc_pool(root, 256);

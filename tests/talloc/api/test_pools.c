@@ -387,6 +387,90 @@ static void test_pool_child_of_context(void **state)
 	(void)s;
 }
 
+/* A pool made under pool memory is carved from that pool (upstream's
+ * nested pools): it is both a pool and a member of the outer one. */
+static void test_nested_pool_carved(void **state)
+{
+	void *outer, *inner, *first, *again, *a, *big;
+	(void)state;
+
+	outer = talloc_pool(NULL, 4096);
+	first = talloc_size(outer, 10);
+	talloc_free(first);   /* the outer pool is empty again */
+
+	inner = talloc_pool(outer, 1024);
+	assert_non_null(inner);
+	assert_true(inside(inner, outer, 4096));
+	assert_int_equal(talloc_get_size(inner), 0);
+	a = talloc_size(inner, 100);
+	assert_true(inside(a, inner, 1024));
+	assert_ptr_equal(talloc_parent(a), inner);
+	/* under a member of the outer pool too */
+	assert_true(inside(talloc_pool(a, 200), inner, 1024));
+	assert_int_equal(talloc_total_blocks(outer), 4);
+
+	/* more than the outer pool has left: a block of its own */
+	big = talloc_pool(outer, 8192);
+	assert_non_null(big);
+	assert_false(inside(big, outer, 4096));
+	assert_non_null(talloc_size(big, 5000));
+	talloc_free(big);
+
+	/* the nested pool and its members gone, the outer pool is reset */
+	talloc_free(inner);
+	again = talloc_size(outer, 10);
+	assert_ptr_equal(again, first);
+	assert_int_equal(talloc_free(outer), 0);
+}
+
+/* A nested pool's block outlives its free while a member lives elsewhere,
+ * and keeps the outer pool's block alive; the last member's free gives
+ * both back. */
+static void test_nested_pool_outlives_free(void **state)
+{
+	void *outer, *inner;
+	char *s;
+	(void)state;
+
+	outer = talloc_pool(NULL, 2048);
+	inner = talloc_pool(outer, 512);
+	s = talloc_strdup(inner, "survivor");
+	assert_true(inside(s, inner, 512));
+	talloc_steal(NULL, s);
+	assert_int_equal(talloc_free(outer), 0);   /* frees inner too */
+	assert_string_equal(s, "survivor");
+	/* memory checkers see the blocks go here, not leak */
+	assert_int_equal(talloc_free(s), 0);
+}
+
+/* Pools nested a few thousand deep, held by one member of the innermost:
+ * freeing that member gives every level back, one after another. */
+static void test_nested_pool_chain(void **state)
+{
+	enum { DEPTH = 3000 };
+	size_t size = DEPTH * 160 + 1024;
+	void *top, *p;
+	char *s;
+	(void)state;
+
+	top = talloc_pool(NULL, size);
+	p = top;
+	for (int i = 0; i < DEPTH; i++) {
+		void *next;
+		size -= 144;   /* footprint: align16(96 + 32 + size) */
+		next = talloc_pool(p, size);
+		assert_non_null(next);
+		assert_true(inside(next, p, size + 144));
+		p = next;
+	}
+	s = talloc_strdup(p, "innermost");
+	assert_true(inside(s, p, size));
+	talloc_steal(NULL, s);
+	assert_int_equal(talloc_free(top), 0);
+	assert_string_equal(s, "innermost");
+	assert_int_equal(talloc_free(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +490,9 @@ int main(void)
 		TT_TEST(test_pooled_object),
 		TT_TEST(test_pooled_object_stolen_child),
 		TT_TEST(test_pool_child_of_context),
+		TT_TEST(test_nested_pool_carved),
+		TT_TEST(test_nested_pool_outlives_free),
+		TT_TEST(test_nested_pool_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -253,22 +253,22 @@ static void op_node(int k)
 static void op_pool(int k)
 {
 	int parent = rnd(3) == 0 ? -1 : pick(-1);
-	size_t size = 200 + rnd(12000);
-	/* the reference carves a pool made under pool memory out of that pool;
-	 * ours gives every pool a block of its own */
-	if (parent >= 0 && below_pool(parent)) {
-		return;
-	}
+	/* under pool memory, pools small enough to be carved from that pool
+	 * (both libraries do, free of charge) and some too large for it */
+	int nested = parent >= 0 && below_pool(parent);
+	size_t size = nested && rnd(4) != 0 ? rnd(3000) : 200 + rnd(12000);
 	void *p;
 	int i;
 	errno = 0;
 	if (rnd(3) == 0) {
 		unsigned n = rnd(5);
 		p = _talloc_pooled_object(ctx_of(parent), 24 + rnd(200), "pooled", n, n * (size_t)(16 + rnd(300)));
-		say("%d: pooled object under n%d -> %s\n", k, parent, p ? "ok" : "NULL");
+		say("%d: pooled object under n%d%s -> %s%s\n", k, parent, nested ? " (pool memory)" : "",
+		    p ? "ok" : "NULL", p == NULL && errno == ENOMEM ? " ENOMEM" : "");
 	} else {
 		p = talloc_pool(ctx_of(parent), size);
-		say("%d: pool under n%d %zu -> %s\n", k, parent, size, p ? "ok" : "NULL");
+		say("%d: pool under n%d%s %zu -> %s%s\n", k, parent, nested ? " (pool memory)" : "", size,
+		    p ? "ok" : "NULL", p == NULL && errno == ENOMEM ? " ENOMEM" : "");
 	}
 	if (p == NULL) {
 		return;
@@ -278,7 +278,8 @@ static void op_pool(int k)
 		talloc_free(p);
 		return;
 	}
-	if (rnd(3) == 0) {
+	/* no limit on memory carved from a pool: see op_relimit() */
+	if (rnd(3) == 0 && !objs[i].in_pool) {
 		size_t max = 100 + rnd(16000);
 		int rc = talloc_set_memlimit(p, max);
 		say("%d: limit n%d %zu -> %d\n", k, i, max, rc);
@@ -411,12 +412,18 @@ static void op_append(int k)
 	if (i < 0) {
 		return;
 	}
-	/* a string chunk of its own, grown under the same parent */
+	/* a string chunk of its own, grown under the same parent; each step
+	 * printed (ours may succeed where the reference failed, see
+	 * run_diff.py), and the random numbers drawn whatever the outcome */
 	s = talloc_strdup(objs[i].p, "s");
-	for (unsigned n = rnd(40); s != NULL && n > 0; n--) {
-		s = talloc_asprintf_append(s, "%u", rnd(100000));
+	say("%d: append under n%d: strdup -> %s\n", k, i, s ? "ok" : "NULL");
+	for (unsigned n = rnd(40), step = 0; n > 0; n--, step++) {
+		unsigned v = rnd(100000);
+		if (s != NULL) {
+			s = talloc_asprintf_append(s, "%u", v);
+			say("%d: append %u -> %s\n", k, step, s ? "ok" : "NULL");
+		}
 	}
-	say("%d: append under n%d -> %s\n", k, i, s ? "ok" : "NULL");
 	if (s != NULL && add(s, i, K_CHUNK) < 0) {
 		talloc_free(s);
 	}
