@@ -162,11 +162,11 @@ inline bool is_freed_stamp(const Chunk *tc) {
 }
 
 // A freed chunk is stamped so, so a second free or a use through a checked
-// pointer is caught, and keeps where it was freed, for that report.  A pool
-// member's guard word (pool.hpp) is cleared: it is derived from the key,
-// and the pool's block goes back to malloc one day.
+// pointer is caught, and keeps where it was freed, for that report.  The
+// guard word of a pool member or nested pool (pool.hpp) is cleared: it is
+// derived from the key, and the pool's block goes back to malloc one day.
 inline void mark_freed(Chunk *tc, const char *location) {
-    if (tc->has(kFlagPoolMem)) *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(tc) - kMemberPrefix) = 0;
+    if (tc->has(kFlagGuarded)) *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(tc) - kMemberPrefix) = 0;
     stamp_freed(tc);
     tc->name_or_ext = location;
 }
