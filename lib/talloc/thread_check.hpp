@@ -164,6 +164,12 @@ public:
                                          const char *name = nullptr) {
         if (TAL_UNLIKELY(g_enabled)) dispatch(scope, op, a, b, name);
     }
+    // For run_guarded(), reached only with the check on: no second test.
+    struct Enabled {};
+    __attribute__((always_inline)) Guard(Enabled, Scope scope, const char *op, const void *a, const void *b,
+                                         const char *name) {
+        dispatch(scope, op, a, b, name);
+    }
     ~Guard() {
         if (TAL_UNLIKELY(record_ != nullptr)) record_->leave(level_);
     }
@@ -259,11 +265,12 @@ private:
 };
 
 // Runs body (the rest of an export) inside a Guard; out of line, so that
-// with the check off an export is one test and a tail call.
+// with the check off an export is one test and a tail call.  Only called
+// with the check on.
 template <typename R, typename Body>
 __attribute__((noinline)) R run_guarded(R failure, Body &body, Scope scope, const char *op, const void *a,
                                         const void *b = nullptr, const char *name = nullptr) {
-    Guard guard(scope, op, a, b, name);
+    Guard guard(Guard::Enabled{}, scope, op, a, b, name);
     if (TAL_UNLIKELY(guard.refused())) return failure;
     return body();
 }
@@ -271,7 +278,7 @@ __attribute__((noinline)) R run_guarded(R failure, Body &body, Scope scope, cons
 template <typename Body>
 __attribute__((noinline)) void run_guarded_void(Body &body, Scope scope, const char *op, const void *a,
                                                 const void *b = nullptr, const char *name = nullptr) {
-    Guard guard(scope, op, a, b, name);
+    Guard guard(Guard::Enabled{}, scope, op, a, b, name);
     if (TAL_LIKELY(!guard.refused())) body();
 }
 
