@@ -35,7 +35,7 @@ pthread_key_t g_exit_key;
 
 // The record of a thread that has none (too many threads, or exiting):
 // always full, so nothing is checked.
-ThreadRecord g_no_record_storage{{}, {0}, {kMaxNest}, 0, nullptr};
+ThreadRecord g_no_record_storage{{}, {0}, {kMaxNest}, 0, nullptr, nullptr, nullptr, 0};
 ThreadRecord *const kNoRecord = &g_no_record_storage;
 
 constexpr uint64_t make_word(uint64_t key_bits, unsigned number) { return (key_bits << kThreadBits) | number; }

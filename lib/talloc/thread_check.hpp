@@ -66,6 +66,12 @@ struct ThreadRecord {
     std::atomic<int> depth;
     unsigned number;  // its index in the thread table
     ThreadRecord *next_free;
+    // The table word this thread last found its own number in, and the
+    // key: the next look at the same key compares that word again instead
+    // of hashing (its own thread only; last_key null: none).
+    const void *last_key;
+    const std::atomic<uint64_t> *last_way;
+    uint64_t last_word;
 
     void leave(int level) {
         for (auto &k : levels[level].keys) k.store(nullptr, std::memory_order_release);
@@ -113,14 +119,21 @@ __attribute__((noinline)) bool check_key_slow(ThreadRecord *me, const void *key,
 // True when this thread used key last: nothing to write.  Otherwise the
 // slow path; false when another thread is inside key (reported).
 inline bool check_key(ThreadRecord *me, const void *key, const char *op, const char *name) {
+    if (key == me->last_key && me->last_way->load(std::memory_order_acquire) == me->last_word) return true;
     // Chunks are 16-aligned.  Addresses beyond 2^56 would alias in the
     // word, which is harmless: a report needs the full address in a
     // thread's record.
     uint64_t bits = reinterpret_cast<uint64_t>(key) >> 4;
     uint64_t mine = (bits << kThreadBits) | me->number;
     Bucket &b = g_table[(bits * 0x9e3779b97f4a7c15ull) >> (64 - kBucketBits)];
-    auto is_mine = [&](unsigned way) { return b.ways[way].load(std::memory_order_acquire) == mine; };
-    if (TAL_LIKELY(is_mine(0) || is_mine(1) || is_mine(2) || is_mine(3))) return true;
+    for (const auto &w : b.ways) {
+        if (w.load(std::memory_order_acquire) == mine) {
+            me->last_key = key;
+            me->last_way = &w;
+            me->last_word = mine;
+            return true;
+        }
+    }
     return check_key_slow(me, key, bits, b, op, name);
 }
 
