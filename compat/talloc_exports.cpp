@@ -221,7 +221,7 @@ TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
 }
 
 TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
-    TAL_THREAD_CHECKED_VOID((Scope::Chunk, "talloc_set_name_const", ptr), {
+    TAL_THREAD_CHECKED_VOID((Scope::Rename, "talloc_set_name_const", ptr), {
         if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
     });
 }

@@ -76,7 +76,7 @@ if [ "${SKIP_SANITIZERS:-0}" != 1 ]; then
                 stress-seed-003-64x1000 stress-seed-000-x5
                 talloc-thread-check-overlap talloc-thread-check-null-tracking talloc-thread-check-clean
                 talloc-thread-check-off-overlap talloc-thread-check-off-null-tracking talloc-thread-check-off-clean
-                tevent-thread-check-timers tevent-thread-check-proxy tevent-thread-check-allowed
+                tevent-thread-check-timers tevent-thread-check-proxy tevent-thread-check-allowed tevent-thread-check-nested
                 seed-000-threadcheck seed-000-stress-threadcheck seed-002-threadcheck seed-004-threadcheck
                 tevent-seed-001-threadcheck tevent-seed-003-threadcheck stress-seed-000-threadcheck
                 stress-seed-003-64-threadcheck stress-threaded-immediates-threadcheck)

@@ -17,45 +17,30 @@ namespace tal::threads {
 
 bool g_enabled = false;
 
+using namespace detail;
+
+Bucket detail::g_table[1u << kBucketBits];
+__thread ThreadRecord *detail::t_record __attribute__((tls_model("initial-exec"))) = nullptr;
+
 namespace {
 
-// Live threads are numbered 1..kMaxThreads-1 (0: nobody); threads beyond
-// that are not checked.  Records are reused, never freed: the table may
-// still name an exited thread's number, and whoever has that number now is
-// only "inside" a key while really inside it.
-constexpr unsigned kThreadBits = 12;
-constexpr unsigned kMaxThreads = 1u << kThreadBits;
+// Records are reused, never freed: the table may still name an exited
+// thread's number, and whoever has that number now is only "inside" a key
+// while really inside it.  Threads beyond kMaxThreads are not checked.
 std::atomic<ThreadRecord *> g_records[kMaxThreads];
 pthread_mutex_t g_records_lock = PTHREAD_MUTEX_INITIALIZER;
 unsigned g_records_used = 1;
 ThreadRecord *g_free_records = nullptr;
 pthread_key_t g_exit_key;
 
-// This thread's record, or g_no_record when it has none (too many
-// threads, or exiting): that one is always full, so nothing is checked.
-__thread ThreadRecord *t_record __attribute__((tls_model("initial-exec"))) = nullptr;
-ThreadRecord g_no_record_storage{{}, {0}, {kMaxNest}, 0, nullptr};
+// The record of a thread that has none (too many threads, or exiting):
+// always full, so nothing is checked.
+ThreadRecord g_no_record_storage{{}, {0}, {kMaxNest}, 0, nullptr, nullptr, nullptr, 0};
 ThreadRecord *const kNoRecord = &g_no_record_storage;
-
-// The table: a key (a chunk's address / 16) and the number of the thread
-// that last used it, in one word; 4-way buckets, 4096 words.  A thread
-// that keeps to its own hierarchy finds its own number and writes nothing.
-constexpr unsigned kWays = 4;
-constexpr unsigned kBucketBits = 10;
-
-struct alignas(32) Bucket {
-    std::atomic<uint64_t> ways[kWays];
-};
-
-Bucket g_table[1u << kBucketBits];
 
 constexpr uint64_t make_word(uint64_t key_bits, unsigned number) { return (key_bits << kThreadBits) | number; }
 constexpr uint64_t key_bits_of(uint64_t word) { return word >> kThreadBits; }
 constexpr unsigned number_of(uint64_t word) { return static_cast<unsigned>(word & (kMaxThreads - 1)); }
-
-// Siblings walked back to find a chunk's parent; beyond that the parent is
-// not checked rather than making a free O(siblings).
-constexpr int kParentWalk = 64;
 
 int g_initial_tid = 0;
 std::atomic<bool> g_null_tracking_reported{false};
@@ -73,7 +58,9 @@ void give_back(void *p) {
     pthread_mutex_unlock(&g_records_lock);
 }
 
-__attribute__((noinline)) ThreadRecord *register_thread() {
+}  // namespace
+
+ThreadRecord *detail::register_thread() {
     ThreadRecord *r = nullptr;
     pthread_mutex_lock(&g_records_lock);
     if (g_free_records != nullptr) {
@@ -96,17 +83,12 @@ __attribute__((noinline)) ThreadRecord *register_thread() {
     return t_record = r;
 }
 
-inline ThreadRecord *this_thread() {
-    ThreadRecord *r = t_record;
-    return TAL_LIKELY(r != nullptr) ? r : register_thread();
-}
+namespace {
 
 int self_tid() {
     ThreadRecord *r = this_thread();
     return r != kNoRecord ? r->tid.load(std::memory_order_relaxed) : gettid_now();
 }
-
-Bucket &bucket_of(uint64_t key_bits) { return g_table[(key_bits * 0x9e3779b97f4a7c15ull) >> (64 - kBucketBits)]; }
 
 // Whether r is inside key right now; the level it is at, or -1.
 int level_inside(const ThreadRecord *r, const void *key) {
@@ -117,31 +99,6 @@ int level_inside(const ThreadRecord *r, const void *key) {
         }
     }
     return -1;
-}
-
-// The chunk behind ptr if it looks live; unlike checked() it never reports,
-// as the operation itself will report a bad pointer its own way.
-Chunk *live(const void *ptr) {
-    if (ptr == nullptr) return nullptr;
-    Chunk *tc = Chunk::from_payload(ptr);
-    return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic ? tc : nullptr;
-}
-
-const void *parent_key(const Chunk *tc) {
-    for (int i = 0; i < kParentWalk; i++) {
-        if (tc->is_first()) {
-            Chunk *parent = tc->stored_parent();
-            return parent != nullptr ? parent->payload() : nullptr;
-        }
-        tc = tc->prev();
-        if (tc == nullptr) return nullptr;
-    }
-    return nullptr;
-}
-
-const char *chunk_name(const void *ptr) {
-    Chunk *tc = live(ptr);
-    return tc != nullptr ? name_of(tc) : "(none)";
 }
 
 // A child process has only the forking thread: the table starts empty
@@ -163,19 +120,26 @@ __attribute__((constructor)) void read_thread_check() {
     g_enabled = true;
 }
 
+// A raw chunk name (Chunk::raw_name()) as name_of() spells it.
+const char *spelt(const char *raw) {
+    if (raw == kReferenceName) return ".reference";
+    return raw != nullptr ? raw : "UNNAMED";
+}
+
+const char *chunk_name(const void *ptr) { return live(ptr) != nullptr ? spelt(raw_name(ptr)) : "(none)"; }
+
 void report_overlap(const ThreadRecord &other, int level, const void *key, const char *op, const char *name) {
     const ThreadRecord::Level &l = other.levels[level];
     const char *other_op = l.op.load(std::memory_order_relaxed);
-    const char *other_name = l.chunk_name.load(std::memory_order_relaxed);
+    const char *other_name = spelt(l.chunk_name.load(std::memory_order_relaxed));
     char reason[1024];
     snprintf(reason, sizeof(reason),
              "talloc: thread check: thread %d in %s (chunk \"%s\") entered the children of %p \"%s\" while "
              "thread %d is inside %s (chunk \"%s\") there; one talloc hierarchy must not be used by two "
              "threads at once: give each thread its own top-level context and hand memory over with "
              "talloc_steal() under a mutex",
-             self_tid(), op, name != nullptr ? name : "UNNAMED", key, chunk_name(key),
-             other.tid.load(std::memory_order_relaxed), other_op != nullptr ? other_op : "?",
-             other_name != nullptr ? other_name : "UNNAMED");
+             self_tid(), op, spelt(name), key, chunk_name(key), other.tid.load(std::memory_order_relaxed),
+             other_op != nullptr ? other_op : "?", other_name);
     // Switched on to be told: without a log function it goes to stderr.
     if (!has_log_fn()) fprintf(stderr, "%s\n", reason);
     abort_with(reason);
@@ -189,18 +153,21 @@ void report_null_tracking(const char *op, const char *name) {
              "while the initial thread is %d: every top-level chunk is then a child of the one null context "
              "all threads share; call talloc_disable_null_tracking() from the initial thread before threads "
              "use talloc\n",
-             self_tid(), name != nullptr ? name : "UNNAMED", op, g_initial_tid);
+             self_tid(), spelt(name), op, g_initial_tid);
     if (has_log_fn()) log("%s", message);
     else fputs(message, stderr);
 }
+
+}  // namespace
 
 // Looks key up for thread `me` (already published as inside it): false
 // when another thread is inside it too.  A key missing from the table
 // takes a free word, or the word of a key nobody is inside now.  Plain
 // stores, no read-modify-write: two threads writing one word at the same
 // instant lose one write, which can only make the check miss an overlap.
-__attribute__((noinline)) bool check_key_slow(ThreadRecord *me, const void *key, uint64_t bits, Bucket &b,
-                                              const char *op, const char *name) {
+
+bool detail::check_key_slow(ThreadRecord *me, const void *key, uint64_t bits, Bucket &b, const char *op,
+                            const char *name) {
     uint64_t mine = make_word(bits, me->number);
     std::atomic<uint64_t> *spare = nullptr;
     for (auto &w : b.ways) {
@@ -239,79 +206,8 @@ __attribute__((noinline)) bool check_key_slow(ThreadRecord *me, const void *key,
     return true;
 }
 
-// The common case: this thread used the key last, nothing to write.
-inline bool check_key(ThreadRecord *me, const void *key, const char *op, const char *name) {
-    // Chunks are 16-aligned.  Addresses beyond 2^56 would alias in the
-    // word, which is harmless: a report needs the full address in a
-    // thread's record.
-    uint64_t bits = reinterpret_cast<uint64_t>(key) >> 4;
-    uint64_t mine = make_word(bits, me->number);
-    Bucket &b = bucket_of(bits);
-    for (auto &w : b.ways) {
-        if (w.load(std::memory_order_acquire) == mine) return true;
-    }
-    return check_key_slow(me, key, bits, b, op, name);
-}
-
-}  // namespace
-
-__attribute__((always_inline)) inline void Guard::inside(const void *key0, const void *key1, const char *op,
-                                                         const char *what) {
-    if (key1 == key0) key1 = nullptr;
-    if (key0 == nullptr) {
-        if (key1 == nullptr) return;
-        key0 = key1;
-        key1 = nullptr;
-    }
-    ThreadRecord *me = this_thread();
-    int level = me->depth.load(std::memory_order_relaxed);
-    if (level >= kMaxNest) return;
-    record_ = me;
-    level_ = level;
-    ThreadRecord::Level &l = me->levels[level];
-    l.op.store(op, std::memory_order_relaxed);
-    l.chunk_name.store(what, std::memory_order_relaxed);
-    // Published before looking: of two threads entering the same key, the
-    // later one sees the earlier one inside.
-    l.keys[0].store(key0, std::memory_order_release);
-    if (key1 != nullptr) l.keys[1].store(key1, std::memory_order_release);
-    me->depth.store(level + 1, std::memory_order_release);
-    if (!check_key(me, key0, op, what) || (key1 != nullptr && !check_key(me, key1, op, what))) refused_ = true;
-}
-
-void Guard::enter_under(const char *op, const void *ctx, const char *name) {
-    if (ctx == nullptr) {
-        if (g_null_context == nullptr) return;  // a parentless chunk: no list
-        if (self_tid() != g_initial_tid) report_null_tracking(op, name);
-        ctx = g_null_context;
-    }
-    inside(ctx, nullptr, op, name);
-}
-
-// A chunk the operation may free (or move) is not published as a key: its
-// address can be another thread's new chunk before this call returns.
-void Guard::enter_chunk(const char *op, const void *ptr, bool itself) {
-    Chunk *tc = live(ptr);
-    if (tc == nullptr) return;
-    inside(parent_key(tc), itself ? ptr : nullptr, op, name_of(tc));
-}
-
-void Guard::enter_self(const char *op, const void *ptr) {
-    Chunk *tc = live(ptr);
-    if (tc != nullptr) inside(ptr, nullptr, op, name_of(tc));
-}
-
-void Guard::enter_move(const char *op, const void *new_ctx, const void *ptr) {
-    Chunk *tc = live(ptr);
-    if (tc == nullptr) return;
-    const char *what = name_of(tc);
-    if (new_ctx == nullptr && g_null_context != nullptr && self_tid() != g_initial_tid)
-        report_null_tracking(op, what);
-    inside(parent_key(tc), effective_ctx(new_ctx), op, what);
-}
-
-void Guard::enter_pair(const char *op, const void *ctx, const void *ptr) {
-    inside(effective_ctx(ctx), ptr, op, chunk_name(ptr));
+void detail::made_under_null_context(const char *op, const char *name) {
+    if (self_tid() != g_initial_tid) report_null_tracking(op, name);
 }
 
 }  // namespace tal::threads

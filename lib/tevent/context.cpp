@@ -63,6 +63,7 @@ tevent_context *context_init_ops(TALLOC_CTX *mem_ctx, const tevent_ops *ops, voi
         talloc_free(ev);
         return nullptr;
     }
+    ev->loop_unchecked = loop_shared_between_threads(ev);
     return ev;
 }
 
@@ -118,7 +119,9 @@ int re_initialise(tevent_context *ev) {
     // On a wrapper both steps refuse (through tevent_abort()), as in the
     // reference.
     context_destructor(ev);
-    return ev->ops->context_init(ev);
+    int ret = ev->ops->context_init(ev);
+    ev->loop_unchecked = loop_shared_between_threads(ev);
+    return ret;
 }
 
 }  // namespace tev

@@ -239,12 +239,17 @@ struct tevent_context {
 
     // Loop entry points (tevent_loop_once/wait/until) currently running on
     // this context.  Freeing the context meanwhile (from a handler) is
-    // deferred until the outermost one returns.
+    // deferred until the outermost one returns.  The thread check reads it
+    // from other threads (thread_check.cpp).
     int running = 0;
     bool free_pending = false;
 
-    // Thread whose loop runs this context, 0 if none (thread_check.hpp).
+    // Thread that entered this context's last loop, 0 if none or handed
+    // over since (thread_check.hpp).
     std::atomic<uint64_t> loop_owner{0};
+    // Set up with the backend: poll_mt and custom backends, whose loops the
+    // thread check leaves alone (loop_shared_between_threads()).
+    bool loop_unchecked = false;
 };
 
 namespace tev {

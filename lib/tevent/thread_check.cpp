@@ -1,5 +1,4 @@
-// The loop-owner record behind the one-context-per-thread check (see
-// thread_check.hpp).
+// The slow paths of the one-context-per-thread check (see thread_check.hpp).
 #include "thread_check.hpp"
 
 #include <pthread.h>
@@ -11,9 +10,6 @@ namespace tev::threads {
 
 __thread uint64_t t_self __attribute__((tls_model("initial-exec"))) = 0;
 
-// Innermost loop claim of this thread.
-__thread LoopClaim *t_claims __attribute__((tls_model("initial-exec"))) = nullptr;
-
 namespace {
 
 constexpr uint64_t make_id(uint32_t pid, uint32_t tid) { return (static_cast<uint64_t>(pid) << 32) | tid; }
@@ -21,21 +17,28 @@ constexpr uint32_t pid_of(uint64_t id) { return static_cast<uint32_t>(id >> 32);
 constexpr uint32_t tid_of(uint64_t id) { return static_cast<uint32_t>(id); }
 
 // The forking thread becomes the child's only thread, under a new pid and
-// tid; its claims stay on its stack and give their records back as usual.
+// tid.
 void forget_self_in_child() { t_self = 0; }
 
 __attribute__((constructor)) void install_fork_handler() { pthread_atfork(nullptr, nullptr, forget_self_in_child); }
 
-}  // namespace
-
-uint64_t compute_self() {
-    t_self = make_id(static_cast<uint32_t>(getpid()), static_cast<uint32_t>(syscall(SYS_gettid)));
-    return t_self;
+uint64_t self() {
+    uint64_t id = t_self;
+    if (id == 0) {
+        id = make_id(static_cast<uint32_t>(getpid()), static_cast<uint32_t>(syscall(SYS_gettid)));
+        t_self = id;
+    }
+    return id;
 }
 
-bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn) {
-    uint64_t me = self();
-    if (pid_of(owner) != pid_of(me)) return false;  // claimed in the parent process
+// For main context ev whose owner is not this thread (me): true, after
+// reporting, when a loop of ev runs now.  `running` is a plain counter of
+// the loop's own thread; a program that hands the context over
+// synchronises with that thread, and one that does not is the misuse this
+// reports.
+bool owner_running(tevent_context *ev, uint64_t owner, uint64_t me, const char *fn) {
+    if (pid_of(owner) != pid_of(me)) return false;  // entered in the parent process
+    if (__atomic_load_n(&ev->running, __ATOMIC_RELAXED) <= 0) return false;
     char reason[768];
     snprintf(reason, sizeof(reason),
              "%s called on thread %u for tevent_context %p whose loop is running on thread %u: a tevent "
@@ -50,31 +53,31 @@ bool report_foreign(tevent_context *ev, uint64_t owner, const char *fn) {
     return true;
 }
 
+}  // namespace
+
 bool misused_slow(tevent_context *ev, const char *fn) {
     ev = main_context(ev);
     if (ev == nullptr) return false;
     uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
-    return owner != 0 && owner != self() && report_foreign(ev, owner, fn);
-}
-
-void LoopClaim::claim_slow(const char *fn) {
-    ev_ = main_context(ev_);
-    if (ev_ == nullptr) return;
     uint64_t me = self();
-    uint64_t owner = ev_->loop_owner.load(std::memory_order_relaxed);
-    if (owner == me) return;
-    if (owner != 0 && report_foreign(ev_, owner, fn)) {
-        refused_ = true;
-        return;
-    }
-    take(me);
+    if (owner == 0 || owner == me) return false;
+    if (owner_running(ev, owner, me, fn)) return true;
+    // Handed over: this thread's next calls need not come here.  Unless a
+    // loop claimed the context meanwhile.
+    ev->loop_owner.compare_exchange_strong(owner, 0, std::memory_order_relaxed);
+    return false;
 }
 
-bool context_free_refused(tevent_context *ev) {
-    if (misused(ev, "talloc_free(struct tevent_context)")) return true;
-    for (LoopClaim *c = t_claims; c != nullptr; c = c->outer_) {
-        if (c->ev_ == ev) c->ev_ = nullptr;
-    }
+bool claim_slow(tevent_context *ev, const char *fn) {
+    ev = main_context(ev);
+    if (ev == nullptr || ev->loop_unchecked) return false;
+    uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
+    uint64_t me = self();
+    if (owner == me) return false;
+    // Two threads entering at the same instant may both pass here; the
+    // check then misses that overlap but never reports correct use.
+    if (owner != 0 && owner_running(ev, owner, me, fn)) return true;
+    ev->loop_owner.store(me, std::memory_order_relaxed);
     return false;
 }
 

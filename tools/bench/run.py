@@ -20,6 +20,7 @@ Usage: tools/bench/run.py [--build DIR] [--rounds N] [--scale X] [--only SUBSTR]
                           [--markdown FILE] [--doc FILE] [--plot FILE.png]
                           [--raw FILE.json] [--from-raw FILE.json]
                           [--instructions SCALE] [--smoke]
+                          [--check-cost [--tevent-nocheck-build DIR]]
 
 --instructions SCALE adds a column: each row's instructions (valgrind
 --tool=callgrind, one run per side; the counters are zeroed before and
@@ -27,6 +28,13 @@ dumped after each row, so setup done inside a row counts too).  Under
 valgrind our slab cells take the path that announces them to memcheck, so
 counts of rows made of chunks up to 80 bytes overstate ours.
 --from-raw FILE re-renders the timings of an earlier --raw run.
+
+--check-cost measures the thread checks (docs/threads.md) instead of the
+matrix: the talloc rows run on ours with TALLOC_THREAD_CHECK unset ("off")
+and =1 ("on"), the tevent rows on a build configured with
+-Dtevent_thread_check=false ("off", --tevent-nocheck-build DIR; without it
+the tevent rows are left out) and on ours ("on"), alternating as above; the
+ratios are on / off (> 1: what the check costs).
 
 --doc FILE replaces what lies between the "matrix:begin"/"matrix:end" marks
 of FILE (docs/performance.md) with the table.  --smoke: one round at a tiny
@@ -119,21 +127,45 @@ def environments(build_dir):
             sys.exit(f"no built {lib} in {d}")
     ref_env = dict(os.environ)
     ref_env.pop("LD_LIBRARY_PATH", None)
+    ref_env.pop("TALLOC_THREAD_CHECK", None)
     ours_env = dict(ref_env, LD_LIBRARY_PATH=f"{talloc_dir}:{tevent_dir}")
-    return {"reference": ref_env, "ours": ours_env}
+    return {"reference": dict.fromkeys(PROGRAMS, ref_env), "ours": dict.fromkeys(PROGRAMS, ours_env)}
+
+
+def check_environments(build_dir, nocheck_build):
+    """--check-cost: the talloc rows on ours with TALLOC_THREAD_CHECK off
+    ("off") and on ("on"); the tevent rows on a build with the tevent check
+    compiled out (meson -Dtevent_thread_check=false) and on ours as built,
+    when that build is given."""
+    ours = environments(build_dir)["ours"]["talloc_bench"]
+    off = {"talloc_bench": ours}
+    on = {"talloc_bench": dict(ours, TALLOC_THREAD_CHECK="1")}
+    if nocheck_build:
+        off["tevent_bench"] = environments(nocheck_build)["ours"]["tevent_bench"]
+        on["tevent_bench"] = ours
+    return {"off": off, "on": on}
+
+
+def env_of(envs, side, prog):
+    """envs[side][program]: the environment the program runs in on that
+    side; None: the program does not run on that side."""
+    return envs[side].get(prog)
 
 
 def collect(binaries, envs, rounds, scale, only):
     """samples[side][row] = [(seconds, checksum) per round]"""
-    samples = {"reference": {}, "ours": {}}
-    order = ["reference", "ours"]
+    order = list(envs)
+    samples = {side: {} for side in order}
     for r in range(rounds):
-        for binary in binaries.values():
+        for prog, binary in binaries.items():
             # alternate which side runs first, so that neither always gets
             # the warmer or the quieter turn
             for side in (order if r % 2 == 0 else order[::-1]):
+                env = env_of(envs, side, prog)
+                if env is None:
+                    continue
                 argv = [binary, str(scale)] + ([only] if only else [])
-                for name, value in run_once(argv, envs[side]).items():
+                for name, value in run_once(argv, env).items():
                     samples[side].setdefault(name, []).append(value)
         print(f"round {r + 1}/{rounds} done, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return samples
@@ -141,14 +173,20 @@ def collect(binaries, envs, rounds, scale, only):
 
 TRIGGER = "desc: Trigger: Client Request: "
 
+# The rows of tevent_bench (filled in by main), for --check-cost's summary.
+TEVENT_ROWS = set()
+
 
 def instructions(binaries, envs, scale, only, tmp):
     """Instructions per row (valgrind --tool=callgrind, whole process, one
     run per side): counts[side][row]."""
     counts = {}
-    for side, env in envs.items():
+    for side in envs:
         counts[side] = {}
         for prog, binary in binaries.items():
+            env = env_of(envs, side, prog)
+            if env is None:
+                continue
             prefix = os.path.join(tmp, f"cg-{side}-{prog}")
             argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={prefix}.%p", binary, str(scale)]
             subprocess.run(argv + ([only] if only else []), env=env, check=True, capture_output=True)
@@ -246,6 +284,41 @@ def derived(samples):
             out.append({"name": label, "reference": vals["reference"], "ours": vals["ours"], "target": target,
                         "verdict": "(info)" if target is None else ("yes" if ok else "NO")})
     return out
+
+
+def check_cost_report(names, samples, counts, header):
+    """--check-cost: per row, the time and the instruction count with the
+    thread check on over the same with it off (> 1: the check costs)."""
+    lines = header + ["", f"{'row':<34} {'off':>10} {'on':>10} {'on/off':>7} {'spread':>11} "
+                          f"{'instr off':>13} {'instr on':>13} {'on/off':>7}"]
+    by_prog = {}
+    for name in names:
+        off, on = samples["off"].get(name), samples["on"].get(name)
+        if not off or not on:
+            continue
+        t_off = statistics.median(v for v, _ in off)
+        t_on = statistics.median(v for v, _ in on)
+        per_round = [b / a for (a, _), (b, _) in zip(off, on) if a > 0] or [math.inf]
+        cost = t_on / t_off if t_off > 0 else math.inf
+        i_off, i_on = counts.get("off", {}).get(name), counts.get("on", {}).get(name)
+        icost = i_on / i_off if i_off and i_on else None
+        prog = "tevent" if name in TEVENT_ROWS else "talloc"
+        by_prog.setdefault(prog, []).append((name, cost, icost))
+        lines.append(f"{name:<34} {fmt_time(t_off):>10} {fmt_time(t_on):>10} {cost:>7.2f} "
+                     f"{min(per_round):>5.2f}-{max(per_round):<5.2f} "
+                     + (f"{i_off:>13,} {i_on:>13,} {icost:>7.3f}" if icost else f"{'-':>13} {'-':>13} {'-':>7}"))
+    lines.append("")
+    for prog, rows in by_prog.items():
+        worst_t = max(rows, key=lambda r: r[1])
+        geo_t = math.exp(statistics.mean(math.log(r[1]) for r in rows if 0 < r[1] < math.inf))
+        line = f"{prog}: time on/off geometric mean {geo_t:.3f}, worst {worst_t[1]:.2f} ({worst_t[0]})"
+        with_i = [r for r in rows if r[2]]
+        if with_i:
+            worst_i = max(with_i, key=lambda r: r[2])
+            geo_i = math.exp(statistics.mean(math.log(r[2]) for r in with_i))
+            line += f"; instructions geometric mean {geo_i:.3f}, worst {worst_i[2]:.3f} ({worst_i[0]})"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
 
 
 def want(row):
@@ -416,15 +489,25 @@ def main():
                     help="take the timings (and counts, if it has them) from a --raw FILE instead of running")
     ap.add_argument("--counts-from", metavar="FILE", help="take the instruction counts from another --raw FILE")
     ap.add_argument("--smoke", action="store_true", help="one tiny round; judges no time, only checksums")
+    ap.add_argument("--check-cost", action="store_true",
+                    help="instead of the matrix: ours with the thread checks off against on (talloc: "
+                         "TALLOC_THREAD_CHECK=1; tevent: needs --tevent-nocheck-build)")
+    ap.add_argument("--tevent-nocheck-build", metavar="DIR",
+                    help="with --check-cost: a build configured with -Dtevent_thread_check=false, for the "
+                         "tevent rows' 'off' side")
     args = ap.parse_args()
     if args.smoke:
         args.rounds, args.scale = 1, 0.01
 
-    envs = environments(args.build)
+    envs = check_environments(args.build, args.tevent_nocheck_build) if args.check_cost else environments(args.build)
     load_before = os.getloadavg()
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
         binaries = build(tmp)
+        if args.check_cost:
+            binaries = {p: b for p, b in binaries.items() if p in envs["off"]}
+        TEVENT_ROWS.update(row_names({"tevent_bench": binaries["tevent_bench"]}, None) if "tevent_bench" in binaries
+                           else [])
         names = row_names(binaries, args.only)
         if args.from_raw:
             with open(args.from_raw) as f:
@@ -443,14 +526,29 @@ def main():
             counts, args.instructions = raw["counts"], raw["instructions_scale"]
         elif args.instructions and not counts:
             counts = instructions(binaries, envs, args.instructions, args.only, tmp)
-    rows = evaluate(names, samples, counts)
-    extra = derived(samples)
     header = [f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, "
               f"{platform.processor() or platform.machine()}, {NCPU} CPUs, {args.rounds} rounds "
               f"(alternating, medians), scale {args.scale:g}; load average before "
               f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
               f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
               + (f"; instructions: callgrind, one run per side at scale {args.instructions:g}" if counts else "")]
+    if args.check_cost:
+        header.append("thread check cost: talloc rows TALLOC_THREAD_CHECK unset (off) / =1 (on)"
+                      + ("; tevent rows the tevent check compiled out (off, " + args.tevent_nocheck_build
+                         + ") / in (on)" if args.tevent_nocheck_build else ""))
+        text = check_cost_report(names, samples, counts, header)
+        print(text)
+        if args.markdown:
+            with open(args.markdown, "w") as f:
+                f.write(text)
+        if args.raw:
+            with open(args.raw, "w") as f:
+                json.dump({"header": header, "samples": samples, "rounds": args.rounds, "scale": args.scale,
+                           "load_before": load_before, "load_after": load_after, "counts": counts,
+                           "instructions_scale": args.instructions, "check_cost": True}, f)
+        return 0
+    rows = evaluate(names, samples, counts)
+    extra = derived(samples)
     print(render(rows, extra, header, False))
     if args.markdown or args.doc:
         md = render(rows, extra, [h + "." for h in header], True)

@@ -8,7 +8,7 @@
  * run as built it shows what the reference does; run with LD_LIBRARY_PATH
  * on our build every forced overlap must reach the abort function.
  *
- * usage: thread_check ours|reference timers|proxy|allowed
+ * usage: thread_check ours|reference timers|proxy|allowed|nested
  * Exit status 0 when every expectation held; one line per failure.
  */
 #include <errno.h>
@@ -240,6 +240,63 @@ static void case_proxy(void)
 	talloc_free(master);
 }
 
+/* ---- nested loops of two contexts, and a reused thread record --------- */
+
+static struct tevent_context *inner_ev;
+
+/* In a loop of the outer context: a nested loop of the inner one, which
+ * waits in hold_loop(). */
+static void loop_inner(struct tevent_context *ev, struct tevent_immediate *im, void *p)
+{
+	(void)ev, (void)im, (void)p;
+	struct tevent_immediate *held = tevent_create_immediate(inner_ev);
+	tevent_schedule_immediate(held, inner_ev, hold_loop, NULL);
+	tevent_loop_once(inner_ev);
+	talloc_free(held);
+}
+
+static void case_nested(void)
+{
+	struct tevent_context *outer = tevent_context_init(NULL);
+	inner_ev = tevent_context_init(NULL);
+	struct timeval later = tevent_timeval_current_ofs(3600, 0);
+	tevent_schedule_immediate(tevent_create_immediate(outer), outer, loop_inner, NULL);
+	hs_stage = 0;
+	pthread_t th;
+	pthread_create(&th, NULL, loop_thread, outer);
+	hs_wait(1);
+
+	/* Both loops run on that thread: the outer one's too, below the
+	 * nested one. */
+	struct tevent_timer *te = tevent_add_timer(outer, outer, later, count_timer, NULL);
+	expect("tevent_add_timer", te != NULL);
+	te = tevent_add_timer(inner_ev, inner_ev, later, count_timer, NULL);
+	expect("tevent_add_timer", te != NULL);
+	end_held_loop(th);
+
+	/* That thread is gone; the next one may take over whatever it left.
+	 * While it runs a third context's loop, the two contexts whose last
+	 * loops ran on the gone thread are free to use here. */
+	struct tevent_context *third = tevent_context_init(NULL);
+	th = start_held_loop(third);
+	te = tevent_add_timer(outer, outer, later, count_timer, NULL);
+	CHECK(te != NULL && n_aborts == 0, "context of a gone thread's loop reported: [%s]", last_abort);
+	te = tevent_add_timer(inner_ev, inner_ev, later, count_timer, NULL);
+	CHECK(te != NULL && n_aborts == 0, "context of a gone thread's nested loop reported: [%s]", last_abort);
+	te = tevent_add_timer(third, third, later, count_timer, NULL);
+	expect("tevent_add_timer", te != NULL);
+	end_held_loop(th);
+
+	/* And every one of them runs here now. */
+	struct tevent_context *all[3] = {outer, inner_ev, third};
+	for (int i = 0; i < 3; i++) {
+		tevent_schedule_immediate(tevent_create_immediate(all[i]), all[i], ignore_immediate, NULL);
+		CHECK(tevent_loop_once(all[i]) == 0, "loop %d here failed", i);
+		talloc_free(all[i]);
+	}
+	CHECK(n_aborts == 0, "use after the loops returned was reported: [%s]", last_abort);
+}
+
 /* ---- allowed: never reported ------------------------------------------- */
 
 static struct tevent_threaded_context *tctx;
@@ -331,9 +388,10 @@ int main(int argc, char **argv)
 		{"timers", case_timers},
 		{"proxy", case_proxy},
 		{"allowed", case_allowed},
+		{"nested", case_nested},
 	};
 	ours = argc > 1 && strcmp(argv[1], "ours") == 0;
 	talloc_disable_null_tracking();
 	tevent_set_abort_fn(on_abort);
-	return run_case(cases, 3, argc, argv);
+	return run_case(cases, 4, argc, argv);
 }
