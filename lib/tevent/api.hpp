@@ -22,7 +22,7 @@ inline bool add_refused(tevent_context *ev, const char *fn) {
         errno = EINVAL;
         return true;
     }
-    return threads::misused(ev, fn);
+    return thread_check_misused(ev, fn);
 }
 
 inline tevent_fd *fd_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flags,
@@ -35,12 +35,12 @@ inline tevent_fd *fd_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, ui
 
 inline void fd_set_close_fn_api(tevent_fd *fde, tevent_fd_close_fn_t close_fn) {
     if (fde == nullptr || fde->event_ctx == nullptr) return;
-    if (threads::misused(fde->event_ctx, "tevent_fd_set_close_fn")) return;
+    if (thread_check_misused(fde->event_ctx, "tevent_fd_set_close_fn")) return;
     fde->event_ctx->ops->set_fd_close_fn(fde, close_fn);
 }
 
 inline void fd_set_auto_close_api(tevent_fd *fde) {
-    if (fde != nullptr && threads::misused(fde->event_ctx, "tevent_fd_set_auto_close")) return;
+    if (fde != nullptr && thread_check_misused(fde->event_ctx, "tevent_fd_set_auto_close")) return;
     fd_set_auto_close(fde);
 }
 
@@ -52,7 +52,7 @@ inline uint16_t fd_get_flags_api(tevent_fd *fde) {
 
 inline void fd_set_flags_api(tevent_fd *fde, uint16_t flags) {
     if (fde == nullptr || fde->event_ctx == nullptr) return;
-    if (threads::misused(fde->event_ctx, "tevent_fd_set_flags")) return;
+    if (thread_check_misused(fde->event_ctx, "tevent_fd_set_flags")) return;
     fde->event_ctx->ops->set_fd_flags(fde, flags);
 }
 
@@ -64,7 +64,7 @@ inline tevent_timer *timer_add_api(tevent_context *ev, TALLOC_CTX *mem_ctx, stru
 }
 
 inline void timer_update_api(tevent_timer *te, struct timeval next_event) {
-    if (te == nullptr || threads::misused(te->event_ctx, "tevent_update_timer")) return;
+    if (te == nullptr || thread_check_misused(te->event_ctx, "tevent_update_timer")) return;
     timer_update(te, next_event);
 }
 
@@ -78,12 +78,12 @@ inline struct timeval timer_delay_tv_api(tevent_context *ev) {
 inline void immediate_schedule_api(tevent_immediate *im, tevent_context *ev, tevent_immediate_handler_t handler,
                                    void *private_data, const char *handler_name, const char *location) {
     if (im == nullptr || ev == nullptr) return;
-    if (threads::misused(ev, "tevent_schedule_immediate")) return;
+    if (thread_check_misused(ev, "tevent_schedule_immediate")) return;
     ev->ops->schedule_immediate(im, ev, handler, private_data, handler_name, location);
 }
 
 inline void immediate_reset_api(tevent_immediate *im) {
-    if (im == nullptr || threads::misused(im->event_ctx, "tevent_reset_immediate")) return;
+    if (im == nullptr || thread_check_misused(im->event_ctx, "tevent_reset_immediate")) return;
     immediate_cancel(im);
 }
 
@@ -115,7 +115,7 @@ inline void threads_activate_api(tevent_context *ev) {
 // The three loops claim the context for the calling thread while they
 // run, so that another thread's changes to it are caught.
 inline int loop_once_api(tevent_context *ev, const char *location) {
-    threads::LoopClaim claim(ev, "tevent_loop_once");
+    LoopClaim claim(ev, "tevent_loop_once");
     if (claim.refused()) return -1;
     return loop_once(ev, location);
 }
@@ -125,13 +125,13 @@ inline int loop_wait_api(tevent_context *ev, const char *location) {
         errno = EINVAL;
         return -1;
     }
-    threads::LoopClaim claim(ev, "tevent_loop_wait");
+    LoopClaim claim(ev, "tevent_loop_wait");
     if (claim.refused()) return -1;
     return ev->ops->loop_wait(ev, location);
 }
 
 inline int loop_until_api(tevent_context *ev, bool (*finished)(void *), void *private_data, const char *location) {
-    threads::LoopClaim claim(ev, "tevent_loop_until");
+    LoopClaim claim(ev, "tevent_loop_until");
     if (claim.refused()) return -1;
     return loop_until(ev, finished, private_data, location);
 }

@@ -23,7 +23,7 @@ void forget_pid_in_child() { g_cached_pid.store(0, std::memory_order_relaxed); }
 __attribute__((constructor)) void install_fork_handler() { pthread_atfork(nullptr, nullptr, forget_pid_in_child); }
 
 int context_talloc_destructor(tevent_context *ev) {
-    if (threads::context_free_refused(ev)) return -1;
+    if (thread_check_context_free_refused(ev)) return -1;
     if (ev->running > 0) {
         // Freed from one of its own handlers: the loop still needs it.  It
         // is freed when the outermost loop call returns.  Its signal events
@@ -111,7 +111,7 @@ int context_destructor(tevent_context *ev) {
 }
 
 int re_initialise(tevent_context *ev) {
-    if (threads::misused(ev, "tevent_re_initialise")) return -1;
+    if (thread_check_misused(ev, "tevent_re_initialise")) return -1;
     if (ev == nullptr) {
         errno = EINVAL;
         return -1;

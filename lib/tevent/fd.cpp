@@ -58,7 +58,7 @@ tevent_fd *fd_add(tevent_context *ev, TALLOC_CTX *mem_ctx, int fd, uint16_t flag
 }
 
 int fd_destructor(tevent_fd *fde) {
-    if (threads::misused(fde->event_ctx, "talloc_free(struct tevent_fd)")) return -1;
+    if (thread_check_misused(fde->event_ctx, "talloc_free(struct tevent_fd)")) return -1;
     if (freed_again(fde, "tevent_fd double free")) return -1;
     tevent_context *ev = fde->event_ctx;
     if (ev != nullptr) unlink_from_context(ev, fde);

@@ -14,7 +14,7 @@ namespace tev {
 namespace {
 
 int immediate_destructor(tevent_immediate *im) {
-    if (threads::misused(im->event_ctx, "talloc_free(struct tevent_immediate)")) return -1;
+    if (thread_check_misused(im->event_ctx, "talloc_free(struct tevent_immediate)")) return -1;
     if (freed_again(im, "tevent_immediate double free")) return -1;
     immediate_cancel(im);
     // Freed from its own handler (typically with the request that owns

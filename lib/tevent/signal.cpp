@@ -480,7 +480,7 @@ pthread_once_t g_atfork_once = PTHREAD_ONCE_INIT;
 void register_atfork() { pthread_atfork(atfork_prepare, atfork_parent, atfork_child); }
 
 int signal_destructor(tevent_signal *se) {
-    if (threads::misused(se->event_ctx, "talloc_free(struct tevent_signal)")) return -1;
+    if (thread_check_misused(se->event_ctx, "talloc_free(struct tevent_signal)")) return -1;
     if (!se->destroyed) {
         tevent_context *ev = se->event_ctx;
         {

@@ -6,9 +6,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-namespace tev::threads {
+namespace tev {
 
-__thread uint64_t t_self __attribute__((tls_model("initial-exec"))) = 0;
+__thread uint64_t thread_check_self __attribute__((tls_model("initial-exec"))) = 0;
 
 namespace {
 
@@ -18,15 +18,15 @@ constexpr uint32_t tid_of(uint64_t id) { return static_cast<uint32_t>(id); }
 
 // The forking thread becomes the child's only thread, under a new pid and
 // tid.
-void forget_self_in_child() { t_self = 0; }
+void forget_self_in_child() { thread_check_self = 0; }
 
 __attribute__((constructor)) void install_fork_handler() { pthread_atfork(nullptr, nullptr, forget_self_in_child); }
 
 uint64_t self() {
-    uint64_t id = t_self;
+    uint64_t id = thread_check_self;
     if (id == 0) {
         id = make_id(static_cast<uint32_t>(getpid()), static_cast<uint32_t>(syscall(SYS_gettid)));
-        t_self = id;
+        thread_check_self = id;
     }
     return id;
 }
@@ -55,7 +55,7 @@ bool owner_running(tevent_context *ev, uint64_t owner, uint64_t me, const char *
 
 }  // namespace
 
-bool misused_slow(tevent_context *ev, const char *fn) {
+bool thread_check_misused_slow(tevent_context *ev, const char *fn) {
     ev = main_context(ev);
     if (ev == nullptr) return false;
     uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
@@ -68,7 +68,7 @@ bool misused_slow(tevent_context *ev, const char *fn) {
     return false;
 }
 
-bool claim_slow(tevent_context *ev, const char *fn) {
+bool thread_check_claim_slow(tevent_context *ev, const char *fn) {
     ev = main_context(ev);
     if (ev == nullptr || ev->loop_unchecked) return false;
     uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
@@ -81,4 +81,4 @@ bool claim_slow(tevent_context *ev, const char *fn) {
     return false;
 }
 
-}  // namespace tev::threads
+}  // namespace tev

@@ -32,34 +32,31 @@ namespace tev {
 // loop runs: the check leaves those alone (backend.cpp).  Called when the
 // backend is set up; the answer is kept in tevent_context::loop_unchecked.
 bool loop_shared_between_threads(const tevent_context *ev);
-}  // namespace tev
-
-namespace tev::threads {
 
 // This thread's (pid, tid), 0 until the first slow-path check computes it
 // (and again in a fork child).
-extern __thread uint64_t t_self __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t thread_check_self __attribute__((tls_model("initial-exec")));
 
 // Wrappers, a context another thread owns, and the report: the rest of
-// misused().  Out of line and cold, so that the common case saves no
-// registers.
-__attribute__((noinline, cold)) bool misused_slow(tevent_context *ev, const char *fn);
+// thread_check_misused().  Out of line and cold, so that the common case
+// saves no registers.
+__attribute__((noinline, cold)) bool thread_check_misused_slow(tevent_context *ev, const char *fn);
 
 // True, after reporting, when another thread runs a loop of ev (or of the
 // main context of wrapper ev): the caller must refuse the change.  The
 // common case is two loads and a compare or two: the context never ran a
 // loop, or this thread entered its last one.
-inline bool misused(tevent_context *ev, const char *fn) {
+inline bool thread_check_misused(tevent_context *ev, const char *fn) {
     if (!TEV_THREAD_CHECK || ev == nullptr) return false;
     uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
     bool plain = ev->wrapper.glue == nullptr;
-    if (__builtin_expect(plain && (owner == 0 || owner == t_self), 1)) return false;
-    return misused_slow(ev, fn);
+    if (__builtin_expect(plain && (owner == 0 || owner == thread_check_self), 1)) return false;
+    return thread_check_misused_slow(ev, fn);
 }
 
 // The rest of a LoopClaim: true, after reporting, when the loop must be
 // refused; otherwise this thread now owns the context.
-__attribute__((noinline)) bool claim_slow(tevent_context *ev, const char *fn);
+__attribute__((noinline)) bool thread_check_claim_slow(tevent_context *ev, const char *fn);
 
 // Made by a loop entry point before it runs ev's loop.
 class LoopClaim {
@@ -70,9 +67,9 @@ public:
         if (!TEV_THREAD_CHECK) return;
         if (__builtin_expect(ev != nullptr && ev->wrapper.glue == nullptr, 1)) {
             uint64_t owner = ev->loop_owner.load(std::memory_order_relaxed);
-            if (__builtin_expect(owner != 0 && owner == t_self, 1)) return;
+            if (__builtin_expect(owner != 0 && owner == thread_check_self, 1)) return;
         }
-        refused_ = claim_slow(ev, fn);
+        refused_ = thread_check_claim_slow(ev, fn);
     }
     LoopClaim(const LoopClaim &) = delete;
     LoopClaim &operator=(const LoopClaim &) = delete;
@@ -85,6 +82,8 @@ private:
 
 // Called by the context's destructor: true, after reporting, when another
 // thread runs its loop (the free is refused).
-inline bool context_free_refused(tevent_context *ev) { return misused(ev, "talloc_free(struct tevent_context)"); }
+inline bool thread_check_context_free_refused(tevent_context *ev) {
+    return thread_check_misused(ev, "talloc_free(struct tevent_context)");
+}
 
-}  // namespace tev::threads
+}  // namespace tev

@@ -102,7 +102,7 @@ void TimerHeap::release() {
 namespace {
 
 int timer_destructor(tevent_timer *te) {
-    if (threads::misused(te->event_ctx, "talloc_free(struct tevent_timer)")) return -1;
+    if (thread_check_misused(te->event_ctx, "talloc_free(struct tevent_timer)")) return -1;
     if (freed_again(te, "tevent_timer double free")) return -1;
     tevent_context *ev = te->event_ctx;
     if (ev != nullptr) {

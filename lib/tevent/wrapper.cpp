@@ -316,7 +316,7 @@ const tevent_ops kWrapperOps = {
 
 tevent_context *wrapper_create(tevent_context *main_ev, TALLOC_CTX *mem_ctx, const tevent_wrapper_ops *ops,
                                void *pstate, size_t psize, const char *type, const char *location) {
-    if (threads::misused(main_ev, "tevent_context_wrapper_create")) return nullptr;
+    if (thread_check_misused(main_ev, "tevent_context_wrapper_create")) return nullptr;
     if (main_ev == nullptr || ops == nullptr || pstate == nullptr) {
         errno = EINVAL;
         return nullptr;

@@ -74,8 +74,11 @@ for side in ref ours; do
         's/^ *\(Reduced by\|Size unchanged\) .*/     (table size)/'
 done
 same_steps notmuch "$steps"
+# A dump lists the messages in document order (unsorted), which follows the
+# order notmuch new met the files (above): the lines are compared sorted.
 for dump in dump1 dump2; do
-    same "$work/ref/$dump" "$work/ours/$dump" "notmuch $dump"
+    for side in ref ours; do sort -o "$work/$side/$dump.sorted" "$work/$side/$dump"; done
+    same "$work/ref/$dump.sorted" "$work/ours/$dump.sorted" "notmuch $dump"
 done
 # The session did something: all messages indexed, the restore undid the
 # retagging.
