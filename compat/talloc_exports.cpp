@@ -230,12 +230,12 @@ TALLOC_API const char *talloc_get_name(const void *ptr) { return name_or_null_te
 
 namespace {
 
-// ptr is a live chunk named by this very string: the usual outcome of a
-// type check, since names are mostly the literal the type macro passed.
-inline bool named_by_literal(const void *ptr, const char *name) {
-    if (TAL_UNLIKELY(ptr == nullptr)) return false;
+// The name of ptr's chunk, or nullptr when ptr is NULL or not a live chunk
+// (the slow paths then report): the type checks' lookup, without calls.
+inline const char *intact_name(const void *ptr) {
+    if (TAL_UNLIKELY(ptr == nullptr)) return nullptr;
     Chunk *tc = Chunk::from_payload(ptr);
-    return TAL_LIKELY(chunk_intact(tc)) && name_of(tc) == name;
+    return TAL_LIKELY(chunk_intact(tc)) ? name_of(tc) : nullptr;
 }
 
 __attribute__((noinline)) void *check_name_slow(const void *ptr, const char *name) {
@@ -260,24 +260,23 @@ __attribute__((noinline)) void *get_type_abort_slow(const void *ptr, const char 
 
 }  // namespace
 
-// A type check takes the call-free path when the name is the same pointer;
-// everything else (strcmp, reports) is a tail call.
+// A type check takes the call-free path when the name is the same pointer
+// (names are mostly the literal the type macro passed); reports are tail
+// calls.
 TALLOC_API void *talloc_check_name(const void *ptr, const char *name) {
-    if (TAL_LIKELY(ptr != nullptr && name != nullptr)) {
-        Chunk *tc = Chunk::from_payload(ptr);
-        if (TAL_LIKELY(chunk_intact(tc))) {
-            const char *pname = name_of(tc);
-            // A check that fails is as common here as one that succeeds
-            // (callers probe for one of several types): no second lookup.
-            if (pname == name || __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
-            return nullptr;
-        }
+    const char *pname = intact_name(ptr);
+    if (TAL_LIKELY(pname != nullptr && name != nullptr)) {
+        // A check that fails is as common here as one that succeeds
+        // (callers probe for one of several types): no second lookup.
+        if (pname == name || __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
+        return nullptr;
     }
     return check_name_slow(ptr, name);
 }
 
 TALLOC_API void *_talloc_get_type_abort(const void *ptr, const char *name, const char *location) {
-    if (named_by_literal(ptr, name)) return const_cast<void *>(ptr);
+    const char *pname = intact_name(ptr);   // never nullptr for a live chunk
+    if (TAL_LIKELY(pname != nullptr && pname == name)) return const_cast<void *>(ptr);
     return get_type_abort_slow(ptr, name, location);
 }
 

@@ -145,6 +145,13 @@ inline uint64_t guard_for(const void *tc) {
     return (reinterpret_cast<uintptr_t>(tc) ^ g_guard_key) * 0x9e3779b97f4a7c15ull;
 }
 
+// Where a guarded chunk's (kFlagGuarded) guard word is: first in the
+// kMemberPrefix bytes in front of its header.
+inline uint64_t &guard_slot(Chunk *tc) {
+    return *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(tc) - kMemberPrefix);
+}
+inline const uint64_t &guard_slot(const Chunk *tc) { return guard_slot(const_cast<Chunk *>(tc)); }
+
 // `state` carries the slab cell index of the block, if it is a slab cell.
 inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
 
@@ -166,7 +173,7 @@ inline bool is_freed_stamp(const Chunk *tc) {
 // guard word of a pool member or nested pool (pool.hpp) is cleared: it is
 // derived from the key, and the pool's block goes back to malloc one day.
 inline void mark_freed(Chunk *tc, const char *location) {
-    if (tc->has(kFlagGuarded)) *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(tc) - kMemberPrefix) = 0;
+    if (tc->has(kFlagGuarded)) guard_slot(tc) = 0;
     stamp_freed(tc);
     tc->name_or_ext = location;
 }

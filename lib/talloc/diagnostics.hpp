@@ -39,19 +39,17 @@ inline void fill_freed(void *from, size_t len) {
 // Reports a chunk whose magic is wrong (freed or foreign) and returns nullptr.
 Chunk *report_bad_chunk(const Chunk *tc);
 
-// The chunk behind a user pointer, or nullptr (after reporting) when the
-// pointer is not a live talloc chunk.  NULL yields nullptr without a report:
-// where the reference would dereference it and crash, callers fail softly.
 // The guard word in front of a pool member or a nested pool (pool.hpp) is intact.
-inline bool member_guard_ok(const Chunk *tc) {
-    return *reinterpret_cast<const uint64_t *>(reinterpret_cast<const char *>(tc) - kMemberPrefix) == guard_for(tc);
-}
+inline bool member_guard_ok(const Chunk *tc) { return guard_slot(tc) == guard_for(tc); }
 
 // tc looks like a live chunk: its magic, and the guard of what lives in a pool.
 inline bool chunk_intact(const Chunk *tc) {
     return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic && (!tc->has(kFlagGuarded) || member_guard_ok(tc));
 }
 
+// The chunk behind a user pointer, or nullptr (after reporting) when the
+// pointer is not a live talloc chunk.  NULL yields nullptr without a report:
+// where the reference would dereference it and crash, callers fail softly.
 inline Chunk *checked(const void *ptr) {
     if (TAL_UNLIKELY(ptr == nullptr)) return nullptr;
     Chunk *tc = Chunk::from_payload(ptr);

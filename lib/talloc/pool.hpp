@@ -46,9 +46,6 @@ inline Chunk *pool_chunk_of(PoolHeader *hdr) { return reinterpret_cast<Chunk *>(
 inline PoolHeader *&owner_slot(Chunk *member) {
     return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(member) - kOwnerOffset);
 }
-inline uint64_t &guard_slot(Chunk *member) {
-    return *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(member) - kMemberPrefix);
-}
 // The pool a nested pool's block was carved from (kFlagNested).
 inline PoolHeader *&outer_slot(Chunk *nested) {
     return *reinterpret_cast<PoolHeader **>(reinterpret_cast<char *>(nested) - kMemberPrefix + sizeof(uint64_t));

@@ -168,7 +168,8 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
     return p;
 }
 
-// Everything but the fast path below.
+// Everything the fast path below leaves out: sizes 0 and out of range, no
+// chunk yet or not a live one, references, pools, members and limits.
 __attribute__((noinline)) void *reallocate_slow(const void *ctx, void *ptr, size_t size, const char *name) {
     if (size == 0) {
         unlink_ptr(ctx, ptr);
@@ -178,20 +179,11 @@ __attribute__((noinline)) void *reallocate_slow(const void *ctx, void *ptr, size
     if (ptr == nullptr) return allocate(ctx, size, name);
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
-    // A block of its own growing within its block (the name is set, as
-    // when it moves).
-    if ((tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 && size > tc->size && !limits_active() &&
-        fits_block(tc, size)) {
-        tc->size = static_cast<uint32_t>(size);
-        tc->name_or_ext = name;
-        return ptr;
-    }
     if (tc->refs() != nullptr) return nullptr;  // referenced memory must not move
     if (tc->has(kFlagPool)) return nullptr;     // a pool cannot be resized
     if (tc->has(kFlagPoolMem)) return realloc_pool_member(tc, size, name);
     return realloc_block(tc, size, name);
 }
-
 
 }  // namespace
 
