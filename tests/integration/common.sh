@@ -58,6 +58,12 @@ need() {
 # The command reads its stdin from the file named by run_stdin (default
 # /dev/null). The command's own failure is not a test failure here: the exit status
 # is part of the transcript and gets compared.
+# write_transcript OUT STATUS: OUT from OUT.stdout and OUT.stderr, with the
+# exit status line last.
+write_transcript() {
+    { cat "$1.stdout"; echo "--- stderr"; cat "$1.stderr"; echo "--- exit status $2"; } >"$1"
+}
+
 run_on() {
     local which=$1 out=$2 libs=$3 how=()
     shift 3
@@ -77,7 +83,7 @@ run_on() {
         fail "$which run of '$*' did not map the expected lib$libs"
     fi
     grep -q '^launch: ' "$out.stderr" && { cat "$out.stderr" >&2; fail "launcher error for '$*'"; }
-    { cat "$out.stdout"; echo "--- stderr"; cat "$out.stderr"; echo "--- exit status $st"; } >"$out"
+    write_transcript "$out" "$st"
     return 0
 }
 
@@ -231,7 +237,7 @@ stop_service() {
     if [ -f "$out" ]; then
         local status_line
         status_line=$(tail -n 1 "$out")
-        { cat "$out.stdout"; echo "--- stderr"; cat "$out.stderr"; echo "$status_line"; } >"$out"
+        write_transcript "$out" "${status_line#--- exit status }"
     fi
     local rest=()
     for s in "${services[@]}"; do [ "$s" = "$out" ] || rest+=("$s"); done
