@@ -39,7 +39,7 @@ void type_mismatch(const char *location, const char *name, const char *expected)
 // --- versions -------------------------------------------------------------
 TALLOC_API int talloc_version_major(void) { return TALLOC_VERSION_MAJOR; }
 TALLOC_API int talloc_version_minor(void) { return TALLOC_VERSION_MINOR; }
-TALLOC_API int talloc_test_get_magic(void) { return static_cast<int>(g_magic); }
+TALLOC_API int talloc_test_get_magic(void) { return static_cast<int>(public_magic()); }
 
 // --- allocation -------------------------------------------------------------
 TALLOC_API void *_talloc(const void *context, size_t size) {

@@ -39,7 +39,7 @@ void link_new(Chunk *parent, Chunk *tc) {
 
 void init_fields(Chunk *tc, size_t size, const char *name) {
     tc->size = static_cast<uint32_t>(size);
-    tc->destructor = nullptr;
+    tc->set_destructor(nullptr);
     tc->child = nullptr;
     tc->name_or_ext = name;
 }
@@ -96,8 +96,10 @@ void *allocate(const void *ctx, size_t size, const char *name) {
     }
     Chunk *tc;
     // pool_for_parent() spelt out: through it the compiler tests twice.
+    // A damaged pool header takes the slow path, which reports it.
     if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
-        tc = pool_carve(owner_slot(parent), size);
+        PoolHeader *pool = owner_slot(parent);
+        tc = TAL_LIKELY(pool_intact(pool)) ? pool_carve(pool, size) : nullptr;
     } else {
         tc = chunk_pop(block_bytes(size));
     }
@@ -133,7 +135,7 @@ void *allocate_pool(const void *ctx, size_t poolsize) {
         if (tc == nullptr) return nullptr;
         if (parent != nullptr) memlimit_grow(parent, charged);
     }
-    tc->destructor = nullptr;
+    tc->set_destructor(nullptr);
     tc->child = nullptr;
     tc->name_or_ext = nullptr;
     link_new(parent, tc);

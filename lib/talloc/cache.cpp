@@ -25,7 +25,7 @@ void release_cache(void *arg) {
         for (FreeBlock *b = c->heads[cls]; b != nullptr;) {
             FreeBlock *next = b->next;
             auto *tc = reinterpret_cast<Chunk *>(b);
-            if (is_slab_cell(tc)) slab_free(&c->slabs, tc, cls * kAlign);
+            if (is_slab_cell(tc)) slab_free(&c->slabs, tc, cls * kAlign);   // cells are 16k bytes
             else free(b);
             b = next;
         }

@@ -3,7 +3,7 @@
 // Most talloc programs free and allocate chunks in tight loops; handing
 // each block back to malloc and asking for it again costs more than the rest
 // of the talloc work together.  Each thread keeps a bounded stack of freed
-// blocks per 16-byte size class below 512 bytes and reuses them.  Each class
+// blocks per 16-byte size class below 512 bytes (cache_class) and reuses them.  Each class
 // is bounded on its own (1 KiB): a loop only needs a few blocks of a class
 // back, and a class the thread frees into but never allocates from (say,
 // strings grown by realloc) must not pile up to a large cap in every one of
@@ -29,9 +29,9 @@
 
 namespace tal {
 
-constexpr size_t kCacheClasses = 32;          // blocks up to 512 bytes
-constexpr uint32_t kCacheClassBytes = 1024;   // at most 32 KiB per thread
-constexpr size_t kBigMinBlock = kCacheClasses * kAlign;   // 512
+constexpr size_t kCacheClasses = 33;          // blocks below 512 bytes (cache_class)
+constexpr uint32_t kCacheClassBytes = 1024;   // at most 33 KiB per thread
+constexpr size_t kBigMinBlock = 512;
 constexpr size_t kBigClasses = 33;            // 512 .. 128 KiB
 constexpr size_t kBigMaxBlock = size_t(1) << 17;
 constexpr uint32_t kBigCacheBytes = 256 * 1024;
@@ -67,8 +67,28 @@ inline size_t cache_held_bytes(const ThreadCache *c) {
 
 extern __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec")));
 
-// Bytes a chunk with `size` payload occupies; cached blocks are exactly this.
-inline size_t block_bytes(size_t size) { return align16(sizeof(Chunk) + size); }
+// Bytes a chunk with `size` payload occupies; cached blocks are exactly
+// this.  Up to kSlabMaxBlock a multiple of 16, what a slab cell is.  Above,
+// one malloc word less: glibc's chunks are multiples of 16 of which all but
+// one word is usable, so the payload ends where the usable space does, and
+// the next block's metadata follows it as closely as it follows the
+// reference's (whose header is also a multiple of 16): an overflow from the
+// payload reaches the next chunk's check word after as many bytes as it
+// reaches the reference's magic, at every size.
+inline size_t block_bytes(size_t size) {
+    size_t cell = align16(sizeof(Chunk) + size);
+    return cell <= kSlabMaxBlock ? cell : align16(sizeof(Chunk) + size + sizeof(void *)) - sizeof(void *);
+}
+
+// The largest block_bytes() value a block of `usable` bytes holds.
+inline size_t block_bytes_within(size_t usable) {
+    size_t malloc_sized = ((usable + sizeof(void *)) & ~(kAlign - 1)) - sizeof(void *);
+    return malloc_sized > kSlabMaxBlock ? malloc_sized : usable & ~(kAlign - 1);
+}
+
+// The thread cache's class of a block_bytes() value: cells of 16k bytes and
+// malloc'd blocks of 16k - 8 are class k.
+inline size_t cache_class(size_t bytes) { return (bytes + sizeof(void *)) / kAlign; }
 
 // The thread's cache, created if need be (nullptr when that fails or the
 // thread is exiting).
@@ -86,7 +106,7 @@ inline SlabHeap *thread_slabs() {
 inline Chunk *chunk_pop(size_t bytes) {
     ThreadCache *c = t_cache;
     if (c == nullptr) return nullptr;
-    size_t cls = bytes / kAlign;
+    size_t cls = cache_class(bytes);
     if (cls < kCacheClasses) {
         if (FreeBlock *b = c->heads[cls]) {
             c->heads[cls] = b->next;
@@ -125,7 +145,7 @@ void cache_free_big(ThreadCache *c, void *block, size_t bytes);
 
 // cache_free() into the thread's cache c, already looked up (not nullptr).
 inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
-    size_t cls = bytes / kAlign;
+    size_t cls = cache_class(bytes);
     if (cls < kCacheClasses && c->room[cls] >= bytes) {
         auto *b = static_cast<FreeBlock *>(block);
         b->next = c->heads[cls];

@@ -2,6 +2,12 @@
 //
 // Layout (48 bytes, so user data stays 16-byte aligned like the reference's):
 //
+//   check       32-bit check word, keyed with the chunk's address
+//               (check_for): first, so that an overflow from the block in
+//               front destroys it before it reaches any other field, and no
+//               field of a chunk is used before its check word is verified
+//               (chunk_intact).  0 once the chunk is freed.
+//   size        payload size (MAX_TALLOC_SIZE keeps it below 2^28)
 //   next        next sibling (younger chunks are inserted at the head)
 //   prev_link   previous sibling, or, for the first child of a parent and for
 //               top-level chunks, the parent's address tagged with kFirstTag.
@@ -10,16 +16,15 @@
 //               walks back to the head of the sibling list.
 //   child       youngest child
 //   name_or_ext name string, or an Ext record when kFlagExt is set
-//   destructor  user destructor; while a chunk is being freed it holds the
-//               link to the chunk that is freeing it (see alloc.cpp)
-//   size        payload size (MAX_TALLOC_SIZE keeps it below 2^28)
-//   flags       random magic in the upper 18 bits (kFreedStamp once freed);
-//               below it the slab cell
-//               index (bits 8..13, 0 = not a slab cell, see slab.hpp) and the
-//               state bits (0..7)
+//   dtor_*      user destructor, 48 bits (x86-64 user space addresses have
+//               47): while a chunk is being freed it holds the link to the
+//               chunk that is freeing it (free.cpp); kFreedStamp once freed
+//   flags       state bits (0..7) and the slab cell index (bits 8..13, 0 =
+//               not a slab cell, see slab.hpp)
 //
-// size/flags/name sit at offsets >= 24, out of reach of what glibc writes into
-// freed blocks, so a freed chunk is still recognised as freed afterwards.
+// The freed stamp, the flags and the name (where it was freed) sit at
+// offsets >= 32, out of reach of what glibc writes into freed blocks, so a
+// freed chunk is still recognised as freed afterwards.
 #pragma once
 
 #include <cstddef>
@@ -59,7 +64,7 @@ constexpr uint32_t kFlagNested = 0x80;   // a pool whose block was carved from a
 // Chunks with a guard word in front (pool.hpp): pool members, and pools
 // carved from a pool, which sit in it as members do.
 constexpr uint32_t kFlagGuarded = kFlagPoolMem | kFlagNested;
-constexpr uint32_t kFlagMask = 0x3fff;  // everything that is not magic
+constexpr uint32_t kFlagMask = 0x3fff;  // every bit the flags word has
 constexpr uint32_t kIndexShift = 8;      // slab cell index, 1..63 (slab.hpp)
 constexpr uint32_t kIndexMask = 0x3f00;
 
@@ -83,13 +88,31 @@ struct Ext {
 };
 
 struct Chunk {
+    uint32_t check;
+    uint32_t size;
     Chunk *next;
     uintptr_t prev_link;
     Chunk *child;
     const void *name_or_ext;
-    Destructor destructor;
-    uint32_t size;
-    uint32_t flags;
+    uint32_t dtor_low;
+    uint16_t dtor_high;
+    uint16_t flags;
+
+    // --- destructor slot (48 bits, see the layout above) --------------------
+    uint64_t dtor_bits() const {
+        return static_cast<uint64_t>(dtor_low) | static_cast<uint64_t>(dtor_high) << 32;
+    }
+    void set_dtor_bits(uint64_t v) {
+        TAL_ASSERT(v >> 48 == 0);
+        dtor_low = static_cast<uint32_t>(v);
+        dtor_high = static_cast<uint16_t>(v >> 32);
+    }
+    Destructor destructor() const { return reinterpret_cast<Destructor>(dtor_bits()); }
+    void set_destructor(Destructor d) { set_dtor_bits(reinterpret_cast<uintptr_t>(d)); }
+    bool has_destructor() const { return (dtor_low | dtor_high) != 0; }
+    // While tc is being freed: the chunk whose free reached it (free.cpp).
+    Chunk *free_link() const { return reinterpret_cast<Chunk *>(dtor_bits()); }
+    void set_free_link(Chunk *up) { set_dtor_bits(reinterpret_cast<uintptr_t>(up)); }
 
     void *payload() { return reinterpret_cast<char *>(this) + sizeof(Chunk); }
 
@@ -132,75 +155,122 @@ static_assert(sizeof(Chunk) % kAlign == 0, "user data alignment");
 
 constexpr size_t align16(size_t n) { return (n + (kAlign - 1)) & ~(kAlign - 1); }
 
-// The process-wide magic (randomised at load time, upper 18 bits).
-extern uint32_t g_magic;
+// The process's secret: 128 random bits from the kernel, read at load time
+// (global.cpp).  Never stored in a chunk, only values derived from it.
+struct Secret {
+    uint64_t xor_key;
+    uint64_t mul_key;   // odd
+};
+extern Secret g_secret;
 
-// Key of the guard words in front of pool members (pool.hpp): 64 random
-// bits from the kernel, read at load time.
-extern uint64_t g_guard_key;
+// What talloc_test_get_magic() returns: stable in a process, different
+// between processes, and not a value any check word of this process has
+// (derived from the secret another way), so it gives nothing away.
+uint32_t public_magic();
 
-// The guard word of the chunk at `tc`: keyed and mixed with the address, so
-// that one guard read from memory does not give away another's.
-inline uint64_t guard_for(const void *tc) {
-    return (reinterpret_cast<uintptr_t>(tc) ^ g_guard_key) * 0x9e3779b97f4a7c15ull;
+// The value of a check word at `at`: the secret mixed with the word's own
+// address (one 64x64->128-bit multiply, both halves folded), so that a
+// value read from one header neither forges another nor gives the secret
+// away by inverting the mix.
+inline uint64_t keyed_mix(const void *at) {
+    unsigned __int128 m = static_cast<unsigned __int128>(reinterpret_cast<uintptr_t>(at) ^ g_secret.xor_key) *
+                          g_secret.mul_key;
+    return static_cast<uint64_t>(m) ^ static_cast<uint64_t>(m >> 64);
 }
+inline uint32_t check_for(const void *at) { return static_cast<uint32_t>(keyed_mix(at)); }
 
 // Where a guarded chunk's (kFlagGuarded) guard word is: first in the
-// kMemberPrefix bytes in front of its header.
+// kMemberPrefix bytes in front of its header.  It is a 64-bit check word.
 inline uint64_t &guard_slot(Chunk *tc) {
     return *reinterpret_cast<uint64_t *>(reinterpret_cast<char *>(tc) - kMemberPrefix);
 }
 inline const uint64_t &guard_slot(const Chunk *tc) { return guard_slot(const_cast<Chunk *>(tc)); }
+inline uint64_t guard_for(const Chunk *tc) { return keyed_mix(&guard_slot(tc)); }
 
-// `state` carries the slab cell index of the block, if it is a slab cell.
-inline void mark_valid(Chunk *tc, uint32_t state) { tc->flags = g_magic | state; }
-
-// What a freed chunk carries where a live one carries the magic: a public
-// value, so the secret is not left in memory that malloc hands out again.
-// The magic is never this value (global.cpp).
-constexpr uint32_t kFreedStamp = 0xdeadc000u;
-static_assert((kFreedStamp & kFlagMask) == 0, "the stamp leaves the state bits alone");
-
-// Stamps tc freed, keeping its state bits (the slab cell index too).
-inline void stamp_freed(Chunk *tc) { tc->flags = kFreedStamp | (tc->flags & kFlagMask) | kFlagFree; }
-
-inline bool is_freed_stamp(const Chunk *tc) {
-    return (tc->flags & (~kFlagMask | kFlagFree)) == (kFreedStamp | kFlagFree);
+// A chunk made at tc (or moved there): its check word, and the state
+// (which carries the slab cell index of the block, if it is a slab cell).
+inline void mark_valid(Chunk *tc, uint32_t state) {
+    tc->check = check_for(tc);
+    tc->flags = static_cast<uint16_t>(state);
 }
+
+// What a freed chunk carries in its destructor slot: a public value, so
+// that it is told from a damaged one (its check word is 0, or what glibc
+// wrote over it).  48 bits, as the slot.
+constexpr uint64_t kFreedStamp = 0xdead'f7ee'c0deull;
+
+// Stamps tc freed (check word cleared, the stamp, kFlagFree), keeping its
+// state bits (the slab cell index too).
+inline void stamp_freed(Chunk *tc) {
+    tc->check = 0;
+    tc->set_dtor_bits(kFreedStamp);
+    tc->flags = static_cast<uint16_t>(tc->flags | kFlagFree);
+}
+
+inline bool is_freed_stamp(const Chunk *tc) { return tc->dtor_bits() == kFreedStamp && tc->has(kFlagFree); }
 
 // A freed chunk is stamped so, so a second free or a use through a checked
 // pointer is caught, and keeps where it was freed, for that report.  The
-// guard word of a pool member or nested pool (pool.hpp) is cleared: it is
-// derived from the key, and the pool's block goes back to malloc one day.
+// guard word of a pool member or nested pool (pool.hpp) is cleared too:
+// no value derived from the secret stays in freed memory.
 inline void mark_freed(Chunk *tc, const char *location) {
     if (tc->has(kFlagGuarded)) guard_slot(tc) = 0;
     stamp_freed(tc);
     tc->name_or_ext = location;
 }
 
+// The guard word in front of a pool member or a nested pool is intact.
+inline bool member_guard_ok(const Chunk *tc) { return guard_slot(tc) == guard_for(tc); }
+
+// tc is a live chunk: its check word (which an overflow from below destroys
+// before it reaches any other field, the flags included), and the guard
+// word in front of what lives in a pool, which comes before its prefix.
+inline bool chunk_intact(const Chunk *tc) {
+    return tc->check == check_for(tc) && (!tc->has(kFlagGuarded) || member_guard_ok(tc));
+}
+
+// Reports a chunk that is not intact (freed or damaged) through the abort
+// function and returns nullptr (diagnostics.cpp).
+Chunk *report_bad_chunk(const Chunk *tc);
+
+// A chunk reached through another's links, verified before it is used:
+// true when it is nullptr or intact; a damaged one is reported.  Callers
+// then leave it alone (a list is cut there rather than written through).
+inline bool linked_ok(const Chunk *tc) {
+    if (__builtin_expect(tc == nullptr || chunk_intact(tc), 1)) return true;
+    report_bad_chunk(tc);
+    return false;
+}
+
 // Parent of a chunk: walk back to the first sibling, which stores it.
+// Every sibling on the way and the parent are verified; nullptr when one
+// is damaged (reported).
 inline Chunk *parent_of(const Chunk *tc) {
     while (!tc->is_first()) {
         const Chunk *p = tc->prev();
-        if (p == nullptr) return nullptr;  // detached, defensive
+        if (p == nullptr || !linked_ok(p)) return nullptr;  // detached, or damaged
         tc = p;
     }
-    return tc->stored_parent();
+    Chunk *parent = tc->stored_parent();
+    return linked_ok(parent) ? parent : nullptr;
 }
 
 // Remove tc from its sibling list.  A first child keeps knowing its old
 // parent through prev_link, as the reference's chunks do while being freed.
+// The neighbours written to are verified first: a damaged one is reported
+// and not written through.
 inline void unlink_keep_parent(Chunk *tc) {
     Chunk *next = tc->next;
+    if (!linked_ok(next)) next = nullptr;
     TAL_ASSERT(next == nullptr || next->prev_link == reinterpret_cast<uintptr_t>(tc));
     TAL_ASSERT(tc->is_first() || tc->prev() == nullptr || tc->prev()->next == tc);
     if (tc->is_first()) {
         Chunk *parent = tc->stored_parent();
-        if (parent != nullptr && parent->child == tc) parent->child = next;
+        if (parent != nullptr && linked_ok(parent) && parent->child == tc) parent->child = next;
         if (next != nullptr) next->prev_link = tc->prev_link;  // next becomes first
     } else {
         Chunk *prev = tc->prev();
-        if (prev != nullptr) prev->next = next;
+        if (prev != nullptr && linked_ok(prev)) prev->next = next;
         if (next != nullptr) next->set_prev(prev);
         // Like the reference, a chunk that was not the first child forgets
         // its parent when it is taken out.
@@ -215,9 +285,11 @@ inline void unlink_detached(Chunk *tc) {
     tc->set_first_of(nullptr);
 }
 
-// Insert tc (currently unlinked) as the youngest child of parent.
+// Insert tc (currently unlinked) as the youngest child of parent (intact).
+// A damaged youngest child is reported and the list cut before it.
 inline void link_first(Chunk *parent, Chunk *tc) {
     Chunk *old = parent->child;
+    if (!linked_ok(old)) old = nullptr;
     TAL_ASSERT(old == nullptr || old->stored_parent() == parent);
     tc->next = old;
     tc->set_first_of(parent);
@@ -226,14 +298,16 @@ inline void link_first(Chunk *parent, Chunk *tc) {
 }
 
 // After a chunk moved in memory (realloc), point its neighbours at it.
+// The chunk itself was verified at its old place; its neighbours are here.
 inline void relink_moved(Chunk *tc) {
     if (tc->is_first()) {
-        if (Chunk *parent = tc->stored_parent()) parent->child = tc;
+        Chunk *parent = tc->stored_parent();
+        if (parent != nullptr && linked_ok(parent)) parent->child = tc;
     } else if (Chunk *prev = tc->prev()) {
-        prev->next = tc;
+        if (linked_ok(prev)) prev->next = tc;
     }
-    if (tc->next != nullptr) tc->next->set_prev(tc);
-    if (tc->child != nullptr) tc->child->set_first_of(tc);
+    if (tc->next != nullptr && linked_ok(tc->next)) tc->next->set_prev(tc);
+    if (tc->child != nullptr && linked_ok(tc->child)) tc->child->set_first_of(tc);
 }
 
 }  // namespace tal

@@ -16,6 +16,10 @@ struct RefHandle {   // payload of a ".reference" chunk
     const char *location;   // where talloc_reference was called
 };
 
+// A handle reached through a list of references is a live chunk (a
+// damaged one is reported): verified before its links are followed.
+inline bool handle_ok(const RefHandle *h) { return h == nullptr || linked_ok(Chunk::from_payload(h)); }
+
 extern void *g_null_context;
 extern void *g_autofree_context;
 

@@ -1,5 +1,7 @@
 #include "diagnostics.hpp"
 
+#include "pool.hpp"
+
 #include <atomic>
 #include <cstdarg>
 #include <cstdio>
@@ -52,7 +54,7 @@ namespace {
 
 // Bad chunks reported so far.  A program whose abort function returns goes
 // on after each report; one that meets this many is more likely guessing the
-// magic (each guess is right one time in 2^18) than running into its own
+// check word (each guess is right one time in 2^32) than running into its own
 // bugs, and is stopped as the reference stops without an abort function.
 std::atomic<uint32_t> g_bad_chunk_reports{0};
 constexpr uint32_t kMaxBadChunkReports = 256;
@@ -60,11 +62,23 @@ constexpr uint32_t kMaxBadChunkReports = 256;
 void count_bad_chunk_report() {
     if (g_bad_chunk_reports.fetch_add(1, std::memory_order_relaxed) + 1 < kMaxBadChunkReports) return;
     log("talloc: %u bad chunks reported in this process: aborting (a program going on after that many "
-        "could be guessing the magic)\n", kMaxBadChunkReports);
+        "could be guessing the check word)\n", kMaxBadChunkReports);
     abort();
 }
 
 }  // namespace
+
+// Metadata that is not a chunk header (a pool header, a slab, an Ext) with
+// a wrong check word: reported as the reference reports a damaged chunk.
+void report_bad_metadata() {
+    count_bad_chunk_report();
+    abort_with("Bad talloc magic value - unknown value");
+}
+
+PoolHeader *report_bad_pool() {
+    report_bad_metadata();
+    return nullptr;
+}
 
 Chunk *report_bad_chunk(const Chunk *tc) {
     count_bad_chunk_report();

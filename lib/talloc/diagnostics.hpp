@@ -36,16 +36,9 @@ inline void fill_freed(void *from, size_t len) {
     if (TAL_UNLIKELY(g_free_fill.enabled)) __builtin_memset(from, g_free_fill.value, len);
 }
 
-// Reports a chunk whose magic is wrong (freed or foreign) and returns nullptr.
-Chunk *report_bad_chunk(const Chunk *tc);
-
-// The guard word in front of a pool member or a nested pool (pool.hpp) is intact.
-inline bool member_guard_ok(const Chunk *tc) { return guard_slot(tc) == guard_for(tc); }
-
-// tc looks like a live chunk: its magic, and the guard of what lives in a pool.
-inline bool chunk_intact(const Chunk *tc) {
-    return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic && (!tc->has(kFlagGuarded) || member_guard_ok(tc));
-}
+// Reports metadata that is not a chunk header (a pool header, a slab, an
+// Ext record) whose check word is wrong, as a damaged chunk is reported.
+void report_bad_metadata();
 
 // The chunk behind a user pointer, or nullptr (after reporting) when the
 // pointer is not a live talloc chunk.  NULL yields nullptr without a report:

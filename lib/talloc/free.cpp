@@ -19,8 +19,9 @@ namespace tal {
 
 namespace {
 
-// Marks a destructor that is running, so a free from inside it is refused.
-const Destructor kDestructorRunning = reinterpret_cast<Destructor>(static_cast<intptr_t>(-1));
+// Marks a destructor that is running, so a free from inside it is refused
+// (all 48 bits of the slot set: no function lives there).
+const Destructor kDestructorRunning = reinterpret_cast<Destructor>((uintptr_t(1) << 48) - 1);
 
 enum class Begin { Proceed, Refused, AlreadyFreeing };
 
@@ -28,19 +29,20 @@ Begin begin_free(Chunk *tc, const char *location) {
     while (RefHandle *h = tc->refs()) {
         // A reference held from inside tc's own subtree does not keep it alive.
         Chunk *hc = Chunk::from_payload(h);
+        if (!linked_ok(hc)) return Begin::Refused;
         bool from_inside = is_ancestor_or_self(hc, tc->payload());
         free_chunk(hc, location);
         if (!from_inside) return Begin::Refused;
     }
     if (tc->has(kFlagLoop)) return Begin::AlreadyFreeing;
-    if (Destructor d = tc->destructor) {
+    if (Destructor d = tc->destructor()) {
         if (d == kDestructorRunning) return Begin::Refused;
-        tc->destructor = kDestructorRunning;
+        tc->set_destructor(kDestructorRunning);
         if (d(tc->payload()) == -1) {
-            if (tc->destructor == kDestructorRunning) tc->destructor = d;
+            if (tc->destructor() == kDestructorRunning) tc->set_destructor(d);
             return Begin::Refused;
         }
-        tc->destructor = nullptr;
+        tc->set_destructor(nullptr);
     }
     if (limits_active()) {
         Chunk *parent = parent_of(tc);
@@ -57,14 +59,15 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
     Chunk *c = tc->child;
     // The batch with the process-wide tests made once (release.hpp).
     if (TAL_LIKELY(!limits_active() && !g_free_fill.enabled)) c = release_plain_leaves(c, location);
-    while (c != nullptr && is_plain_leaf(c)) {
+    while (c != nullptr && chunk_intact(c) && is_plain_leaf(c)) {
         Chunk *next = c->next;
         release_plain(c, location);
         c = next;
     }
     tc->child = c;
     if (c == nullptr) return true;
-    c->set_first_of(tc);
+    // Not verified yet, c is not written to: free_subtree() reports it.
+    if (chunk_intact(c)) c->set_first_of(tc);
     return false;
 }
 
@@ -83,14 +86,10 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
                 if (free_root) finish_free(root, location);
                 return;
             }
-            Chunk *up = reinterpret_cast<Chunk *>(top->destructor);
-            top->destructor = nullptr;
+            Chunk *up = top->free_link();
+            top->set_free_link(nullptr);
             finish_free(top, location);
             top = up;
-            continue;
-        }
-        if (is_plain_leaf(c)) {
-            release_plain_children(top, location);
             continue;
         }
         if (TAL_UNLIKELY(!chunk_intact(c))) {
@@ -99,6 +98,10 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
             // children after it are left behind.
             report_bad_chunk(c);
             top->child = nullptr;
+            continue;
+        }
+        if (is_plain_leaf(c)) {
+            release_plain_children(top, location);
             continue;
         }
         if (c->has(kFlagLoop)) {
@@ -110,12 +113,12 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
         // Who gets c if it cannot be freed: the owner of a reference to it,
         // else top's parent, else the null context.
         const void *new_parent = g_null_context;
-        if (RefHandle *h = c->refs()) {
+        if (RefHandle *h = c->refs(); h != nullptr && handle_ok(h)) {
             if (Chunk *p = parent_of(Chunk::from_payload(h))) new_parent = p->payload();
         }
         switch (begin_free(c, location)) {
         case Begin::Proceed:
-            c->destructor = reinterpret_cast<Destructor>(top);
+            c->set_free_link(top);
             top = c;
             break;
         case Begin::AlreadyFreeing:
@@ -154,7 +157,7 @@ void free_children(void *ptr) {
     if (tc == nullptr) return;
     // A dynamic name (".name" child) survives: it is set aside and put back.
     Chunk *name_chunk = nullptr;
-    for (Chunk *c = tc->child; c != nullptr; c = c->next) {
+    for (Chunk *c = tc->child; c != nullptr && linked_ok(c); c = c->next) {
         if (c->payload() == static_cast<const void *>(tc->raw_name())) {
             name_chunk = c;
             break;
@@ -187,6 +190,7 @@ inline void free_plain_parent(Chunk *tc, const char *location) {
 // free_ptr() for a chunk with references, a destructor or memory limits.
 __attribute__((noinline)) int free_guarded(Chunk *tc, const char *location) {
     if (RefHandle *h = tc->refs()) {
+        if (!handle_ok(h)) return -1;
         Chunk *parent = parent_of(tc);
         void *parent_payload = parent != nullptr ? parent->payload() : nullptr;
         if (parent_payload == g_null_context && h->next == nullptr) {
@@ -194,7 +198,7 @@ __attribute__((noinline)) int free_guarded(Chunk *tc, const char *location) {
             return unlink_ptr(g_null_context, tc->payload());
         }
         log("ERROR: talloc_free with references at %s\n", location);
-        for (; h != nullptr; h = h->next) log("\treference at %s\n", h->location);
+        for (; h != nullptr && handle_ok(h); h = h->next) log("\treference at %s\n", h->location);
         return -1;
     }
     return free_chunk(tc, location);
@@ -228,7 +232,7 @@ void set_destructor(const void *ptr, Destructor d) {
     if (tc == nullptr) return;
     // Past its destructor, a dying chunk's slot belongs to the free loop.
     if (tc->has(kFlagDying)) return;
-    tc->destructor = d;
+    tc->set_destructor(d);
 }
 
 }  // namespace tal

@@ -1,4 +1,4 @@
-// Process-wide state: the magic, null-context tracking, the autofree
+// Process-wide state: the secret, null-context tracking, the autofree
 // context and leak reports at exit.  None of it is touched by ordinary
 // allocation beyond reading two words, so threads that keep to their own
 // hierarchies (with null tracking off, as talloc documents) never contend.
@@ -15,15 +15,20 @@
 
 namespace tal {
 
-// Upper 18 bits of a live chunk's flags word (below them: slab cell index and
-// state bits, kFlagMask); re-randomised at load time so that stale bytes from
-// another process run do not look valid.
-uint32_t g_magic = 0xe814c000u;
-uint64_t g_guard_key = 0x5a17c0de2f00d001ull;
+// Until the constructor below has run (no chunk exists before it), fixed
+// values; the multiplier is odd so the mix loses no bits.
+Secret g_secret = {0x5a17c0de2f00d001ull, 0x9e3779b97f4a7c15ull};
 
 void *g_null_context = nullptr;
 FreeFill g_free_fill = {false, 0};
 void *g_autofree_context = nullptr;
+
+uint32_t public_magic() {
+    unsigned __int128 m = static_cast<unsigned __int128>(g_secret.mul_key ^ 0x243f6a8885a308d3ull) *
+                          (g_secret.xor_key | 1);
+    uint32_t v = static_cast<uint32_t>(static_cast<uint64_t>(m >> 64));
+    return v != 0 ? v : 1;
+}
 
 namespace {
 
@@ -38,29 +43,18 @@ __attribute__((constructor)) void read_free_fill() {
     g_free_fill.enabled = true;
 }
 
-__attribute__((constructor)) void randomise_magic() {
-    const auto *random = reinterpret_cast<const unsigned char *>(getauxval(AT_RANDOM));
-    if (random == nullptr) return;
-    uint32_t bits;
-    memcpy(&bits, random + 8, sizeof(bits));
-    // All 18 bits above the state bits are random, as the reference's 28
-    // are; never zero (zeroed memory must not look live) or the freed stamp.
-    uint32_t magic = bits & ~kFlagMask;
-    if (magic != 0 && magic != kFreedStamp) g_magic = magic;
-}
-
 // Before any chunk exists: a constructor of this library runs before those
-// of the programs and libraries that use it.
-__attribute__((constructor)) void make_guard_key() {
-    uint64_t key;
-    if (getrandom(&key, sizeof(key), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(key))) {
-        // No entropy pool yet (early boot): the kernel's per-process bytes.
+// of the programs and libraries that use it.  128 bits from the kernel.
+__attribute__((constructor)) void make_secret() {
+    uint64_t key[2];
+    if (getrandom(key, sizeof(key), GRND_NONBLOCK) != static_cast<ssize_t>(sizeof(key))) {
+        // No entropy pool yet (early boot): the kernel's 16 per-process bytes.
         const auto *random = reinterpret_cast<const unsigned char *>(getauxval(AT_RANDOM));
         if (random == nullptr) return;
-        memcpy(&key, random, sizeof(key));
-        key ^= reinterpret_cast<uintptr_t>(&key);
+        memcpy(key, random, sizeof(key));
     }
-    g_guard_key = key;
+    g_secret.xor_key = key[0];
+    g_secret.mul_key = key[1] | 1;
 }
 
 void at_exit() {

@@ -15,7 +15,7 @@ size_t accounted_bytes(const Chunk *tc) {
     if (tc->has(kFlagPoolMem | kFlagNested)) return 0;   // carved from a pool, which was charged
     if (tc->has(kFlagPool)) {
         auto *hdr = pool_of_pool_chunk(const_cast<Chunk *>(tc));
-        return hdr->poolsize + kRefHeaderSize + kRefPoolHeaderSize;
+        return pool_area_bytes(hdr) + kRefHeaderSize + kRefPoolHeaderSize;
     }
     return tc->size + kRefHeaderSize;
 }

@@ -15,7 +15,7 @@ Chunk *init_pool(PoolHeader *hdr, size_t poolsize, uint32_t state) {
     Chunk *tc = pool_chunk_of(hdr);
     mark_valid(tc, kFlagPool | state);
     tc->size = 0;
-    hdr->poolsize = static_cast<uint32_t>(poolsize);
+    hdr->check = check_for(hdr);
     hdr->object_count = 1;
     hdr->end = static_cast<char *>(tc->payload());
     hdr->self = hdr;
@@ -50,6 +50,7 @@ bool object_gone(PoolHeader *hdr, char *start, char *end) {
 void release_block(PoolHeader *hdr) {
     for (;;) {
         Chunk *pc = pool_chunk_of(hdr);
+        hdr->check = 0;   // no value derived from the secret in freed memory
         if (!pc->has(kFlagNested)) {
             free(hdr);
             return;
@@ -60,6 +61,10 @@ void release_block(PoolHeader *hdr) {
         // a pooled object); ours rewinds and resets exactly where its
         // does, so the outer pool keeps holding what the reference's holds.
         PoolHeader *outer = outer_slot(pc);
+        if (!pool_intact(outer)) {   // reported; the block stays where it is
+            report_bad_pool();
+            return;
+        }
         char *ref_chunk = member_start(pc) + kRefPoolHeaderSize;
         if (!object_gone(outer, ref_chunk, ref_chunk + member_footprint(pc->size))) return;
         hdr = outer;
@@ -87,7 +92,9 @@ Chunk *pool_slide_only_member(PoolHeader *hdr, Chunk *tc, size_t keep, size_t si
     if (static_cast<size_t>(pool_area_end(hdr) - start) < member_footprint(size)) return nullptr;
     memmove(start, member_start(tc), kMemberPrefix + keep);
     auto *moved = reinterpret_cast<Chunk *>(start + kMemberPrefix);
-    set_member_guard(moved);   // the guard names the address
+    // Both check words name their address.
+    set_member_guard(moved);
+    moved->check = check_for(moved);
     hdr->end = start + member_footprint(size);
     return moved;
 }
@@ -100,6 +107,10 @@ void pool_release_pool_chunk(Chunk *tc) {
     // The pool chunk is one of its pool's objects, occupying none of the
     // area (nothing to rewind), and already marked freed (no reset).
     PoolHeader *hdr = pool_of_pool_chunk(tc);
+    if (!pool_intact(hdr)) {   // reported; the block stays where it is
+        report_bad_pool();
+        return;
+    }
     if (object_gone(hdr, nullptr, nullptr)) release_block(hdr);
 }
 

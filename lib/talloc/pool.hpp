@@ -4,6 +4,9 @@
 //
 // Block of a pool of its own (malloc'd):
 //                 [PoolHeader][pool Chunk][pool object payload?][members ...]
+// A PoolHeader starts with a check word as a chunk does (an overflow from
+// the block in front reaches it first), and is verified (pool_intact)
+// wherever a member or a pool chunk leads to it.
 // Pool made under pool memory, carved from that pool as upstream does:
 //                 [guard][outer PoolHeader*][PoolHeader][pool Chunk][...]
 // Member:         [guard][spare 24][owner PoolHeader* + padding][Chunk][payload]
@@ -29,9 +32,9 @@
 namespace tal {
 
 struct PoolHeader {
-    char *end;               // first unused byte of the pool area
+    uint32_t check;          // check_for(this); 0 once the block is released
     uint32_t object_count;   // live members + the pool chunk itself
-    uint32_t poolsize;       // bytes of the pool area
+    char *end;               // first unused byte of the pool area
     PoolHeader *self;        // where a member keeps its owner (see owner_slot)
     char *limit;             // first byte past the pool area: carving compares with it
 };
@@ -54,6 +57,21 @@ static_assert(sizeof(uint64_t) + sizeof(PoolHeader *) + sizeof(PoolHeader) == kM
               "a nested pool's guard, outer pointer and header are a member's prefix");
 inline void set_member_guard(Chunk *member) { guard_slot(member) = guard_for(member); }
 inline char *pool_area_end(PoolHeader *hdr) { return hdr->limit; }
+inline size_t pool_area_bytes(PoolHeader *hdr) {
+    return static_cast<size_t>(hdr->limit - static_cast<char *>(pool_chunk_of(hdr)->payload()));
+}
+
+inline bool pool_intact(const PoolHeader *hdr) { return hdr->check == check_for(hdr); }
+
+// The pool the member (or pool chunk) tc names in its owner slot,
+// verified: nullptr, after a report, when that header is damaged or not a
+// pool's.  tc itself is intact, so its slot was not reached by an overflow.
+PoolHeader *report_bad_pool();
+inline PoolHeader *owner_of(Chunk *tc) {
+    PoolHeader *hdr = owner_slot(tc);
+    if (__builtin_expect(pool_intact(hdr), 1)) return hdr;
+    return report_bad_pool();
+}
 // Where members start: after the pool chunk's own payload (pooled objects).
 inline char *pool_first_member(PoolHeader *hdr) {
     Chunk *pc = pool_chunk_of(hdr);
@@ -82,7 +100,7 @@ inline void pool_reset(PoolHeader *hdr) {
 // chunk and its members both find it in their owner slot, so allocating
 // under either takes one load.
 inline PoolHeader *pool_for_parent(Chunk *parent) {
-    return parent->has(kFlagPool | kFlagPoolMem) ? owner_slot(parent) : nullptr;
+    return parent->has(kFlagPool | kFlagPoolMem) ? owner_of(parent) : nullptr;
 }
 
 // Takes `footprint` bytes at the end of hdr's area for one more object and
@@ -173,7 +191,11 @@ void pool_release_last(PoolHeader *hdr, char *start, char *end);
 // Marks a dead member freed and gives its memory back to its pool.
 // Inline: freeing a pooled parent releases each of its members in turn.
 inline void pool_release_member(Chunk *tc, const char *location) {
-    PoolHeader *hdr = owner_slot(tc);
+    PoolHeader *hdr = owner_of(tc);
+    if (hdr == nullptr) {   // reported; its memory is left where it is
+        mark_freed(tc, location);
+        return;
+    }
     char *start = member_start(tc), *end = member_end(tc);
     mark_freed(tc, location);
     if (__builtin_expect(hdr->object_count <= 2, 0)) {
@@ -225,7 +247,7 @@ __attribute__((always_inline)) inline Chunk *pool_release_run(PoolHeader *hdr, C
 template <class InRun>
 __attribute__((always_inline)) inline bool pool_release_family(Chunk *tc, const char *location, InRun in_run) {
     PoolHeader *hdr = owner_slot(tc);
-    if (pool_chunk_of(hdr)->has(kFlagFree)) return false;
+    if (!pool_intact(hdr) || pool_chunk_of(hdr)->has(kFlagFree)) return false;
     uint32_t others = hdr->object_count - 2;  // members but tc (the pool chunk counts itself)
     uint32_t family = 0;
     for (Chunk *c = tc->child; c != nullptr; c = c->next) {

@@ -26,9 +26,9 @@ namespace tal {
 
 namespace {
 
-// Room a malloc'd chunk block really has, in whole 16-byte units: any size
+// Room a malloc'd chunk block really has, as a block_bytes() value: any size
 // that fits then also fits the cache class it is later freed into.
-inline size_t block_capacity(Chunk *tc) { return malloc_usable_size(tc) & ~(kAlign - 1); }
+inline size_t block_capacity(Chunk *tc) { return block_bytes_within(malloc_usable_size(tc)); }
 
 // A chunk grown by realloc a second time is likely to keep growing (arrays
 // appended to, strings built piece by piece): it gets room for half as much
@@ -93,7 +93,8 @@ void *settle(Chunk *moved, size_t size, const char *name) {
 }
 
 void *realloc_pool_member(Chunk *tc, size_t size, const char *name) {
-    PoolHeader *pool = owner_slot(tc);
+    PoolHeader *pool = owner_of(tc);
+    if (pool == nullptr) return nullptr;
     bool limited = covered_by_limit(tc);
     if (size < tc->size && !limited) {
         fill_freed(static_cast<char *>(tc->payload()) + size, tc->size - size);
@@ -149,15 +150,16 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
         move_chunk(tc, moved, size, moved->flags & kIndexMask);
     } else {
         // Stamped freed meanwhile, so users of the stale pointer are caught
-        // (and the block realloc() gives back holds no magic).
-        const uint32_t live = tc->flags;
+        // (and the block realloc() gives back holds no check word); the
+        // check word is made again for wherever the chunk ends up.
+        const uint16_t live = tc->flags;
+        const uint64_t dtor = tc->dtor_bits();
         stamp_freed(tc);
         moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
-        if (moved == nullptr) {
-            tc->flags = live;
-            return nullptr;
-        }
-        moved->flags = live;
+        Chunk *at = moved != nullptr ? moved : tc;
+        at->set_dtor_bits(dtor);
+        mark_valid(at, live);
+        if (moved == nullptr) return nullptr;
     }
     if (size > old_size) moved->flags |= kFlagGrown;
     void *p = settle(moved, size, name);

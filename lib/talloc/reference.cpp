@@ -11,14 +11,17 @@ namespace {
 
 // Takes h off the list of references e keeps (its own links are left).
 inline void unhook_from(Ext *e, RefHandle *h) {
-    if (e->refs == h) e->refs = h->next;
-    if (h->prev != nullptr) h->prev->next = h->next;
-    if (h->next != nullptr) h->next->prev = h->prev;
+    RefHandle *prev = h->prev, *next = h->next;
+    if (!handle_ok(prev) || !handle_ok(next)) return;
+    if (e->refs == h) e->refs = next;
+    if (prev != nullptr) prev->next = next;
+    if (next != nullptr) next->prev = prev;
 }
 
 // The referenced chunk loses the owner h stands for.
 inline void unhook_handle(RefHandle *h) {
     Chunk *target = Chunk::from_payload(h->ptr);
+    if (!linked_ok(target)) return;
     if (Ext *e = target->ext()) unhook_from(e, h);
     h->next = h->prev = nullptr;
 }
@@ -36,19 +39,19 @@ __attribute__((always_inline)) inline int unreference(const void *ctx, Chunk *tc
     Ext *e = tc->ext();
     if (e == nullptr) return -1;
     RefHandle *h = e->refs;
-    for (; h != nullptr; h = h->next) {
+    for (; h != nullptr && handle_ok(h); h = h->next) {
         Chunk *owner = parent_of(Chunk::from_payload(h));
         if (owner == nullptr ? ctx == nullptr : owner->payload() == ctx) break;
     }
-    if (h == nullptr) return -1;
+    if (h == nullptr || !handle_ok(h)) return -1;
     Chunk *hc = Chunk::from_payload(h);
-    if (hc->destructor == handle_destructor && is_plain_leaf_but_destructor(hc)) {
+    if (hc->destructor() == handle_destructor && is_plain_leaf_but_destructor(hc)) {
         // What free_chunk() does for such a handle, without its general
         // steps: the destructor never refuses and touches only the list of
         // references (e's, known here), and the handle has nothing else to
         // free.  Its own links die with it.  Its memory goes where
         // release_dead() says, as every chunk's does.
-        hc->destructor = nullptr;
+        hc->set_destructor(nullptr);
         unhook_from(e, h);
         free_plain_leaf(hc, "talloc_unlink");
         return 0;
@@ -66,12 +69,12 @@ void *reference(const void *ctx, const void *ptr, const char *location) {
     if (e == nullptr) return nullptr;
     auto *h = static_cast<RefHandle *>(allocate(ctx, sizeof(RefHandle), kReferenceName));
     if (h == nullptr) return nullptr;
-    Chunk::from_payload(h)->destructor = handle_destructor;
+    Chunk::from_payload(h)->set_destructor(handle_destructor);
     h->ptr = const_cast<void *>(ptr);
     h->location = location;
     h->prev = nullptr;
-    h->next = e->refs;
-    if (e->refs != nullptr) e->refs->prev = h;
+    h->next = handle_ok(e->refs) ? e->refs : nullptr;
+    if (h->next != nullptr) h->next->prev = h;
     e->refs = h;
     return h->ptr;
 }
@@ -81,7 +84,7 @@ size_t reference_count(const void *ptr) {
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return 0;
     size_t n = 0;
-    for (RefHandle *h = tc->refs(); h != nullptr; h = h->next) n++;
+    for (RefHandle *h = tc->refs(); h != nullptr && handle_ok(h); h = h->next) n++;
     return n;
 }
 
@@ -99,6 +102,7 @@ int unlink_ptr(const void *ctx, void *ptr) {
     if (ctx_chunk != parent_of(tc)) return -1;
     RefHandle *h = tc->refs();
     if (h == nullptr) return free_chunk(tc, "talloc_unlink");
+    if (!handle_ok(h)) return -1;
     // Other owners remain: the owner of the newest reference takes over.
     Chunk *owner = parent_of(Chunk::from_payload(h));
     void *new_parent = owner != nullptr ? owner->payload() : nullptr;
@@ -112,7 +116,7 @@ void *reparent(const void *old_parent, const void *new_parent, const void *ptr) 
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
     if (old_parent == parent_ptr(ptr)) return steal_chunk(new_parent, tc);
-    for (RefHandle *h = tc->refs(); h != nullptr; h = h->next) {
+    for (RefHandle *h = tc->refs(); h != nullptr && handle_ok(h); h = h->next) {
         Chunk *hc = Chunk::from_payload(h);
         if (parent_ptr(h) == old_parent) {
             if (steal_chunk(new_parent, hc) != h) return nullptr;

@@ -16,18 +16,17 @@ namespace tal {
 constexpr uint32_t kPlainFlagsMask = kFlagExt | kFlagLoop | kFlagPool | kFlagDying;
 
 inline bool is_plain_but_children(const Chunk *tc) {
-    return (tc->flags & kPlainFlagsMask) == 0 && tc->destructor == nullptr && !limits_active();
+    return (tc->flags & kPlainFlagsMask) == 0 && !tc->has_destructor() && !limits_active();
 }
 
 inline bool is_plain_leaf(const Chunk *tc) { return tc->child == nullptr && is_plain_but_children(tc); }
 
 // is_plain_leaf() but for the process-wide test (memory limits), for loops
 // that make that test once for every chunk they free.  The children a free
-// reaches are verified here as well (one compare takes the magic with the
-// flags): a damaged chunk is never plain, and the general path reports it.
+// reaches are verified here first: a damaged chunk is never plain, and the
+// general path reports it.
 inline bool is_plain_leaf_itself(const Chunk *tc) {
-    return tc->child == nullptr && (tc->flags & (~kFlagMask | kFlagFree | kPlainFlagsMask)) == g_magic &&
-           tc->destructor == nullptr && (!tc->has(kFlagPoolMem) || member_guard_ok(tc));
+    return chunk_intact(tc) && tc->child == nullptr && (tc->flags & kPlainFlagsMask) == 0 && !tc->has_destructor();
 }
 
 // is_plain_leaf_itself(), and a member of `pool`.
@@ -79,8 +78,11 @@ __attribute__((always_inline)) inline Chunk *release_plain_leaves(Chunk *c, cons
             c = next;
             if (c == nullptr || !is_plain_leaf_itself(c)) return c;
         }
-        // A run of members of one pool, given back in one batch.
-        c = pool_release_run(owner_slot(c), c, location, is_plain_member_of);
+        // A run of members of one pool, given back in one batch.  A
+        // damaged pool header is left to the general path, which reports it.
+        PoolHeader *pool = owner_slot(c);
+        if (TAL_UNLIKELY(!pool_intact(pool))) return c;
+        c = pool_release_run(pool, c, location, is_plain_member_of);
     }
     return c;
 }

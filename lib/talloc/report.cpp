@@ -103,6 +103,10 @@ bool compute_totals(Chunk *root, int base, int max_depth, Array<SubtreeTotals> &
     while (ok && !path.empty()) {
         Frame &top = path.back();
         if (Chunk *c = top.next_child) {
+            if (!linked_ok(c)) {   // damaged: reported, the list ends there
+                top.next_child = nullptr;
+                continue;
+            }
             top.next_child = c->next;
             if (!c->has(kFlagLoop)) ok = enter(c, top.depth + 1, top.descended);
             continue;

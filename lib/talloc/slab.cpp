@@ -70,6 +70,7 @@ void unlink_slab(SlabClass &k, Slab *s) {
 
 void destroy(Slab *s) {
     g_slabs.fetch_sub(1, std::memory_order_relaxed);
+    s->check = 0;
     free(s->raw);
 }
 
@@ -129,6 +130,7 @@ Slab *new_slab(SlabHeap *heap, size_t bytes) {
         if (g_slab_valgrind) cells_at = reinterpret_cast<uintptr_t>(raw) + kSlabHeaderBytes;
         s = reinterpret_cast<Slab *>(cells_at - kSlabHeaderBytes);
         s->raw = raw;
+        s->check = keyed_mix(s);
     }
     char *cells_start = reinterpret_cast<char *>(s) + kSlabHeaderBytes;
     uint32_t cells = static_cast<uint32_t>((static_cast<char *>(s->raw) + kSlabBytes - cells_start) / bytes);

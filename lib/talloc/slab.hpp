@@ -52,6 +52,7 @@ constexpr uintptr_t kAbandoned = 1;      // low bit of Slab::remote
 struct SlabHeap;
 
 struct Slab {
+    uint64_t check;                    // keyed_mix(this), first (see chunk.hpp); 0 once freed
     std::atomic<SlabHeap *> owner;     // nullptr once abandoned
     std::atomic<uintptr_t> remote;     // cells freed by other threads (via Chunk::next) | kAbandoned
     Chunk *free;                       // owner: freed cells, through Chunk::next
@@ -89,7 +90,8 @@ extern "C" void __asan_unpoison_memory_region(void const volatile *, size_t);
 // A free cell is poisoned but for its link word, so our own use-after-free
 // shows under ASan as it would with malloc'd blocks.
 inline void slab_asan_free(Chunk *cell, size_t bytes) {
-    __asan_poison_memory_region(reinterpret_cast<char *>(cell) + sizeof(void *), bytes - sizeof(void *));
+    __asan_poison_memory_region(cell, bytes);
+    __asan_unpoison_memory_region(&cell->next, sizeof(cell->next));
 }
 inline void slab_asan_alloc(Chunk *cell, size_t bytes) { __asan_unpoison_memory_region(cell, bytes); }
 #else
@@ -106,6 +108,8 @@ inline Slab *slab_of(Chunk *tc, size_t bytes) {
     size_t index = (tc->flags & kIndexMask) >> kIndexShift;
     return reinterpret_cast<Slab *>(reinterpret_cast<char *>(tc) - kSlabHeaderBytes - (index - 1) * bytes);
 }
+
+inline bool slab_intact(const Slab *s) { return s->check == keyed_mix(s); }
 
 // Pops a free cell of the owner's current slab (the fast path); the chunk
 // is marked valid.  nullptr when that takes more work.
@@ -140,6 +144,10 @@ void slab_free_remote(Slab *s, Chunk *tc);
 // Gives a dead slab cell back.  `heap` is the calling thread's (or nullptr).
 inline void slab_free(SlabHeap *heap, Chunk *tc, size_t bytes) {
     Slab *s = slab_of(tc, bytes);
+    if (TAL_UNLIKELY(!slab_intact(s))) {   // the cell is left where it is
+        report_bad_metadata();
+        return;
+    }
     if (TAL_UNLIKELY(g_slab_valgrind)) slab_vg_free(tc);
     slab_asan_free(tc, bytes);
     if (TAL_LIKELY(heap != nullptr && s->owner.load(std::memory_order_relaxed) == heap)) {

@@ -146,7 +146,7 @@ __attribute__((noinline)) void made_under_null_context(const char *op, const cha
 inline Chunk *live(const void *ptr) {
     if (ptr == nullptr) return nullptr;
     Chunk *tc = Chunk::from_payload(ptr);
-    return (tc->flags & (~kFlagMask | kFlagFree)) == g_magic ? tc : nullptr;
+    return chunk_intact(tc) ? tc : nullptr;
 }
 
 inline const void *parent_key(const Chunk *tc) {

@@ -46,7 +46,7 @@ void *steal_ptr(const void *new_ctx, const void *ptr, const char *location) {
     if (tc == nullptr) return nullptr;
     if (RefHandle *h = tc->refs(); h != nullptr && parent_ptr(ptr) != new_ctx) {
         log("WARNING: talloc_steal with references at %s\n", location);
-        for (; h != nullptr; h = h->next) log("\treference at %s\n", h->location);
+        for (; h != nullptr && handle_ok(h); h = h->next) log("\treference at %s\n", h->location);
     }
     return steal_chunk(new_ctx, tc);
 }

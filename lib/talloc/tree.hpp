@@ -72,6 +72,7 @@ void walk(Chunk *root, int depth, Visit &&visit) {
     Chunk *c = root->child;
     depth++;
     for (;;) {
+        if (c != nullptr && !linked_ok(c)) c = nullptr;   // damaged: reported, the list ends there
         if (c == nullptr) {
             parent->flags &= ~kFlagLoop;
             if (parent == root) return;

@@ -76,6 +76,7 @@ struct layout {
 	int prev_tags_parent; /* the first child's prev slot holds parent|1 */
 	long guard;      /* pool member: keyed guard word (relative to the header) */
 	long prefix;     /* pool member: bytes of metadata in front of the header */
+	int keyed;       /* the check word depends on the chunk's address */
 };
 
 /* Debian's 2.4.0: struct talloc_chunk { unsigned flags; next, prev, parent,
@@ -84,17 +85,19 @@ struct layout {
 static const struct layout layout_ref = {
 	"reference-2.4", 96, 0, 0x0f,
 	8, 16, 24, 32, 40, 48, 56, 64, 72, 80,
-	8, 0, NOFF, 0,
+	8, 0, NOFF, 0, 0,
 };
 
-/* Ours (lib/talloc/chunk.hpp, pool.hpp): next, prev_link (parent|1 on the
- * first child), child, name_or_ext, destructor, uint32 size, uint32 flags
- * (magic in the upper 18 bits); a pool member has 48 bytes in front of the
- * header: guard word, 24 spare bytes, owner PoolHeader*, padding. */
+/* Ours (lib/talloc/chunk.hpp, pool.hpp): uint32 check word (keyed with the
+ * chunk's address, all 32 bits secret), uint32 size, next, prev_link
+ * (parent|1 on the first child), child, name_or_ext, destructor in the low
+ * 48 bits of the last word with the flags in its upper 16; a pool member
+ * has 48 bytes in front of the header: guard word, 24 spare bytes, owner
+ * PoolHeader*, padding. */
 static const struct layout layout_ours = {
-	"ours-2.5", 48, 44, 0x3fff,
-	0, 8, NOFF, 16, NOFF, 32, 24, 40, NOFF, -16,
-	4, 1, -48, 48,
+	"ours-2.5", 48, 0, 0,
+	8, 16, NOFF, 24, NOFF, 40, 32, 4, NOFF, -16,
+	4, 1, -48, 48, 1,
 };
 
 static const struct layout *L;
@@ -144,7 +147,8 @@ static int check_layout(void)
 	     get_word(h, L->child) == (uintptr_t)h2 &&
 	     get_word(h2, L->next) == (uintptr_t)h1 &&
 	     get_word(h1, L->prev) == (uintptr_t)h2 &&
-	     magic_of(c1) == magic_of(c2) && magic_of(p) == magic_of(c1);
+	     (L->keyed ? magic_of(c1) != magic_of(c2) :
+			 magic_of(c1) == magic_of(c2) && magic_of(p) == magic_of(c1));
 	if (L->prev_tags_parent)
 		ok = ok && get_word(h2, L->prev) == ((uintptr_t)h | 1);
 	else
@@ -242,11 +246,11 @@ static void build_region(void)
 	else put_word(w, L->parent, (uintptr_t)p);
 	/* Q: a pool header whose free area lies in the buffer */
 	if (L == &layout_ours) {
-		/* PoolHeader { char *end; u32 count; u32 poolsize; self; limit } */
-		put_word(q, 0, (uintptr_t)(q + 256));
-		uint32_t count = 2, size = 4096;
-		memcpy(q + 8, &count, 4);
-		memcpy(q + 12, &size, 4);
+		/* PoolHeader { u32 check; u32 count; char *end; self; limit },
+		 * the check word 0 (the attacker does not know the secret) */
+		uint32_t count = 2;
+		memcpy(q + 4, &count, 4);
+		put_word(q, 8, (uintptr_t)(q + 256));
 		put_word(q, 16, (uintptr_t)q);
 		put_word(q, 24, (uintptr_t)(q + 256 + 4096));
 	} else {

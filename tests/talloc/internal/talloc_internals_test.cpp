@@ -441,10 +441,49 @@ void count_abort(const char *) { g_aborts++; }
 
 }  // namespace
 
-TEST_CASE("the magic leaves the slab index and state bits free") {
-    REQUIRE((g_magic & kFlagMask) == 0);
+TEST_CASE("the flags word holds the state bits and the slab index") {
     REQUIRE((kIndexMask & 0xff) == 0);
+    REQUIRE((kIndexMask | 0xff) == kFlagMask);
+    REQUIRE(kFlagMask <= 0xffff);
     REQUIRE(kSlabMaxCells == 63);
+}
+
+TEST_CASE("the check word comes first and names its address") {
+    REQUIRE(offsetof(Chunk, check) == 0);
+    void *top = talloc_named_const(nullptr, 0, "top");
+    void *a = talloc_size(top, 16), *b = talloc_size(top, 1000);
+    void *pool = talloc_pool(top, 1024);
+    void *m = talloc_size(pool, 16);
+    for (void *p : {top, a, b, pool, m}) {
+        CHECK(chunk(p)->check == check_for(chunk(p)));
+        CHECK(chunk_intact(chunk(p)));
+    }
+    // A member's guard word, first in its prefix, is keyed with its own address.
+    CHECK(guard_slot(chunk(m)) == keyed_mix(&guard_slot(chunk(m))));
+    // Two chunks' check words differ: a value read from one does not forge another.
+    CHECK(chunk(a)->check != chunk(b)->check);
+    Chunk *ca = chunk(a);
+    talloc_free(a);
+    // Freed: no value derived from the secret is left, the stamp is public.
+    CHECK(ca->check != check_for(ca));
+    CHECK(is_freed_stamp(ca));
+    talloc_free(top);
+}
+
+TEST_CASE("a destructor and the flags share a word without touching each other") {
+    void *p = talloc_size(nullptr, 8);
+    Chunk *tc = chunk(p);
+    uint16_t flags = tc->flags;
+    auto d = [](void *) { return 0; };
+    talloc_set_destructor(p, +d);
+    CHECK(tc->destructor() == +d);
+    CHECK(tc->flags == flags);
+    tc->flags = static_cast<uint16_t>(tc->flags | kFlagLoop);
+    CHECK(tc->destructor() == +d);
+    tc->flags = flags;
+    talloc_set_destructor(p, nullptr);
+    CHECK(!tc->has_destructor());
+    talloc_free(p);
 }
 
 TEST_CASE("slab cells are reused and empty slabs go back to malloc") {
