@@ -202,8 +202,8 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
         if (TAL_LIKELY(chunk_intact(tc)) && (tc->flags & (kFlagExt | kFlagPool | kFlagPoolMem)) == 0 &&
             !limits_active()) {
             if (size <= tc->size) {
-                if (shrinks_in_place(tc, size)) {
-                    fill_freed(static_cast<char *>(ptr) + size, tc->size - size);
+                // TALLOC_FREE_FILL's memset would cost every call a frame.
+                if (shrinks_in_place(tc, size) && TAL_LIKELY(!g_free_fill.enabled)) {
                     tc->size = static_cast<uint32_t>(size);
                     return ptr;
                 }
