@@ -220,9 +220,23 @@ TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
     return name;
 }
 
+namespace {
+
+__attribute__((noinline)) void set_name_const_checked(const void *ptr, const char *name) {
+    if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
+}
+
+}  // namespace
+
+// A live chunk is renamed without a stack frame; NULL and a bad pointer
+// (reported) go through checked() out of line.
 TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
     TAL_THREAD_CHECKED_VOID((Scope::Rename, "talloc_set_name_const", ptr), {
-        if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
+        if (TAL_LIKELY(ptr != nullptr) && TAL_LIKELY(chunk_intact(Chunk::from_payload(ptr)))) {
+            Chunk::from_payload(ptr)->set_raw_name(name);
+            return;
+        }
+        set_name_const_checked(ptr, name);
     });
 }
 
@@ -265,11 +279,11 @@ __attribute__((noinline)) void *get_type_abort_slow(const void *ptr, const char 
 // calls.
 TALLOC_API void *talloc_check_name(const void *ptr, const char *name) {
     const char *pname = intact_name(ptr);
-    if (TAL_LIKELY(pname != nullptr && name != nullptr)) {
+    if (TAL_LIKELY(pname != nullptr)) {
+        if (pname == name) return const_cast<void *>(ptr);
         // A check that fails is as common here as one that succeeds
         // (callers probe for one of several types): no second lookup.
-        if (pname == name || __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
-        return nullptr;
+        if (TAL_LIKELY(name != nullptr)) return __builtin_strcmp(pname, name) == 0 ? const_cast<void *>(ptr) : nullptr;
     }
     return check_name_slow(ptr, name);
 }

@@ -111,7 +111,9 @@ int unlink_ptr(const void *ctx, void *ptr) {
     return 0;
 }
 
-void *reparent(const void *old_parent, const void *new_parent, const void *ptr) {
+namespace {
+
+__attribute__((noinline)) void *reparent_general(const void *old_parent, const void *new_parent, const void *ptr) {
     if (ptr == nullptr) return nullptr;
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
@@ -124,6 +126,22 @@ void *reparent(const void *old_parent, const void *new_parent, const void *ptr) 
         }
     }
     return nullptr;  // old_parent owned it neither directly nor by reference
+}
+
+}  // namespace
+
+// Without a stack frame when the chunk has no references (no Ext): it is
+// old_parent's child or not old_parent's at all.
+void *reparent(const void *old_parent, const void *new_parent, const void *ptr) {
+    if (TAL_LIKELY(ptr != nullptr)) {
+        Chunk *tc = Chunk::from_payload(ptr);
+        if (TAL_LIKELY(chunk_intact(tc) && !tc->has(kFlagExt))) {
+            Chunk *parent = parent_of(tc);
+            if (old_parent != (parent != nullptr ? parent->payload() : nullptr)) return nullptr;
+            return steal_chunk(new_parent, tc);
+        }
+    }
+    return reparent_general(old_parent, new_parent, ptr);
 }
 
 }  // namespace tal

@@ -17,7 +17,12 @@ bool is_ancestor_or_self(const Chunk *tc, const void *ancestor_payload, int max_
     return false;
 }
 
-void *steal_chunk(const void *new_ctx, Chunk *tc) {
+namespace {
+
+// steal_chunk() and steal_ptr() in full; the functions below take the
+// common case (a live new parent, no memory limits, no references) without
+// a stack frame and hand everything else to these.
+__attribute__((noinline)) void *steal_chunk_general(const void *new_ctx, Chunk *tc) {
     new_ctx = effective_ctx(new_ctx);
     Chunk *new_parent = nullptr;
     if (new_ctx != nullptr) {
@@ -40,7 +45,7 @@ void *steal_chunk(const void *new_ctx, Chunk *tc) {
     return tc->payload();
 }
 
-void *steal_ptr(const void *new_ctx, const void *ptr, const char *location) {
+__attribute__((noinline)) void *steal_ptr_general(const void *new_ctx, const void *ptr, const char *location) {
     if (ptr == nullptr) return nullptr;
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
@@ -49,6 +54,31 @@ void *steal_ptr(const void *new_ctx, const void *ptr, const char *location) {
         for (; h != nullptr && handle_ok(h); h = h->next) log("\treference at %s\n", h->location);
     }
     return steal_chunk(new_ctx, tc);
+}
+
+}  // namespace
+
+void *steal_chunk(const void *new_ctx, Chunk *tc) {
+    new_ctx = effective_ctx(new_ctx);
+    if (TAL_LIKELY(new_ctx != nullptr && !limits_active())) {
+        Chunk *new_parent = Chunk::from_payload(new_ctx);
+        if (TAL_LIKELY(chunk_intact(new_parent))) {
+            if (tc != new_parent && !(tc->is_first() && tc->stored_parent() == new_parent)) {
+                unlink_detached(tc);
+                link_first(new_parent, tc);
+            }
+            return tc->payload();
+        }
+    }
+    return steal_chunk_general(new_ctx, tc);
+}
+
+void *steal_ptr(const void *new_ctx, const void *ptr, const char *location) {
+    if (TAL_LIKELY(ptr != nullptr)) {
+        Chunk *tc = Chunk::from_payload(ptr);
+        if (TAL_LIKELY(chunk_intact(tc) && !tc->has(kFlagExt))) return steal_chunk(new_ctx, tc);
+    }
+    return steal_ptr_general(new_ctx, ptr, location);
 }
 
 void *parent_ptr(const void *ptr) {

@@ -21,6 +21,7 @@ Usage: tools/bench/run.py [--build DIR] [--rounds N] [--scale X] [--only SUBSTR]
                           [--raw FILE.json] [--from-raw FILE.json]
                           [--instructions SCALE] [--smoke]
                           [--check-cost [--tevent-nocheck-build DIR]]
+                          [--cost-against DIR]
 
 --instructions SCALE adds a column: each row's instructions (valgrind
 --tool=callgrind, one run per side; the counters are zeroed before and
@@ -35,6 +36,12 @@ and =1 ("on"), the tevent rows on a build configured with
 -Dtevent_thread_check=false ("off", --tevent-nocheck-build DIR; without it
 the tevent rows are left out) and on ours ("on"), alternating as above; the
 ratios are on / off (> 1: what the check costs).
+
+--cost-against DIR measures a change to ours instead of the matrix: every
+row on the libraries of another build of ours (DIR, "off": say, the commit
+before the change) and on this build ("on"), alternating; the ratios are
+on / off (> 1: what the change costs).  The hardened checks (issue 16,
+docs/hardening.md) were measured so.
 
 --doc FILE replaces what lies between the "matrix:begin"/"matrix:end" marks
 of FILE (docs/performance.md) with the table.  --smoke: one round at a tiny
@@ -492,6 +499,9 @@ def main():
     ap.add_argument("--check-cost", action="store_true",
                     help="instead of the matrix: ours with the thread checks off against on (talloc: "
                          "TALLOC_THREAD_CHECK=1; tevent: needs --tevent-nocheck-build)")
+    ap.add_argument("--cost-against", metavar="DIR",
+                    help="instead of the matrix: every row on another build of ours (DIR, 'off') against "
+                         "this build ('on')")
     ap.add_argument("--tevent-nocheck-build", metavar="DIR",
                     help="with --check-cost: a build configured with -Dtevent_thread_check=false, for the "
                          "tevent rows' 'off' side")
@@ -499,7 +509,13 @@ def main():
     if args.smoke:
         args.rounds, args.scale = 1, 0.01
 
-    envs = check_environments(args.build, args.tevent_nocheck_build) if args.check_cost else environments(args.build)
+    if args.cost_against:
+        args.check_cost = True
+        envs = {"off": environments(args.cost_against)["ours"], "on": environments(args.build)["ours"]}
+    elif args.check_cost:
+        envs = check_environments(args.build, args.tevent_nocheck_build)
+    else:
+        envs = environments(args.build)
     load_before = os.getloadavg()
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -532,7 +548,9 @@ def main():
               f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
               f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
               + (f"; instructions: callgrind, one run per side at scale {args.instructions:g}" if counts else "")]
-    if args.check_cost:
+    if args.cost_against:
+        header.append(f"cost of a change: rows on {args.cost_against} (off) / on {args.build} (on)")
+    elif args.check_cost:
         header.append("thread check cost: talloc rows TALLOC_THREAD_CHECK unset (off) / =1 (on)"
                       + ("; tevent rows the tevent check compiled out (off, " + args.tevent_nocheck_build
                          + ") / in (on)" if args.tevent_nocheck_build else ""))

@@ -327,6 +327,64 @@ static void test_reference_handle_name(void **state)
 	talloc_free(r);
 }
 
+/* A chunk whose references have all been unlinked is freed like any
+ * other: its name, its siblings' links, its destructor and children. */
+static void test_free_after_references_unlinked(void **state)
+{
+	void *parent, *r, *a, *b, *kid;
+	char *p;
+	(void)state;
+
+	destroyed = 0;
+	parent = talloc_named_const(NULL, 0, "parent");
+	r = talloc_named_const(NULL, 0, "r");
+	a = talloc_named_const(parent, 1, "a");
+	p = talloc_strdup(parent, "p");
+	talloc_set_name_const(p, "named p");
+	b = talloc_named_const(parent, 1, "b");
+	assert_ptr_equal(talloc_reference(r, p), p);
+	assert_int_equal(talloc_unlink(r, p), 0);
+	assert_int_equal(talloc_reference_count(p), 0);
+	assert_string_equal(talloc_get_name(p), "named p");
+	assert_int_equal(talloc_free(p), 0);
+	assert_int_equal(talloc_total_blocks(parent), 3);
+	assert_int_equal(talloc_total_blocks(r), 1);
+	assert_ptr_equal(talloc_parent(a), parent);
+	assert_ptr_equal(talloc_parent(b), parent);
+
+	/* with a destructor */
+	p = talloc_strdup(parent, "p");
+	talloc_set_destructor((void *)p, count_destructor);
+	talloc_reference(r, p);
+	assert_int_equal(talloc_unlink(r, p), 0);
+	assert_int_equal(talloc_free(p), 0);
+	assert_int_equal(destroyed, 1);
+
+	/* with a child */
+	p = talloc_strdup(parent, "p");
+	kid = talloc_strdup(p, "kid");
+	talloc_set_destructor((void *)kid, count_destructor);
+	talloc_reference(r, p);
+	assert_int_equal(talloc_unlink(r, p), 0);
+	assert_int_equal(talloc_free(p), 0);
+	assert_int_equal(destroyed, 2);
+	assert_int_equal(talloc_total_blocks(parent), 3);
+
+	/* refused while referenced, with no log function set: nothing logged,
+	 * nothing freed */
+	p = talloc_strdup(parent, "p");
+	talloc_reference(r, p);
+	talloc_set_log_fn(NULL);
+	assert_int_equal(talloc_free(p), -1);
+	talloc_set_log_fn(tt_log_fn);
+	assert_int_equal(talloc_total_blocks(parent), 4);
+	assert_int_equal(talloc_unlink(r, p), 0);
+	assert_int_equal(talloc_free(p), 0);
+
+	assert_int_equal(talloc_free(parent), 0);
+	assert_int_equal(talloc_free(r), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +395,7 @@ int main(void)
 		TT_TEST(test_free_top_level_with_single_reference_moves_it),
 		TT_TEST(test_free_top_level_with_two_references_fails),
 		TT_TEST(test_unlink),
+		TT_TEST(test_free_after_references_unlinked),
 		TT_TEST(test_unlink_reference_owner),
 		TT_TEST(test_free_parent_of_referenced_chunk),
 		TT_TEST(test_reference_from_own_child),
