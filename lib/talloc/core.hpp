@@ -20,8 +20,8 @@ struct RefHandle {   // payload of a ".reference" chunk
 // damaged one is reported): verified before its links are followed.
 inline bool handle_ok(const RefHandle *h) { return h == nullptr || linked_ok(Chunk::from_payload(h)); }
 
-extern void *g_null_context;
-extern void *g_autofree_context;
+extern TAL_HIDDEN void *g_null_context;
+extern TAL_HIDDEN void *g_autofree_context;
 
 // Where a NULL context puts new chunks (the null context, if tracking).
 inline const void *effective_ctx(const void *ctx) { return ctx != nullptr ? ctx : g_null_context; }

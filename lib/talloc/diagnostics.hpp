@@ -30,7 +30,7 @@ struct FreeFill {
     bool enabled;
     unsigned char value;
 };
-extern FreeFill g_free_fill;
+extern TAL_HIDDEN FreeFill g_free_fill;
 
 inline void fill_freed(void *from, size_t len) {
     if (TAL_UNLIKELY(g_free_fill.enabled)) __builtin_memset(from, g_free_fill.value, len);

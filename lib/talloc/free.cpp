@@ -191,7 +191,7 @@ inline void free_plain_parent(Chunk *tc, const char *location) {
 // reference was unlinked; the Ext stays for the next one): what
 // free_chunk() would do for it is unlinking it and releasing the Ext.
 inline bool is_plain_leaf_but_empty_ext(const Chunk *tc) {
-    if (tc->child != nullptr || tc->destructor != nullptr || limits_active() ||
+    if (tc->child != nullptr || tc->has_destructor() || limits_active() ||
         (tc->flags & (kPlainFlagsMask & ~kFlagExt)) != 0)
         return false;
     const Ext *e = tc->ext();

@@ -24,10 +24,7 @@ struct MemLimit {
     size_t cur_size;
 };
 
-// Hidden in the declaration too: an extern declaration does not take
-// -fvisibility=hidden, so every read went through the GOT (a load the
-// linker relaxes to an lea, one instruction more on every hot path).
-extern __attribute__((visibility("hidden"))) std::atomic<size_t> g_live_limits;
+extern TAL_HIDDEN std::atomic<size_t> g_live_limits;
 
 inline bool limits_active() { return g_live_limits.load(std::memory_order_relaxed) != 0; }
 

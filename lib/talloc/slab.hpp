@@ -80,7 +80,7 @@ struct SlabHeap {
 
 // Set at load time when running under valgrind: cells are then announced
 // as heap blocks of their own (alloc/free, leaks per chunk).
-extern bool g_slab_valgrind;
+extern TAL_HIDDEN bool g_slab_valgrind;
 void slab_vg_alloc(Chunk *cell, size_t bytes);
 void slab_vg_free(Chunk *cell);
 

@@ -31,9 +31,7 @@
 namespace tal::threads {
 
 // Read once, from the environment, by a constructor of the library.
-// Hidden in the declaration too, so every export tests it with one
-// rip-relative compare instead of a GOT address and a compare.
-extern __attribute__((visibility("hidden"))) bool g_enabled;
+extern TAL_HIDDEN bool g_enabled;
 
 // What an export is about to change.
 enum class Scope : uint8_t {

@@ -548,12 +548,13 @@ def main():
               f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
               f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}"
               + (f"; instructions: callgrind, one run per side at scale {args.instructions:g}" if counts else "")]
-    if args.cost_against:
-        header.append(f"cost of a change: rows on {args.cost_against} (off) / on {args.build} (on)")
-    elif args.check_cost:
-        header.append("thread check cost: talloc rows TALLOC_THREAD_CHECK unset (off) / =1 (on)"
-                      + ("; tevent rows the tevent check compiled out (off, " + args.tevent_nocheck_build
-                         + ") / in (on)" if args.tevent_nocheck_build else ""))
+    if args.check_cost:
+        if args.cost_against:
+            header.append(f"cost of a change: rows on {args.cost_against} (off) / on {args.build} (on)")
+        else:
+            header.append("thread check cost: talloc rows TALLOC_THREAD_CHECK unset (off) / =1 (on)"
+                          + ("; tevent rows the tevent check compiled out (off, " + args.tevent_nocheck_build
+                             + ") / in (on)" if args.tevent_nocheck_build else ""))
         text = check_cost_report(names, samples, counts, header)
         print(text)
         if args.markdown:
