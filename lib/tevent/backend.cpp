@@ -31,6 +31,7 @@ bool Backend::reserve_slot(int fd) {
     for (size_t i = nslots; i < n; i++) {
         new (&grown[i]) FdSlot{};
         grown[i].poller_slot = -1;
+        grown[i].next_stale = kNotStale;
     }
     slots = grown;
     nslots = n;
@@ -129,16 +130,36 @@ void handle_update_error(Backend *b, int fd, int err) {
     disable_slot(b, fd, "unwatchable descriptor");
 }
 
+uint16_t wanted(const FdSlot &s) {
+    uint16_t want = 0;
+    for (tevent_fd *fde = s.chain.head; fde != nullptr; fde = fde->fd_next) want |= fde->flags & kAllFlags;
+    return want;
+}
+
 // Brings the kernel in line with what fd's events want; `force` asks again
 // even when that did not change (the number may name a new descriptor).
 // Returns ENOMEM when the poller could not grow its table: nothing changed
 // (the poller checks before it touches anything), so tevent_add_fd can fail
 // as documented instead of returning an event that never fires.
+//
+// A poller whose updates are system calls (defers_updates) gets them just
+// before the next wait, as libuv does: the slot joins the stale list and
+// backend_apply_updates() compares again then.  Only a descriptor that
+// nobody wants any more leaves the kernel at once: the caller may close it
+// next, and the kernel cannot be told about a closed number (its
+// registration would outlive it wherever the descriptor is shared).
 int sync_slot(Backend *b, int fd, bool force) {
     FdSlot *s = b->slot(fd);
     if (s == nullptr) return 0;
-    uint16_t want = 0;
-    for (tevent_fd *fde = s->chain.head; fde != nullptr; fde = fde->fd_next) want |= fde->flags & kAllFlags;
+    uint16_t want = wanted(*s);
+    if (b->poller->defers_updates && want != 0) {
+        s->ask_again |= force;
+        if (s->next_stale == kNotStale) {
+            s->next_stale = b->stale_head;
+            b->stale_head = fd;
+        }
+        return 0;
+    }
     if (want == s->watching && !force) return 0;
     uint16_t before = s->watching;
     s->watching = want;
@@ -152,6 +173,28 @@ int sync_slot(Backend *b, int fd, bool force) {
 }
 
 }  // namespace
+
+bool backend_apply_updates(Backend *b) {
+    size_t events = b->ev->fd_events.count;
+    while (b->stale_head >= 0) {
+        int fd = b->stale_head;
+        FdSlot &s = b->slots[fd];
+        b->stale_head = s.next_stale;
+        s.next_stale = kNotStale;
+        bool force = s.ask_again;
+        s.ask_again = false;
+        uint16_t want = wanted(s);
+        if (want == s.watching && !force) continue;
+        uint16_t before = s.watching;
+        s.watching = want;
+        int err = b->poller->update(b, fd, &s);
+        if (err == ENOMEM) s.watching = before;  // (nothing changed)
+        // Too late to fail the call that wanted it: reported as any other
+        // descriptor the poller cannot watch.
+        if (err != 0) handle_update_error(b, fd, err);
+    }
+    return b->ev->fd_events.count != events;
+}
 
 // After fork() a child whose poller's kernel state is shared with the
 // parent (an epoll set) gets its own, and its own wakeup descriptor.
@@ -320,6 +363,7 @@ int backend_open(tevent_context *ev, const Poller *poller, const Poller *fallbac
     b->poller = poller;
     b->fallback = fallback;
     b->pid = cached_getpid();
+    b->stale_head = -1;
     if (!b->reserve_ready(1)) {
         free(b);
         errno = ENOMEM;

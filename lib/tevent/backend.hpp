@@ -31,11 +31,16 @@ enum Ready : uint8_t {
 // (Poller::order).
 using FdChain = IList<tevent_fd, &tevent_fd::fd_prev, &tevent_fd::fd_next>;
 
+// FdSlot::next_stale when the slot is not in Backend's list of stale slots.
+constexpr int32_t kNotStale = -2;
+
 struct FdSlot {
     FdChain chain;
     uint16_t watching;    // TEVENT_FD_* flags the kernel is watching for
     uint8_t ready;        // Ready bits from the last wait, during dispatch
+    bool ask_again;       // stale: asking the kernel again even if unchanged
     int32_t poller_slot;  // the poller's own per-descriptor datum; -1: none
+    int32_t next_stale;   // the next stale descriptor, -1 for none; or kNotStale
 };
 
 struct Backend;
@@ -63,6 +68,11 @@ struct Poller {
     // or a move to it) and the backend has no fallback of its own: a
     // poller without kernel state, which can fail only for memory.
     const Poller *reopen_fallback;
+    // Each update is a system call: the core gathers them and makes them
+    // just before the wait (sync_slot() in backend.cpp), so that changes
+    // which cancel out before it (flags set and reset, an event added and
+    // freed) cost none.
+    bool defers_updates;
     int (*open)(Backend *b);  // sets b->poller_state; 0 or an errno value
     void (*close)(Backend *b);
     // Brings the kernel in line with slot.watching for descriptor fd.
@@ -87,6 +97,9 @@ struct Backend {
 
     FdSlot *slots;  // malloc()ed, indexed by descriptor
     size_t nslots;
+    // Slots whose kernel update waits for the next wait (defers_updates),
+    // chained through FdSlot::next_stale; -1: none.
+    int32_t stale_head;
 
     // Whether a busy loop looks for ready descriptors before it waits
     // (wait_ready() in backend.cpp).
@@ -132,7 +145,14 @@ inline int timeout_ms_from(int64_t usec) {
 // descriptor is ready and nothing sleeps, which a busy loop pays on every
 // iteration.  A look that finds nothing costs a system call of its own, so
 // looks that keep finding nothing are made rarer (backoff.hpp).
+// The deferred kernel updates, made now; true if that took fd events out
+// of the context (a descriptor closed behind the loop's back).
+bool backend_apply_updates(Backend *b);
+
 inline int backend_wait(Backend *b, int64_t timeout_us) {
+    // Events taken out may have been the last to wait for: no blocking then
+    // (the iteration ends, and the caller looks again).
+    if (b->stale_head >= 0 && backend_apply_updates(b)) timeout_us = 0;
     if (timeout_us != 0 && b->look_first.worth_trying()) {
         int n = b->poller->wait(b, 0);
         if (n != 0) {

@@ -131,7 +131,8 @@ void immediate_schedule(tevent_immediate *im, tevent_context *ev, tevent_immedia
     trace_immediate(ev, im, TEVENT_EVENT_TRACE_ATTACH);
     ev->immediates.push_back(im);
     im->state = ImState::kQueued;
-    talloc_set_destructor(im, immediate_destructor);
+    // Running its handler, it kept its destructor (see cancel()).
+    if (!im->busy) talloc_set_destructor(im, immediate_destructor);
     if (debug_wanted(ev, TEVENT_DEBUG_TRACE)) {
         debug(ev, TEVENT_DEBUG_TRACE, "Schedule immediate event \"%s\": %p\n", handler_name,
               static_cast<void *>(im));

@@ -107,6 +107,7 @@ const Poller kEpollPoller = {
     .order = Order::kPerDescriptor,
     .shared_across_fork = true,
     .reopen_fallback = &kPollPoller,
+    .defers_updates = true,
     .open = epoll_open,
     .close = epoll_close,
     .update = epoll_update,

@@ -106,6 +106,7 @@ const Poller kPollPoller = {
     .order = Order::kContextList,
     .shared_across_fork = false,
     .reopen_fallback = &kPollPoller,  // one more try
+    .defers_updates = false,
     .open = poll_open,
     .close = poll_close,
     .update = poll_update,

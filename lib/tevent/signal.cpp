@@ -169,9 +169,28 @@ std::atomic<uint32_t> g_taken_total{0};
 // only then is the old table freed, and a descriptor that left the table
 // safe to close.  Handlers starting later count in the other epoch, so the
 // writer never waits for more than those already running.
+// A set of signal numbers, walked in ascending order.  Plain words: the
+// wake table's copies are read by signal handlers.
+struct SignalSet {
+    uint64_t bits[2];
+
+    bool has(int signum) const { return ((bits[signum / 64] >> (signum % 64)) & 1u) != 0; }
+    void add(int signum) { bits[signum / 64] |= uint64_t{1} << (signum % 64); }
+    void remove(int signum) { bits[signum / 64] &= ~(uint64_t{1} << (signum % 64)); }
+    // The smallest member >= from; kNumSignals if none.
+    int next(int from) const {
+        for (int w = from / 64; w < 2; w++) {
+            uint64_t m = bits[w] & (w == from / 64 ? ~uint64_t{0} << (from % 64) : ~uint64_t{0});
+            if (m != 0) return w * 64 + __builtin_ctzll(m);
+        }
+        return kNumSignals;
+    }
+};
+static_assert(kNumSignals <= 128, "SignalSet holds 128 signal numbers");
+
 struct WakeEntry {
     int fd;
-    uint64_t mask[2];  // bit s: a handler for signal s
+    SignalSet signals;  // those it has a handler for
 };
 struct WakeTable {
     size_t n;
@@ -181,9 +200,6 @@ struct WakeTable {
 std::atomic<WakeTable *> g_wake{nullptr};
 std::atomic<uint32_t> g_epoch{0};
 std::atomic<uint32_t> g_in_handler[2];
-
-bool mask_has(const uint64_t mask[2], int signum) { return ((mask[signum / 64] >> (signum % 64)) & 1u) != 0; }
-void mask_set(uint64_t mask[2], int signum) { mask[signum / 64] |= uint64_t{1} << (signum % 64); }
 
 void wake_listeners(int signum) {
     // The epoch must not move between reading it and counting in it: a
@@ -203,7 +219,7 @@ void wake_listeners(int signum) {
     const WakeTable *table = g_wake.load();
     if (table != nullptr) {
         for (size_t i = 0; i < table->n; i++) {
-            if (mask_has(table->entries[i].mask, signum)) wakeup_fd(table->entries[i].fd);
+            if (table->entries[i].signals.has(signum)) wakeup_fd(table->entries[i].fd);
         }
     }
     g_in_handler[epoch].fetch_sub(1);
@@ -275,6 +291,12 @@ struct SignalAction {
 // Each signal's registrations, newest first.
 IList<Registration> g_handlers[kNumSignals];
 SignalAction g_actions[kNumSignals];
+// Signals whose action was ever installed: only their slots can have
+// caught anything.
+SignalSet g_ever_installed;
+// Signals some of whose registrations may have something to deliver (a
+// superset: cleared when a scan finds nothing).
+SignalSet g_undelivered;
 IList<ContextSignals> g_contexts;
 
 int wakeup_fd_of(tevent_context *ev) {
@@ -300,7 +322,7 @@ bool publish_wake_table() {
             for (int s = 1; s < kNumSignals; s++) {
                 for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
                     if (r->ctx == c) {
-                        mask_set(e.mask, s);
+                        e.signals.add(s);
                         break;
                     }
                 }
@@ -368,6 +390,7 @@ bool install_action(int signum, int sa_flags) {
     slot.taken.store(slot.caught.load(std::memory_order_acquire), std::memory_order_release);
     if (sigaction(signum, &act, &a.previous) != 0) return false;
     a.installed = true;
+    g_ever_installed.add(signum);
     a.with_info = (sa_flags & SA_SIGINFO) != 0;
     return true;
 }
@@ -414,7 +437,7 @@ void park(ContextSignals *c) {
 bool take_caught_locked(pthread_t self) {
     uint32_t total = g_caught_total.load(std::memory_order_acquire);
     bool any = false;
-    for (int s = 1; s < kNumSignals; s++) {
+    for (int s = g_ever_installed.next(1); s < kNumSignals; s = g_ever_installed.next(s + 1)) {
         Slot &slot = g_slots[s];
         uint32_t from = slot.taken.load(std::memory_order_relaxed);
         uint32_t to = slot.caught.load(std::memory_order_acquire);
@@ -430,6 +453,7 @@ bool take_caught_locked(pthread_t self) {
         any = true;
         for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
             if (r->ctx == nullptr) continue;
+            g_undelivered.add(s);
             if (ring != nullptr && (r->sa_flags & SA_SIGINFO) != 0) {
                 for (uint32_t n = from; n != to; n++) {
                     if (!r->infos.push(ring->info[n % kSignalInfoQueue])) r->pending++;
@@ -449,11 +473,14 @@ bool take_caught_locked(pthread_t self) {
 // The next registration, in delivery order, with something for this
 // thread: by signal number, then newest handler first.
 Registration *next_deliverable_locked(pthread_t self) {
-    for (int s = 1; s < kNumSignals; s++) {
+    for (int s = g_undelivered.next(1); s < kNumSignals; s = g_undelivered.next(s + 1)) {
+        bool others = false;  // something left for another thread's context
         for (Registration *r = g_handlers[s].head; r != nullptr; r = r->next) {
-            if (r->ctx == nullptr || !pthread_equal(r->ctx->owner.load(std::memory_order_relaxed), self)) continue;
-            if (r->pending != 0 || r->infos.count != 0) return r;
+            if (r->ctx == nullptr || (r->pending == 0 && r->infos.count == 0)) continue;
+            if (pthread_equal(r->ctx->owner.load(std::memory_order_relaxed), self)) return r;
+            others = true;
         }
+        if (!others) g_undelivered.remove(s);
     }
     return nullptr;
 }

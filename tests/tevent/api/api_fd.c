@@ -643,6 +643,50 @@ static void test_closed_behind_the_loop(void **state)
 	talloc_free(ev);
 }
 
+/*
+ * An fd event freed and its descriptor closed right away, while a copy of
+ * the descriptor (dup(), a forked child's) keeps it readable: the loop
+ * must have stopped watching it when the event went (a kernel
+ * registration of a closed number could not be removed any more), so it
+ * neither calls anything nor spins.  Also: an event added and freed
+ * before any wait, and flags changed and changed back, leave nothing
+ * behind.
+ */
+static void test_freed_then_closed_with_a_copy(void **state)
+{
+	struct tevent_context *ev = tt_context(state);
+	int p[2];
+	tt_pipe(p);
+	struct fd_rec r = {.drain_fd = -1};
+	struct tevent_fd *fde = add_rec(ev, p[0], TEVENT_FD_READ, &r);
+	tevent_fd_set_flags(fde, TEVENT_FD_READ | TEVENT_FD_WRITE);
+	tevent_fd_set_flags(fde, TEVENT_FD_READ);
+	struct fd_rec brief = {.drain_fd = -1};
+	talloc_free(add_rec(ev, p[0], TEVENT_FD_READ, &brief));
+	loop_once_bounded(ev);	/* registered now */
+	int copy = dup(p[0]);
+	assert_true(copy >= 0);
+	tt_write_byte(p[1]);
+	talloc_free(fde);
+	close(p[0]);
+	int iterations = 0;
+	tevent_set_trace_callback(ev, count_iteration, &iterations);
+	bool fired = false;
+	assert_non_null(tevent_add_timer(ev, ev, tevent_timeval_current_ofs(0, 20 * 1000), tt_deadline_handler,
+					 &fired));
+	while (!fired && iterations < 1000) {
+		assert_int_equal(tevent_loop_once(ev), 0);
+	}
+	assert_true(fired);
+	assert_true(iterations < 20);
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(brief.calls, 0);
+	tevent_set_trace_callback(ev, NULL, NULL);
+	talloc_free(ev);
+	close(copy);
+	close(p[1]);
+}
+
 /* An fd event for a descriptor that is not open: reported through the
  * debug function and dropped, so tevent_loop_wait() returns. */
 static void test_descriptor_not_open(void **state)
@@ -817,6 +861,7 @@ int main(void)
 		PER_BACKEND(test_nine_events_take_turns),
 		PER_BACKEND(test_reused_descriptor_number),
 		PER_BACKEND(test_closed_behind_the_loop),
+		PER_BACKEND(test_freed_then_closed_with_a_copy),
 		PER_BACKEND(test_descriptor_not_open),
 		PER_BACKEND(test_null_mem_ctx),
 #ifndef TEVENT_TEST_REFERENCE

@@ -280,14 +280,19 @@ TEST_CASE("several fd events on one descriptor: one chain, the kernel watches th
     REQUIRE((a && b && d));
     FdSlot *s = c.ev->backend->slot(p[0]);
     REQUIRE(chain(c.ev, p[0]).size() == 3);
+    // (epoll's updates wait for the next wait: made here)
+    Backend *be = c.ev->backend;
+    backend_apply_updates(be);
     REQUIRE(s->watching == (TEVENT_FD_READ | TEVENT_FD_WRITE));
 
     fd_set_flags(a, 0);
+    backend_apply_updates(be);
     REQUIRE(s->watching == TEVENT_FD_WRITE);
     fd_set_flags(b, 0);
-    REQUIRE(s->watching == 0);
+    REQUIRE(s->watching == 0);      // at once, wherever the poller defers
     REQUIRE(s->poller_slot == -1);  // the kernel watches nothing for it
     fd_set_flags(d, TEVENT_FD_READ);
+    backend_apply_updates(be);
     REQUIRE(s->watching == TEVENT_FD_READ);
 
     talloc_free(d);
@@ -296,6 +301,56 @@ TEST_CASE("several fd events on one descriptor: one chain, the kernel watches th
     talloc_free(a);
     talloc_free(b);
     REQUIRE(chain(c.ev, p[0]).empty());
+    close(p[0]);
+    close(p[1]);
+}
+
+TEST_CASE("epoll: kernel updates wait for the next wait, so changes that cancel out cost none; removals do not wait") {
+    Ctx c("epoll");
+    Backend *be = c.ev->backend;
+    int p[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, p) == 0);
+    // Added and freed before a wait: the kernel never hears of it.
+    tevent_fd *a = fd_add(c.ev, c.ev, p[0], TEVENT_FD_READ, nop_fd, nullptr, "a", "here");
+    FdSlot *s = be->slot(p[0]);
+    REQUIRE(s->watching == 0);
+    REQUIRE(s->poller_slot == -1);
+    REQUIRE(be->stale_head == p[0]);
+    talloc_free(a);
+    REQUIRE_FALSE(backend_apply_updates(be));
+    REQUIRE(be->stale_head == -1);
+    REQUIRE(s->next_stale == kNotStale);
+    REQUIRE(s->poller_slot == -1);
+
+    a = fd_add(c.ev, c.ev, p[0], TEVENT_FD_READ, nop_fd, nullptr, "a", "here");
+    REQUIRE_FALSE(backend_apply_updates(be));
+    REQUIRE(s->watching == TEVENT_FD_READ);
+    REQUIRE(s->poller_slot == 0);  // in the epoll set
+    // Flags set and set back: still what the kernel has.
+    fd_set_flags(a, TEVENT_FD_READ | TEVENT_FD_WRITE);
+    REQUIRE(s->watching == TEVENT_FD_READ);
+    fd_set_flags(a, TEVENT_FD_READ);
+    REQUIRE_FALSE(backend_apply_updates(be));
+    REQUIRE(s->watching == TEVENT_FD_READ);
+    // Nobody wants it: out of the kernel at once (the caller may close it).
+    fd_set_flags(a, TEVENT_FD_WRITE);
+    fd_set_flags(a, 0);
+    REQUIRE(s->watching == 0);
+    REQUIRE(s->poller_slot == -1);
+    REQUIRE_FALSE(backend_apply_updates(be));
+    REQUIRE(s->poller_slot == -1);
+    talloc_free(a);
+
+    // Closed before the update was made: taken out then, and the wait that
+    // made it does not block.
+    int q[2];
+    REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, q) == 0);
+    tevent_fd *gone = fd_add(c.ev, c.ev, q[0], TEVENT_FD_READ, nop_fd, nullptr, "gone", "here");
+    close(q[0]);
+    close(q[1]);
+    REQUIRE(backend_wait(be, -1) == 0);
+    REQUIRE(gone->event_ctx == nullptr);
+    talloc_free(gone);
     close(p[0]);
     close(p[1]);
 }
