@@ -167,13 +167,9 @@ struct WrapperGlue {
 
 // A context's pending timers, in (deadline, insertion) order: three queues,
 // the next timer being the earliest of their heads (timer.cpp explains).
-struct TimerKey {
-    time_t sec;
-    suseconds_t usec;
+struct alignas(32) TimerHeapEntry {  // four siblings fill two cache lines
+    uint64_t when;  // the deadline as one number (timer.cpp's when_of())
     uint64_t seq;
-};
-struct TimerHeapEntry {  // 32 bytes: four siblings fill two cache lines
-    TimerKey key;
     tevent_timer *te;
 };
 struct TimerQueue {

@@ -32,24 +32,54 @@
 namespace tev {
 namespace {
 
-TimerKey key_of(const tevent_timer *te) { return TimerKey{te->next_event.tv_sec, te->next_event.tv_usec, te->seq}; }
-
-bool before(const TimerKey &a, const TimerKey &b) {
-    if (a.sec != b.sec) return a.sec < b.sec;
-    if (a.usec != b.usec) return a.usec < b.usec;
-    return a.seq < b.seq;
+// The reference's order: deadline, then sequence number.
+bool exact_before(const tevent_timer *a, const tevent_timer *b) {
+    int c = tv_compare(a->next_event, b->next_event);
+    return c < 0 || (c == 0 && a->seq < b->seq);
 }
 
 // ---- the heap ------------------------------------------------------------
+//
+// An entry's `when` is its deadline as one unsigned number in the order of
+// (tv_sec, tv_usec): twice the microseconds since the epoch (so even),
+// offset so that times before the epoch come first.  A deadline whose
+// tv_usec is out of range, or too far from the epoch, gets the odd number
+// between its neighbours; two entries on the same odd number are compared
+// on their timers.  So the usual comparison is of two words, no timer read.
 //
 // Slot 0 is the top; the children of slot i are 4i+1 .. 4i+4.  The array
 // starts kPad entries into a 128-byte aligned block, so that every group
 // of siblings is one aligned block.
 
+constexpr int64_t kSecRange = int64_t{1} << 41;  // |tv_sec| below this: exact
 constexpr size_t kArity = 4;
 constexpr size_t kPad = 3;
 constexpr size_t kAlign = kArity * sizeof(TimerHeapEntry);
 static_assert(sizeof(TimerHeapEntry) == 32, "four entries per 128 bytes");
+
+uint64_t when_of(const struct timeval &tv) {
+    int64_t w;
+    if (tv.tv_sec >= kSecRange) {
+        w = INT64_MAX;
+    } else if (tv.tv_sec <= -kSecRange) {
+        w = INT64_MIN + 1;
+    } else if (tv.tv_usec < 0) {
+        w = tv.tv_sec * 2 * kUsecPerSec - 1;
+    } else if (tv.tv_usec >= kUsecPerSec) {
+        w = (tv.tv_sec + 1) * 2 * kUsecPerSec - 1;
+    } else {
+        w = (tv.tv_sec * kUsecPerSec + tv.tv_usec) * 2;
+    }
+    return static_cast<uint64_t>(w) ^ (uint64_t{1} << 63);
+}
+
+TimerHeapEntry entry_of(tevent_timer *te) { return TimerHeapEntry{when_of(te->next_event), te->seq, te}; }
+
+__attribute__((always_inline)) inline bool before(const TimerHeapEntry &a, const TimerHeapEntry &b) {
+    if (__builtin_expect((a.when & 1) != 0 && a.when == b.when, 0)) return exact_before(a.te, b.te);
+    return (static_cast<unsigned __int128>(a.when) << 64 | a.seq) <
+           (static_cast<unsigned __int128>(b.when) << 64 | b.seq);
+}
 
 void place(TimerHeapEntry *heap, size_t i, const TimerHeapEntry &e) {
     heap[i] = e;
@@ -59,23 +89,34 @@ void place(TimerHeapEntry *heap, size_t i, const TimerHeapEntry &e) {
 void sift_up(TimerHeapEntry *heap, size_t i, TimerHeapEntry e) {
     while (i > 0) {
         size_t parent = (i - 1) / kArity;
-        if (!before(e.key, heap[parent].key)) break;
+        if (!before(e, heap[parent])) break;
         place(heap, i, heap[parent]);
         i = parent;
     }
     place(heap, i, e);
 }
 
+// The earliest of the children of slot i (count: the heap's size), or
+// `count` when it has none.
+__attribute__((always_inline)) inline size_t earliest_child(const TimerHeapEntry *heap, size_t count, size_t i) {
+    size_t first = kArity * i + 1;
+    if (first + kArity <= count) {
+        size_t a = before(heap[first + 1], heap[first]) ? first + 1 : first;
+        size_t b = before(heap[first + 3], heap[first + 2]) ? first + 3 : first + 2;
+        return before(heap[b], heap[a]) ? b : a;
+    }
+    if (first >= count) return count;
+    size_t best = first;
+    for (size_t c = first + 1; c < count; c++) {
+        if (before(heap[c], heap[best])) best = c;
+    }
+    return best;
+}
+
 void sift_down(TimerHeapEntry *heap, size_t count, size_t i, TimerHeapEntry e) {
     for (;;) {
-        size_t first = kArity * i + 1;
-        if (first >= count) break;
-        size_t end = first + kArity < count ? first + kArity : count;
-        size_t best = first;
-        for (size_t c = first + 1; c < end; c++) {
-            if (before(heap[c].key, heap[best].key)) best = c;
-        }
-        if (!before(heap[best].key, e.key)) break;
+        size_t best = earliest_child(heap, count, i);
+        if (best == count || !before(heap[best], e)) break;
         place(heap, i, heap[best]);
         i = best;
     }
@@ -97,20 +138,31 @@ bool heap_push(TimerQueue &q, tevent_timer *te) {
         q.heap_capacity = static_cast<uint32_t>(cap);
     }
     te->place = TimerPlace::kHeap;
-    sift_up(q.heap, q.heap_count++, TimerHeapEntry{key_of(te), te});
+    sift_up(q.heap, q.heap_count++, entry_of(te));
     return true;
 }
 
 void heap_erase(TimerQueue &q, size_t i) {
-    size_t last = --q.heap_count;
-    if (i == last) return;
-    TimerHeapEntry moved = q.heap[last];
-    // The moved entry may belong above or below slot i.
-    if (i > 0 && before(moved.key, q.heap[(i - 1) / kArity].key)) {
-        sift_up(q.heap, i, moved);
-    } else {
-        sift_down(q.heap, q.heap_count, i, moved);
+    size_t count = --q.heap_count;
+    if (i == count) return;
+    TimerHeapEntry last = q.heap[count];
+    // The hole at i goes down to the bottom, the earliest child moving up
+    // each time; the last entry fills it and rises as far as it must (it
+    // came from the bottom, so that is seldom far, and it may even rise
+    // above i).
+    for (;;) {
+        size_t first = kArity * i + 1;
+        // The grandchildren are asked for while the children are compared.
+        size_t grand = kArity * first + 1;
+        if (grand < count) {
+            for (size_t g = grand; g < grand + kArity * kArity && g < count; g += 2) __builtin_prefetch(&q.heap[g]);
+        }
+        size_t best = earliest_child(q.heap, count, i);
+        if (best == count) break;
+        place(q.heap, i, q.heap[best]);
+        i = best;
     }
+    sift_up(q.heap, i, last);
 }
 
 }  // namespace
@@ -121,7 +173,7 @@ tevent_timer *TimerQueue::top() const {
     if (zeros.head != nullptr) return zeros.head;
     tevent_timer *first = run.head;
     if (heap_count == 0) return first;
-    if (first == nullptr || before(heap[0].key, key_of(first))) return heap[0].te;
+    if (first == nullptr || before(heap[0], entry_of(first))) return heap[0].te;
     return first;
 }
 
