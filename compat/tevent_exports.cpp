@@ -125,11 +125,11 @@ TEVENT_API struct tevent_timer *tevent_common_add_timer(struct tevent_context *e
                                                         struct timeval next_event, tevent_timer_handler_t handler,
                                                         void *private_data, const char *handler_name,
                                                         const char *location) {
-    return timer_add(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
+    return timer_add_v1(ev, mem_ctx, next_event, handler, private_data, handler_name, location);
 }
 
-// The reference's v2 only differs in an internal optimisation for
-// zero-deadline timers; the heap needs none.
+// v2 (the built-in backends' add_timer) files a zero-deadline timer behind
+// the last one it filed, v1 behind all of them.
 TEVENT_API struct tevent_timer *tevent_common_add_timer_v2(struct tevent_context *ev, TALLOC_CTX *mem_ctx,
                                                            struct timeval next_event,
                                                            tevent_timer_handler_t handler, void *private_data,

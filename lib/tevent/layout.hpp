@@ -73,22 +73,8 @@ struct WrapperGlue;  // wrapper contexts (wrapper.hpp)
 struct ContextSignals;  // signal.cpp's, opaque elsewhere
 struct ContextThreads;  // threads.cpp's, opaque elsewhere
 
-// Timers ordered by (deadline, insertion sequence): a binary min-heap with
-// each timer knowing its slot, so add/update/free are O(log n) and timers
-// with equal deadlines fire in the order they were added.
-struct TimerHeap {
-    tevent_timer **items = nullptr;  // malloc()ed
-    size_t count = 0;
-    size_t capacity = 0;
-    uint64_t next_seq = 0;
-
-    tevent_timer *top() const { return count != 0 ? items[0] : nullptr; }
-    bool insert(tevent_timer *te);  // false only when growing fails
-    void erase(tevent_timer *te);
-    void release();                 // frees the array (timers are left alone)
-};
-
-constexpr size_t kNotQueued = SIZE_MAX;
+// Where a timer is queued (TimerQueue, timer.cpp).
+enum class TimerPlace : uint8_t { kNone, kZeros, kRun, kHeap };
 
 // Where an immediate is (immediate.cpp, threads.cpp).
 enum class ImState : uint8_t {
@@ -132,8 +118,11 @@ struct tevent_timer {
     const char *handler_name;
     const char *location;
     uint64_t tag;
-    uint64_t seq;       // tie-breaker for equal deadlines
-    size_t heap_index;  // tev::kNotQueued when not in the heap
+    uint64_t seq;  // tie-breaker for equal deadlines
+    tevent_timer *prev;  // ev->timers.zeros or .run
+    tevent_timer *next;
+    uint32_t heap_index;  // in ev->timers' heap
+    tev::TimerPlace place;
     bool busy;
     bool destroyed;
     void *additional_data;
@@ -176,6 +165,35 @@ struct WrapperGlue {
     bool destroyed;       // freed while busy: freed for real by the pop
 };
 
+// A context's pending timers, in (deadline, insertion) order: three queues,
+// the next timer being the earliest of their heads (timer.cpp explains).
+struct alignas(32) TimerHeapEntry {  // four siblings fill two cache lines
+    uint64_t when;  // the deadline as one number (timer.cpp's when_of())
+    uint64_t seq;
+    tevent_timer *te;
+};
+struct TimerQueue {
+    IList<tevent_timer> zeros;           // zero deadlines, the reference's order
+    tevent_timer *last_zero = nullptr;   // where tevent_add_timer() files the next one
+    IList<tevent_timer> run;             // sorted, added to at the tail only
+    TimerHeapEntry *heap = nullptr;      // the others: a 4-ary min-heap (malloc()ed)
+    uint32_t heap_count = 0;
+    uint32_t heap_capacity = 0;
+    uint64_t next_seq = 0;
+
+    size_t count() const { return zeros.count + run.count + heap_count; }
+    tevent_timer *top() const;
+    // false only when the heap cannot grow.  after_last_zero: a zero
+    // deadline goes behind the last zero timer added this way, not behind
+    // all of them (tevent_add_timer(), not tevent_update_timer()).
+    bool insert(tevent_timer *te, bool after_last_zero);
+    void erase(tevent_timer *te);  // harmless when te is not queued
+    // Takes out every timer for which leaves(te, arg) is true (leaves()
+    // may change te, not the queue).
+    void erase_if(bool (*leaves)(tevent_timer *te, void *arg), void *arg);
+    void release();  // frees the heap's array (timers are left alone)
+};
+
 }  // namespace tev
 
 struct tevent_context {
@@ -184,7 +202,7 @@ struct tevent_context {
     tev::Backend *backend;  // built-in backends only
 
     tev::IList<tevent_fd> fd_events;
-    tev::TimerHeap timers;
+    tev::TimerQueue timers;
     tev::IList<tevent_immediate> immediates;
 
     struct Wakeup {

@@ -1,9 +1,9 @@
 // The one intrusive doubly linked list of lib/tevent.  Elements carry their
 // links; which two members those are is a template parameter, so an element
 // can be on two lists at once (an fd event is on its context's list and on
-// its descriptor's chain).  O(1) append, prepend, remove and emptiness
-// test; the element count keeps tevent_loop_wait()'s "anything left?"
-// question O(1).
+// its descriptor's chain).  O(1) append, prepend, insertion behind an
+// element, remove and emptiness test; the element count keeps
+// tevent_loop_wait()'s "anything left?" question O(1).
 //
 // An all-zero IList is a valid empty list (talloc_zero'd and realloc()ed
 // structures hold them).  Removing an element that is not on the list is a
@@ -44,6 +44,19 @@ struct IList {
             tail = e;
         }
         head = e;
+        ++count;
+    }
+    // Puts e right behind pos, which is on the list.
+    void insert_after(T *pos, T *e) {
+        T *after = pos->*Next;
+        e->*Prev = pos;
+        e->*Next = after;
+        pos->*Next = e;
+        if (after != nullptr) {
+            after->*Prev = e;
+        } else {
+            tail = e;
+        }
         ++count;
     }
     void remove(T *e) {

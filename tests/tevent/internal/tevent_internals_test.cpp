@@ -1,5 +1,6 @@
 // Catch2 tests of lib/tevent internals, linked against the tevent_internal
-// static archive: the timer heap's invariant under random operations, the
+// static archive: the timer queue's order (against a model of the
+// reference's list) and invariants under random operations, the
 // intrusive event lists, the per-descriptor chains of the built-in
 // backends, the wakeup descriptor, the signal ring, the cached pid and the
 // backoff policy of the loop's shortcuts.
@@ -42,92 +43,208 @@ struct Ctx {
     Ctx &operator=(const Ctx &) = delete;
 };
 
-bool heap_before(const tevent_timer *a, const tevent_timer *b) {
-    if (a->next_event.tv_sec != b->next_event.tv_sec) return a->next_event.tv_sec < b->next_event.tv_sec;
-    if (a->next_event.tv_usec != b->next_event.tv_usec) return a->next_event.tv_usec < b->next_event.tv_usec;
-    return a->seq < b->seq;
+// The reference's order: deadline, then sequence number.
+bool timer_before(const tevent_timer *a, const tevent_timer *b) {
+    int c = tv_compare(a->next_event, b->next_event);
+    return c < 0 || (c == 0 && a->seq < b->seq);
 }
 
-// The heap property, and every timer knowing its slot.
-void check_heap(const TimerHeap &h) {
-    for (size_t i = 0; i < h.count; i++) {
-        REQUIRE(h.items[i]->heap_index == i);
-        if (i > 0) REQUIRE_FALSE(heap_before(h.items[i], h.items[(i - 1) / 2]));
+// Every timer where it says it is: the zero list, the run sorted, the
+// heap property with each timer knowing its slot and keys matching.
+void check_queue(const TimerQueue &q) {
+    size_t n = 0;
+    for (tevent_timer *te = q.zeros.head; te != nullptr; te = te->next, n++) {
+        REQUIRE(te->place == TimerPlace::kZeros);
+        REQUIRE(tv_is_zero(te->next_event));
+    }
+    REQUIRE(n == q.zeros.count);
+    n = 0;
+    for (tevent_timer *te = q.run.head; te != nullptr; te = te->next, n++) {
+        REQUIRE(te->place == TimerPlace::kRun);
+        if (te->prev != nullptr) REQUIRE(timer_before(te->prev, te));
+    }
+    REQUIRE(n == q.run.count);
+    for (size_t i = 0; i < q.heap_count; i++) {
+        const TimerHeapEntry &e = q.heap[i];
+        REQUIRE(e.te->place == TimerPlace::kHeap);
+        REQUIRE(e.te->heap_index == i);
+        REQUIRE(e.seq == e.te->seq);
+        if (i > 0) {
+            const TimerHeapEntry &parent = q.heap[(i - 1) / 4];
+            REQUIRE_FALSE(timer_before(e.te, parent.te));
+            REQUIRE(parent.when <= e.when);
+        }
     }
 }
+
+// The reference's timer list, as tevent_timed.c keeps it: sorted by a scan
+// from the tail (behind every timer not later), except that
+// tevent_add_timer() puts a zero deadline right behind the last zero timer
+// it added (last_zero), which steps back to its predecessor when it goes.
+struct ReferenceList {
+    std::vector<tevent_timer *> list;
+    tevent_timer *last_zero = nullptr;
+
+    void insert(tevent_timer *te, bool after_last_zero) {
+        size_t at;
+        if (after_last_zero && tv_is_zero(te->next_event)) {
+            at = 0;
+            if (last_zero != nullptr) at = static_cast<size_t>(std::find(list.begin(), list.end(), last_zero) - list.begin()) + 1;
+            last_zero = te;
+        } else {
+            at = list.size();
+            while (at > 0 && tv_compare(te->next_event, list[at - 1]->next_event) < 0) at--;
+        }
+        list.insert(list.begin() + static_cast<long>(at), te);
+    }
+    void erase(tevent_timer *te) {
+        auto it = std::find(list.begin(), list.end(), te);
+        REQUIRE(it != list.end());
+        if (last_zero == te) last_zero = it == list.begin() ? nullptr : *(it - 1);
+        list.erase(it);
+    }
+};
 
 }  // namespace
 
 // ---- timers ------------------------------------------------------------------
 
-TEST_CASE("timer heap keeps its invariant and pops in (deadline, insertion) order under random operations") {
-    std::mt19937 rng(20240601);
-    TimerHeap heap;
-    // Few distinct deadlines, so that ties (and the insertion-order rule)
-    // are common.
-    std::uniform_int_distribution<int> deadline(0, 15);
-    std::uniform_int_distribution<int> op(0, 9);
-    std::vector<tevent_timer> pool(2000);
-    std::vector<tevent_timer *> queued;
-    size_t next_free = 0;
-
-    for (int step = 0; step < 20000; step++) {
-        int o = op(rng);
-        if ((o < 5 || queued.empty()) && next_free < pool.size()) {
-            tevent_timer *te = &pool[next_free++];
-            te->next_event = {deadline(rng), 0};
-            te->heap_index = kNotQueued;
-            REQUIRE(heap.insert(te));
-            queued.push_back(te);
-        } else if (o < 7 && !queued.empty()) {
-            // Erase from the middle (tevent_free of a pending timer).
-            size_t k = std::uniform_int_distribution<size_t>(0, queued.size() - 1)(rng);
-            heap.erase(queued[k]);
-            REQUIRE(queued[k]->heap_index == kNotQueued);
-            queued.erase(queued.begin() + static_cast<long>(k));
-        } else if (o < 9 && !queued.empty()) {
-            // Move (tevent_update_timer): erase and insert again, which
-            // gives it a new sequence number.
-            size_t k = std::uniform_int_distribution<size_t>(0, queued.size() - 1)(rng);
-            heap.erase(queued[k]);
-            queued[k]->next_event = {deadline(rng), 0};
-            REQUIRE(heap.insert(queued[k]));
-        } else if (!queued.empty()) {
-            // Pop the top: it must be the smallest by (deadline, seq).
-            auto smallest = std::min_element(queued.begin(), queued.end(), heap_before);
-            REQUIRE(heap.top() == *smallest);
-            heap.erase(heap.top());
-            queued.erase(smallest);
+TEST_CASE("timer queue: the reference's order under random operations on ordered, random and zero deadlines") {
+    for (unsigned seed : {20240601u, 1u, 2u, 3u, 77u}) {
+        std::mt19937 rng(seed);
+        TimerQueue q;
+        ReferenceList ref;
+        std::uniform_int_distribution<int> op(0, 19);
+        std::uniform_int_distribution<int> few(1, 12);  // random deadlines: ties are common
+        std::vector<tevent_timer> pool(3000);
+        std::vector<tevent_timer *> queued;
+        size_t next_free = 0;
+        long rising = 0;  // ordered deadlines: "now + constant"
+        // Deadlines the reference compares field by field although they
+        // are not normalised or far from now.
+        const timeval odd[] = {{3, 1000000}, {3, 2000000}, {4, -1}, {4, -7}, {3, 999999},
+                               {time_t{1} << 41, 0}, {(time_t{1} << 41) - 1, 999999}, {time_t{1} << 50, 5},
+                               {time_t{1} << 50, 4}, {INT64_MAX, 0}};
+        auto pick = [&] {
+            switch (std::uniform_int_distribution<int>(0, 6)(rng)) {
+                case 0:
+                    return timeval{0, 0};
+                case 1:
+                case 2:
+                    return timeval{few(rng), 0};
+                case 3:
+                    if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
+                        return odd[std::uniform_int_distribution<size_t>(0, std::size(odd) - 1)(rng)];
+                    }
+                    return timeval{few(rng), 0};
+                default:
+                    rising += std::uniform_int_distribution<int>(0, 2)(rng);  // repeats too
+                    return timeval{5 + rising / 1000000, rising % 1000000};
+            }
+        };
+        for (int step = 0; step < 30000; step++) {
+            int o = op(rng);
+            if ((o < 8 || queued.empty()) && next_free < pool.size()) {
+                tevent_timer *te = &pool[next_free++];
+                te->next_event = pick();
+                bool v2 = o != 0;  // tevent_common_add_timer() now and then
+                REQUIRE(q.insert(te, v2));
+                ref.insert(te, v2);
+                queued.push_back(te);
+            } else if (o < 11 && !queued.empty()) {
+                // Freed while pending, from anywhere.
+                size_t k = std::uniform_int_distribution<size_t>(0, queued.size() - 1)(rng);
+                q.erase(queued[k]);
+                ref.erase(queued[k]);
+                REQUIRE(queued[k]->place == TimerPlace::kNone);
+                queued.erase(queued.begin() + static_cast<long>(k));
+            } else if (o < 15 && !queued.empty()) {
+                // tevent_update_timer(): out and in again, a new sequence
+                // number, no zero shortcut.
+                size_t k = std::uniform_int_distribution<size_t>(0, queued.size() - 1)(rng);
+                q.erase(queued[k]);
+                ref.erase(queued[k]);
+                queued[k]->next_event = pick();
+                REQUIRE(q.insert(queued[k], false));
+                ref.insert(queued[k], false);
+            } else if (!queued.empty()) {
+                // Fire the next one (several in a row, as a loop does).
+                for (int n = std::uniform_int_distribution<int>(1, 4)(rng); n > 0 && !ref.list.empty(); n--) {
+                    tevent_timer *te = q.top();
+                    REQUIRE(te == ref.list.front());
+                    q.erase(te);
+                    ref.erase(te);
+                    queued.erase(std::find(queued.begin(), queued.end(), te));
+                }
+            }
+            REQUIRE(q.count() == queued.size());
+            REQUIRE(q.top() == (ref.list.empty() ? nullptr : ref.list.front()));
+            if (step % 97 == 0) check_queue(q);
         }
-        REQUIRE(heap.count == queued.size());
-        if (step % 97 == 0) check_heap(heap);
-    }
-    check_heap(heap);
+        check_queue(q);
 
-    // Drain: a sorted sequence, ties in insertion order.
-    std::sort(queued.begin(), queued.end(), heap_before);
-    for (tevent_timer *want : queued) {
-        REQUIRE(heap.top() == want);
-        heap.erase(want);
+        // Some leave at once (a wrapper's timers), the rest drain in order.
+        for (tevent_timer *te : queued) te->tag = std::uniform_int_distribution<int>(0, 3)(rng) == 0;
+        q.erase_if([](tevent_timer *te, void *) { return te->tag == 1; }, nullptr);
+        for (tevent_timer *te : queued) {
+            if (te->tag == 1) ref.erase(te);
+        }
+        check_queue(q);
+        for (tevent_timer *te : ref.list) REQUIRE(te->place != TimerPlace::kNone);
+        for (tevent_timer *want : ref.list) {
+            REQUIRE(q.top() == want);
+            q.erase(want);
+        }
+        REQUIRE(q.top() == nullptr);
+        REQUIRE(q.count() == 0);
+        q.release();
     }
-    REQUIRE(heap.top() == nullptr);
-    heap.release();
 }
 
-TEST_CASE("timer heap: erasing something not queued is harmless") {
-    TimerHeap heap;
+TEST_CASE("timer queue: a wrapper's timers leave from every queue, the others keep their order") {
+    std::mt19937 rng(5);
+    TimerQueue q;
+    std::vector<tevent_timer> pool(500);
+    std::vector<tevent_timer *> stay;
+    for (size_t i = 0; i < pool.size(); i++) {
+        tevent_timer *te = &pool[i];
+        int kind = std::uniform_int_distribution<int>(0, 2)(rng);
+        te->next_event = kind == 0 ? timeval{0, 0} : kind == 1 ? timeval{std::uniform_int_distribution<int>(1, 9)(rng), 0} : timeval{10 + static_cast<long>(i), 0};
+        te->tag = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+        REQUIRE(q.insert(te, true));
+        if (te->tag == 0) stay.push_back(te);
+    }
+    REQUIRE(q.heap_count > 0);
+    REQUIRE(q.run.count > 0);
+    REQUIRE(q.zeros.count > 0);
+    q.erase_if([](tevent_timer *te, void *) { return te->tag == 1; }, nullptr);
+    check_queue(q);
+    REQUIRE(q.count() == stay.size());
+    for (tevent_timer &te : pool) REQUIRE((te.place == TimerPlace::kNone) == (te.tag == 1));
+    // zeros first, in order added; then by (deadline, order added)
+    std::stable_sort(stay.begin(), stay.end(), [](const tevent_timer *a, const tevent_timer *b) {
+        return tv_compare(a->next_event, b->next_event) < 0;
+    });
+    for (tevent_timer *want : stay) {
+        REQUIRE(q.top() == want);
+        q.erase(want);
+    }
+    q.release();
+}
+
+TEST_CASE("timer queue: erasing something not queued is harmless") {
+    TimerQueue q;
     tevent_timer a{}, b{};
-    a.heap_index = b.heap_index = kNotQueued;
     a.next_event = {1, 0};
     b.next_event = {1, 0};
-    heap.erase(&a);
-    REQUIRE(heap.insert(&a));
-    REQUIRE(heap.insert(&b));
-    heap.erase(&a);
-    heap.erase(&a);  // twice
-    REQUIRE(heap.count == 1);
-    REQUIRE(heap.top() == &b);
-    heap.release();
+    q.erase(&a);
+    REQUIRE(q.insert(&a, true));
+    REQUIRE(q.insert(&b, true));
+    q.erase(&a);
+    q.erase(&a);  // twice
+    REQUIRE(q.count() == 1);
+    REQUIRE(q.top() == &b);
+    q.release();
 }
 
 namespace {
@@ -151,12 +268,12 @@ TEST_CASE("timer_step runs exactly one due timer per call, equal deadlines in th
         when.tv_sec += (i % 2);
         REQUIRE(timer_add(c.ev, c.ev, when, record_timer, reinterpret_cast<void *>(i), "t", "here") != nullptr);
     }
-    REQUIRE(c.ev->timers.count == 50);
+    REQUIRE(c.ev->timers.count() == 50);
     for (int n = 1; n <= 50; n++) {
         TimerStep s = timer_step(c.ev);
         REQUIRE(s.ran);
         REQUIRE(g_fired.size() == static_cast<size_t>(n));
-        REQUIRE(c.ev->timers.count == static_cast<size_t>(50 - n));
+        REQUIRE(c.ev->timers.count() == static_cast<size_t>(50 - n));
     }
     for (int i = 0; i < 25; i++) {
         REQUIRE(g_fired[static_cast<size_t>(i)] == 2 * i);
