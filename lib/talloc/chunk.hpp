@@ -227,11 +227,19 @@ inline void mark_freed(Chunk *tc, const char *location) {
 // The guard word in front of a pool member or a nested pool is intact.
 inline bool member_guard_ok(const Chunk *tc) { return guard_slot(tc) == guard_for(tc); }
 
+// tc's header can be trusted: its check word, which an overflow from below
+// destroys before any other field and which no one can forge without the
+// secret.  The guard in front of a pool member adds nothing to that (it
+// catches an overflow that stopped in the member's prefix, short of the
+// header); it is verified where a program hands a pointer in (checked(),
+// chunk_intact()), where the reference looks at its magic.
+inline bool header_intact(const Chunk *tc) { return tc->check == check_for(tc); }
+
 // tc is a live chunk: its check word (which an overflow from below destroys
 // before it reaches any other field, the flags included), and the guard
 // word in front of what lives in a pool, which comes before its prefix.
 inline bool chunk_intact(const Chunk *tc) {
-    return tc->check == check_for(tc) && (!tc->has(kFlagGuarded) || member_guard_ok(tc));
+    return header_intact(tc) && (!tc->has(kFlagGuarded) || member_guard_ok(tc));
 }
 
 // Reports a chunk that is not intact (freed or damaged) through the abort
@@ -239,9 +247,19 @@ inline bool chunk_intact(const Chunk *tc) {
 Chunk *report_bad_chunk(const Chunk *tc);
 
 // A chunk reached through another's links, verified before it is used:
-// true when it is nullptr or intact; a damaged one is reported.  Callers
-// then leave it alone (a list is cut there rather than written through).
+// true when it is nullptr or its header is intact; a damaged one is
+// reported.  Callers then leave it alone (a list is cut there rather than
+// written through).
 inline bool linked_ok(const Chunk *tc) {
+    if (__builtin_expect(tc == nullptr || header_intact(tc), 1)) return true;
+    report_bad_chunk(tc);
+    return false;
+}
+
+// linked_ok() for a chunk reached through links that is then freed, or
+// whose pool is used (a reference handle): its whole prefix is verified, as
+// for a pointer a program hands in.
+inline bool linked_chunk_ok(const Chunk *tc) {
     if (__builtin_expect(tc == nullptr || chunk_intact(tc), 1)) return true;
     report_bad_chunk(tc);
     return false;

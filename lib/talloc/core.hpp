@@ -17,8 +17,9 @@ struct RefHandle {   // payload of a ".reference" chunk
 };
 
 // A handle reached through a list of references is a live chunk (a
-// damaged one is reported): verified before its links are followed.
-inline bool handle_ok(const RefHandle *h) { return h == nullptr || linked_ok(Chunk::from_payload(h)); }
+// damaged one is reported): verified whole before its links are followed,
+// as handles are freed from there.
+inline bool handle_ok(const RefHandle *h) { return h == nullptr || linked_chunk_ok(Chunk::from_payload(h)); }
 
 extern TAL_HIDDEN void *g_null_context;
 extern TAL_HIDDEN void *g_autofree_context;

@@ -29,7 +29,7 @@ Begin begin_free(Chunk *tc, const char *location) {
     while (RefHandle *h = tc->refs()) {
         // A reference held from inside tc's own subtree does not keep it alive.
         Chunk *hc = Chunk::from_payload(h);
-        if (!linked_ok(hc)) return Begin::Refused;
+        if (!linked_chunk_ok(hc)) return Begin::Refused;
         bool from_inside = is_ancestor_or_self(hc, tc->payload());
         free_chunk(hc, location);
         if (!from_inside) return Begin::Refused;

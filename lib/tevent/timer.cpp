@@ -15,11 +15,14 @@
 //    one late timer does not keep a stream of earlier ones out of the run.
 //  * heap: the others, a 4-ary min-heap whose entries hold their keys
 //    (deadline and sequence number), so sifting reads no timer; each timer
-//    knows its slot.  Four siblings are one aligned 128-byte block.
+//    knows its slot.  Four siblings are one aligned 128-byte block.  When
+//    the top is taken from a heap at least as long as the run, the heap is
+//    sorted and merged into the run instead (drain_heap_into_run()).
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <new>
 #include <utility>
 
@@ -165,6 +168,37 @@ void heap_erase(TimerQueue &q, size_t i) {
     sift_up(q.heap, i, last);
 }
 
+// Taking the heap's top sifts over log4(n) levels, each writing a moved
+// timer's slot (a cache miss per level once the heap is large).  When the
+// top is taken from a large heap, the whole heap is sorted instead (its
+// entries are contiguous and hold their keys, so no timer is read) and
+// merged into the run, from which this and every later one of its timers
+// is taken in O(1).  Only while the heap is at least as long as the run,
+// so the merge's walk of the run is paid for by the timers it takes in.
+constexpr uint32_t kDrainAt = 64;
+
+void drain_heap_into_run(TimerQueue &q) {
+    std::sort(q.heap, q.heap + q.heap_count,
+              [](const TimerHeapEntry &a, const TimerHeapEntry &b) { return before(a, b); });
+    tevent_timer *r = q.run.take_all();
+    TimerHeapEntry r_entry{};
+    if (r != nullptr) r_entry = entry_of(r);
+    uint32_t i = 0;
+    while (i < q.heap_count || r != nullptr) {
+        tevent_timer *te;
+        if (r == nullptr || (i < q.heap_count && before(q.heap[i], r_entry))) {
+            te = q.heap[i++].te;
+            te->place = TimerPlace::kRun;
+        } else {
+            te = r;
+            r = decltype(q.run)::next(r);   // read before push_back() relinks te
+            if (r != nullptr) r_entry = entry_of(r);
+        }
+        q.run.push_back(te);
+    }
+    q.heap_count = 0;
+}
+
 }  // namespace
 
 // ---- the queue -------------------------------------------------------------
@@ -218,6 +252,11 @@ void TimerQueue::erase(tevent_timer *te) {
             run.remove(te);
             break;
         case TimerPlace::kHeap:
+            if (te->heap_index == 0 && heap_count >= kDrainAt && heap_count >= run.count) {
+                drain_heap_into_run(*this);
+                run.remove(te);
+                break;
+            }
             heap_erase(*this, te->heap_index);
             break;
     }
