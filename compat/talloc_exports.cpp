@@ -222,41 +222,65 @@ TALLOC_API const char *talloc_set_name(const void *ptr, const char *fmt, ...) {
 
 namespace {
 
+// ptr's chunk when it is live and has no Ext, which is most chunks: its
+// name is the name slot itself.  One flags test sends chunks without a
+// guard (all but pool members) on at once.  nullptr sends the caller to
+// the general path.
+inline Chunk *plain_named(const void *ptr) {
+    if (TAL_UNLIKELY(ptr == nullptr)) return nullptr;
+    Chunk *tc = Chunk::from_payload(ptr);
+    if (TAL_UNLIKELY(!header_intact(tc))) return nullptr;
+    uint32_t f = tc->flags;
+    if (TAL_LIKELY((f & (kFlagGuarded | kFlagExt)) == 0)) return tc;
+    return (f & kFlagExt) == 0 && member_guard_ok(tc) ? tc : nullptr;
+}
+
 __attribute__((noinline)) void set_name_const_checked(const void *ptr, const char *name) {
     if (Chunk *tc = checked(ptr)) tc->set_raw_name(name);
 }
 
 }  // namespace
 
-// A live chunk is renamed without a stack frame; NULL and a bad pointer
-// (reported) go through checked() out of line.
+// A plain live chunk is renamed without a stack frame; the others, NULL
+// and a bad pointer (reported) go through checked() out of line.
 TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
     TAL_THREAD_CHECKED_VOID((Scope::Rename, "talloc_set_name_const", ptr), {
-        if (TAL_LIKELY(ptr != nullptr) && TAL_LIKELY(chunk_intact(Chunk::from_payload(ptr)))) {
-            Chunk::from_payload(ptr)->set_raw_name(name);
+        if (Chunk *tc = plain_named(ptr); TAL_LIKELY(tc != nullptr)) {
+            tc->name_or_ext = name;
             return;
         }
         set_name_const_checked(ptr, name);
     });
 }
 
-TALLOC_API const char *talloc_get_name(const void *ptr) { return name_or_null_text(ptr); }
+TALLOC_API const char *talloc_get_name(const void *ptr) {
+    // No Ext here: the name is the slot itself.
+    if (const Chunk *tc = plain_named(ptr); TAL_LIKELY(tc != nullptr)) return name_text(static_cast<const char *>(tc->name_or_ext));
+    return name_or_null_text(ptr);
+}
 
 namespace {
 
-// The name of ptr's chunk, or nullptr when ptr is NULL or not a live chunk
-// (the slow paths then report): the type checks' lookup, without calls.
-inline const char *intact_name(const void *ptr) {
-    if (TAL_UNLIKELY(ptr == nullptr)) return nullptr;
-    Chunk *tc = Chunk::from_payload(ptr);
-    return TAL_LIKELY(chunk_intact(tc)) ? name_of(tc) : nullptr;
+// The type checks' string comparison, out of line so that the pointer
+// comparison before it needs no stack frame: pname is the live chunk's
+// name.  A NULL name matches nothing (the reference crashes on it).
+__attribute__((noinline)) void *check_name_compare(const void *ptr, const char *pname, const char *name) {
+    if (name == nullptr) return nullptr;
+    return __builtin_strcmp(pname, name) == 0 ? const_cast<void *>(ptr) : nullptr;
+}
+
+__attribute__((noinline)) void *type_compare(const void *ptr, const char *pname, const char *name,
+                                             const char *location) {
+    if (name != nullptr && __builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
+    type_mismatch(location, pname, name);
+    return nullptr;
 }
 
 __attribute__((noinline)) void *check_name_slow(const void *ptr, const char *name) {
     if (ptr == nullptr || name == nullptr) return nullptr;
     Chunk *tc = checked(ptr);   // reports a chunk that is not intact
     if (tc == nullptr) return nullptr;
-    return __builtin_strcmp(name_of(tc), name) == 0 ? const_cast<void *>(ptr) : nullptr;
+    return check_name_compare(ptr, name_of(tc), name);
 }
 
 __attribute__((noinline)) void *get_type_abort_slow(const void *ptr, const char *name, const char *location) {
@@ -266,31 +290,30 @@ __attribute__((noinline)) void *get_type_abort_slow(const void *ptr, const char 
     }
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
-    const char *pname = name_of(tc);
-    if (__builtin_strcmp(pname, name) == 0) return const_cast<void *>(ptr);
-    type_mismatch(location, pname, name);
-    return nullptr;
+    return type_compare(ptr, name_of(tc), name, location);
 }
 
 }  // namespace
 
 // A type check takes the call-free path when the name is the same pointer
-// (names are mostly the literal the type macro passed); reports are tail
-// calls.
+// (names are mostly the literal the type macro passed); the comparison of
+// strings (a name set in another library), Ext chunks and reports are
+// tail calls.
 TALLOC_API void *talloc_check_name(const void *ptr, const char *name) {
-    const char *pname = intact_name(ptr);
-    if (TAL_LIKELY(pname != nullptr)) {
-        if (pname == name) return const_cast<void *>(ptr);
-        // A check that fails is as common here as one that succeeds
-        // (callers probe for one of several types): no second lookup.
-        if (TAL_LIKELY(name != nullptr)) return __builtin_strcmp(pname, name) == 0 ? const_cast<void *>(ptr) : nullptr;
+    if (const Chunk *tc = plain_named(ptr); TAL_LIKELY(tc != nullptr)) {
+        const char *raw = static_cast<const char *>(tc->name_or_ext);
+        if (raw == name && name != nullptr) return const_cast<void *>(ptr);
+        return check_name_compare(ptr, name_text(raw), name);
     }
     return check_name_slow(ptr, name);
 }
 
 TALLOC_API void *_talloc_get_type_abort(const void *ptr, const char *name, const char *location) {
-    const char *pname = intact_name(ptr);   // never nullptr for a live chunk
-    if (TAL_LIKELY(pname != nullptr && pname == name)) return const_cast<void *>(ptr);
+    if (const Chunk *tc = plain_named(ptr); TAL_LIKELY(tc != nullptr)) {
+        const char *raw = static_cast<const char *>(tc->name_or_ext);
+        if (raw == name && name != nullptr) return const_cast<void *>(ptr);
+        return type_compare(ptr, name_text(raw), name, location);
+    }
     return get_type_abort_slow(ptr, name, location);
 }
 

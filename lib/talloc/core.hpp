@@ -61,11 +61,11 @@ size_t reference_count(const void *ptr);
 // Names.
 // Never nullptr.  Inline: type checks (talloc_get_type_abort) run for
 // nearly every object a Samba call touches, and this keeps them call-free.
-inline const char *name_of(const Chunk *tc) {
-    const char *n = tc->raw_name();
-    if (__builtin_expect(n == kReferenceName, 0)) return ".reference";
-    return n != nullptr ? n : "UNNAMED";
+inline const char *name_text(const char *raw_name) {
+    if (__builtin_expect(raw_name == kReferenceName, 0)) return ".reference";
+    return raw_name != nullptr ? raw_name : "UNNAMED";
 }
+inline const char *name_of(const Chunk *tc) { return name_text(tc->raw_name()); }
 const char *set_name_v(Chunk *tc, const char *fmt, va_list ap);
 // A chunk named by a format (talloc_named, talloc_init); nullptr, with
 // nothing left allocated, when the name cannot be made.
