@@ -321,8 +321,10 @@ TALLOC_API void *_talloc_get_type_abort(const void *ptr, const char *name, const
 TALLOC_API void *talloc_parent(const void *ptr) { return parent_ptr(ptr); }
 
 TALLOC_API const char *talloc_parent_name(const void *ptr) {
-    void *parent = parent_ptr(ptr);
-    return parent != nullptr ? name_of(Chunk::from_payload(parent)) : nullptr;
+    // The parent's name is read: the parent is verified (parent_of()).
+    const Chunk *tc = checked(ptr);
+    const Chunk *parent = tc != nullptr ? parent_of(tc) : nullptr;
+    return parent != nullptr ? name_of(parent) : nullptr;
 }
 
 TALLOC_API int talloc_is_parent(const void *context, const void *ptr) { return is_parent(context, ptr); }

@@ -61,8 +61,15 @@ inline size_t growth_request(const Chunk *tc, size_t size) {
 // other is malloc'd at exactly that (a chunk shrunk in place and grown
 // again meets realloc(), which keeps it where it is).
 inline bool fits_block(Chunk *tc, size_t size) {
-    return block_bytes(size) <= block_bytes(tc->size) ||
-           (tc->has(kFlagGrown) && !is_slab_cell(tc) && block_bytes(size) <= block_capacity(tc));
+    if (block_bytes(size) <= block_bytes(tc->size)) return true;
+    if (!tc->has(kFlagGrown) || is_slab_cell(tc)) return false;
+    // The block has at most the slack growth_request() asked for, what an
+    // in-place shrink left (under kShrinkInPlace) and malloc's rounding (a
+    // page at most): a larger step, as when an array doubles, cannot fit,
+    // and malloc is not asked.
+    size_t slack = tc->size / 2 < kMaxGrowthSlack ? tc->size / 2 : kMaxGrowthSlack;
+    if (size - tc->size > slack + 2 * kShrinkInPlace + 4096) return false;
+    return block_bytes(size) <= block_capacity(tc);
 }
 
 // A block of its own shrinking by less than the reference would move for
