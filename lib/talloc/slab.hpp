@@ -119,6 +119,10 @@ inline Chunk *slab_pop(SlabHeap *heap, size_t bytes) {
     Chunk *tc = s->free;
     if (tc == nullptr) return nullptr;
     s->free = tc->next;   // before valgrind makes the link word undefined
+    // The next free cell is cold more often than not (cells freed long
+    // ago, here and there): asked for now, its miss overlaps this
+    // allocation's work instead of stalling the next one.
+    if (s->free != nullptr) __builtin_prefetch(s->free, 1);
     if (TAL_UNLIKELY(g_slab_valgrind)) slab_vg_alloc(tc, bytes);
     slab_asan_alloc(tc, bytes);
     s->used++;
