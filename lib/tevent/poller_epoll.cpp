@@ -3,6 +3,7 @@
 // the reference: the dispatch core runs one handler per iteration anyway,
 // and level-triggered epoll rotates ready descriptors by itself.
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -30,29 +31,37 @@ uint32_t epoll_mask(uint16_t watching) {
     return m;
 }
 
+// The epoll descriptor is made when the first descriptor is watched, not
+// when the context is: many contexts never watch one (ldb makes a context
+// per request and only runs timers and immediates in it), and creating
+// and closing an epoll instance is a good part of such a context's cost.
 int epoll_open(Backend *b) {
     auto *st = static_cast<EpollState *>(malloc(sizeof(EpollState)));
     if (st == nullptr) return ENOMEM;
-    st->epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (st->epfd < 0) {
-        int err = errno;
-        free(st);
-        return err;
-    }
+    st->epfd = -1;
     b->poller_state = st;
     return 0;
 }
 
 void epoll_close(Backend *b) {
     if (b->poller_state == nullptr) return;
-    close(epfd_of(b));
+    if (epfd_of(b) >= 0) close(epfd_of(b));
     free(b->poller_state);
     b->poller_state = nullptr;
 }
 
+// The epoll descriptor, made on first use; -1 with errno when it cannot be.
+int epfd_made(Backend *b) {
+    int &epfd = epfd_of(b);
+    if (epfd < 0) epfd = epoll_create1(EPOLL_CLOEXEC);
+    return epfd;
+}
+
 int epoll_update(Backend *b, int fd, FdSlot *slot) {
-    int epfd = epfd_of(b);
     bool in_set = slot->poller_slot == kInSet;
+    if (slot->watching == 0 && !in_set) return 0;
+    int epfd = epfd_made(b);
+    if (epfd < 0) return errno;
     if (slot->watching == 0) {
         if (in_set) {
             struct epoll_event unused = {};
@@ -82,6 +91,9 @@ int epoll_update(Backend *b, int fd, FdSlot *slot) {
 }
 
 int epoll_wait_ready(Backend *b, int timeout_ms) {
+    // Nothing was ever watched: the wait is a sleep (what epoll_wait() on
+    // an empty set does), interrupted by signals alike.
+    if (epfd_of(b) < 0) return poll(nullptr, 0, timeout_ms);
     struct epoll_event e;
     int n = epoll_wait(epfd_of(b), &e, 1, timeout_ms);
     if (n <= 0) return n;
