@@ -265,24 +265,16 @@ inline bool linked_chunk_ok(const Chunk *tc) {
     return false;
 }
 
-// The parent the first sibling of tc names: walk back to it, verifying
-// every sibling on the way (their links are read); nullptr when detached
-// or one is damaged (reported).  The parent itself is not read here, so
-// not verified: for talloc_parent(), which only hands its address back to
-// the program (whose next call with it verifies it).
-inline Chunk *named_parent_of(const Chunk *tc) {
+// Parent of a chunk: walk back to the first sibling, which stores it.
+// Every sibling on the way and the parent are verified; nullptr when one
+// is damaged (reported).
+inline Chunk *parent_of(const Chunk *tc) {
     while (!tc->is_first()) {
         const Chunk *p = tc->prev();
         if (p == nullptr || !linked_ok(p)) return nullptr;  // detached, or damaged
         tc = p;
     }
-    return tc->stored_parent();
-}
-
-// Parent of a chunk, verified: named_parent_of() for callers that go on
-// to use it.
-inline Chunk *parent_of(const Chunk *tc) {
-    Chunk *parent = named_parent_of(tc);
+    Chunk *parent = tc->stored_parent();
     return linked_ok(parent) ? parent : nullptr;
 }
 

@@ -85,7 +85,7 @@ void *parent_ptr(const void *ptr) {
     if (ptr == nullptr) return nullptr;
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
-    Chunk *p = named_parent_of(tc);
+    Chunk *p = parent_of(tc);
     return p != nullptr ? p->payload() : nullptr;
 }
 

@@ -79,9 +79,13 @@ for side in ref ours; do
             's/\(ctdb-[a-z]*\)\[[0-9]*\]/\1[N]/g' 's/(id [0-9]*)/(id N)/g' \
             's/ [0-9]\{2\}:[0-9]\{2\}:[0-9]\{2\}\.[0-9]\+/ TIME/g' 's/^[0-9T:.+-]\{20,\} /DATE /' \
             's/^\(Timestamp\|dumped\|Database backup of\).*/\1 .../' 's/rsn: [0-9]*/rsn: N/' \
-            's/ -P [0-9]\+/ -P N/' \
+            's/ -P [0-9]\+/ -P N/' 's/ -S [0-9]\+/ -S N/' \
             's/^\(Daemon has exited - shutting down client\|recovery daemon parent died - exiting\)$/(the recovery daemon sees ctdbd gone)/'
     done
+    # (-S: the descriptor number of the socket ctdbd hands its event
+    # daemon.  Ours makes a context's epoll descriptor when the context
+    # first watches one, the reference when it is created, so descriptor
+    # numbers differ between the sides.)
     # The recovery daemon disables recoveries for 10 seconds at the start
     # ("Disabling recoveries for 10 seconds") and says so when they come
     # back, if the session is still running by then: a matter of how long
