@@ -169,4 +169,14 @@ inline void cache_free(void *block, size_t bytes) {
     else cache_free_to(c, block, bytes);
 }
 
+// cache_free() for a dead malloc'd block of `bytes` (above kSlabMaxBlock)
+// whose start did not hold a chunk header (a pool's block): its state word
+// is made that of a block of its own, which is how the cache tells it from
+// a slab cell.
+inline void cache_free_foreign(void *block, size_t bytes) {
+    TAL_ASSERT(bytes > kSlabMaxBlock);
+    static_cast<Chunk *>(block)->flags = 0;
+    cache_free(block, bytes);
+}
+
 }  // namespace tal

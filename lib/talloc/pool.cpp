@@ -3,11 +3,20 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cache.hpp"
 #include "diagnostics.hpp"
 
 namespace tal {
 
 namespace {
+
+// A pool's own block: laid out as a chunk block of the pool header and
+// area would be, so that blocks above the slab cells' sizes come from and
+// go back to the thread's cache as chunk blocks do (a pool per request,
+// as tevent_req makes one, then costs no malloc()); smaller ones are
+// malloc'd.
+size_t pool_block_bytes(size_t poolsize) { return block_bytes(sizeof(PoolHeader) + poolsize); }
+bool pool_block_cached(size_t bytes) { return bytes > kSlabMaxBlock; }
 
 // The header of a fresh, empty pool whose chunk is tc; `state` says where
 // its block lives.
@@ -52,7 +61,9 @@ void release_block(PoolHeader *hdr) {
         Chunk *pc = pool_chunk_of(hdr);
         hdr->check = 0;   // no value derived from the secret in freed memory
         if (!pc->has(kFlagNested)) {
-            free(hdr);
+            size_t bytes = pool_block_bytes(pool_area_bytes(hdr));
+            if (pool_block_cached(bytes)) cache_free_foreign(hdr, bytes);
+            else free(hdr);
             return;
         }
         // Upstream frees a nested pool as a member whose chunk lies 32
@@ -74,7 +85,8 @@ void release_block(PoolHeader *hdr) {
 }  // namespace
 
 Chunk *pool_create(size_t poolsize) {
-    void *block = malloc(sizeof(PoolHeader) + sizeof(Chunk) + poolsize);
+    size_t bytes = pool_block_bytes(poolsize);
+    void *block = pool_block_cached(bytes) ? static_cast<void *>(chunk_alloc(bytes)) : malloc(bytes);
     if (block == nullptr) return nullptr;
     return init_pool(static_cast<PoolHeader *>(block), poolsize, 0);
 }
