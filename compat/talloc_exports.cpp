@@ -255,7 +255,9 @@ TALLOC_API void talloc_set_name_const(const void *ptr, const char *name) {
 
 TALLOC_API const char *talloc_get_name(const void *ptr) {
     // No Ext here: the name is the slot itself.
-    if (const Chunk *tc = plain_named(ptr); TAL_LIKELY(tc != nullptr)) return name_text(static_cast<const char *>(tc->name_or_ext));
+    if (const Chunk *tc = plain_named(ptr); TAL_LIKELY(tc != nullptr)) {
+        return name_text(static_cast<const char *>(tc->name_or_ext));
+    }
     return name_or_null_text(ptr);
 }
 
