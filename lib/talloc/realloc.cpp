@@ -41,6 +41,10 @@ constexpr size_t kSmallBlock = 1024;
 // The reference does not move a shrinking chunk for less than this.
 constexpr size_t kShrinkInPlace = 1024;
 
+// The slack a growing chunk of `size` bytes is given: half as much again,
+// at most kMaxGrowthSlack.
+inline size_t growth_slack(size_t size) { return size / 2 < kMaxGrowthSlack ? size / 2 : kMaxGrowthSlack; }
+
 // The slack goes only to growth in small steps (a quarter of the new size
 // at most): an array doubled, say, outgrows any slack at the next step anyway, and a
 // block with slack is a larger block for malloc to place and, when the one
@@ -49,8 +53,7 @@ constexpr size_t kShrinkInPlace = 1024;
 inline size_t growth_request(const Chunk *tc, size_t size) {
     size_t exact = block_bytes(size);
     if (!tc->has(kFlagGrown) || (size - tc->size) > size / 4) return exact;
-    size_t slack = size / 2 < kMaxGrowthSlack ? size / 2 : kMaxGrowthSlack;
-    size_t roomy = block_bytes(size + slack);
+    size_t roomy = block_bytes(size + growth_slack(size));
     if (exact <= kSmallBlock && roomy > kSmallBlock) return kSmallBlock;
     return roomy;
 }
@@ -67,8 +70,7 @@ inline bool fits_block(Chunk *tc, size_t size) {
     // in-place shrink left (under kShrinkInPlace) and malloc's rounding (a
     // page at most): a larger step, as when an array doubles, cannot fit,
     // and malloc is not asked.
-    size_t slack = tc->size / 2 < kMaxGrowthSlack ? tc->size / 2 : kMaxGrowthSlack;
-    if (size - tc->size > slack + 2 * kShrinkInPlace + 4096) return false;
+    if (size - tc->size > growth_slack(tc->size) + 2 * kShrinkInPlace + 4096) return false;
     return block_bytes(size) <= block_capacity(tc);
 }
 
