@@ -75,7 +75,7 @@ extern __thread ThreadCache *t_cache __attribute__((tls_model("initial-exec")));
 // reference's (whose header is also a multiple of 16): an overflow from the
 // payload reaches the next chunk's check word after as many bytes as it
 // reaches the reference's magic, at every size.
-inline size_t block_bytes(size_t size) {
+constexpr size_t block_bytes(size_t size) {
     size_t cell = align16(sizeof(Chunk) + size);
     return cell <= kSlabMaxBlock ? cell : align16(sizeof(Chunk) + size + sizeof(void *)) - sizeof(void *);
 }

@@ -55,6 +55,9 @@ void *steal_chunk(const void *new_ctx, Chunk *tc);
 void *steal_ptr(const void *new_ctx, const void *ptr, const char *location);
 void *reparent(const void *old_parent, const void *new_parent, const void *ptr);
 int unlink_ptr(const void *ctx, void *ptr);
+// Frees the reference handle h (verified) on the references of e, target's
+// Ext, as free_chunk() would.
+int free_handle(Ext *e, RefHandle *h, const char *location);
 void *reference(const void *ctx, const void *ptr, const char *location);
 size_t reference_count(const void *ptr);
 

@@ -31,7 +31,7 @@ Begin begin_free(Chunk *tc, const char *location) {
         Chunk *hc = Chunk::from_payload(h);
         if (!linked_chunk_ok(hc)) return Begin::Refused;
         bool from_inside = is_ancestor_or_self(hc, tc->payload());
-        free_chunk(hc, location);
+        free_handle(tc->ext(), h, location);
         if (!from_inside) return Begin::Refused;
     }
     if (tc->has(kFlagLoop)) return Begin::AlreadyFreeing;

@@ -58,13 +58,13 @@ inline size_t growth_request(const Chunk *tc, size_t size) {
     return roomy;
 }
 
-// A slab cell holds the sizes of its class only (see slab.hpp).  Only a
-// block realloc() gave slack to (which a chunk gets once it has grown) can
-// have room beyond its 16-byte rounding worth asking malloc about; any
-// other is malloc'd at exactly that (a chunk shrunk in place and grown
-// again meets realloc(), which keeps it where it is).
-inline bool fits_block(Chunk *tc, size_t size) {
-    if (block_bytes(size) <= block_bytes(tc->size)) return true;
+// A growth beyond the block's 16-byte rounding that still fits it.  A slab
+// cell holds the sizes of its class only (see slab.hpp).  Only a block
+// realloc() gave slack to (which a chunk gets once it has grown) can have
+// room beyond its rounding worth asking malloc about; any other is
+// malloc'd at exactly that (a chunk shrunk in place and grown again meets
+// realloc(), which keeps it where it is).
+inline bool fits_slack(Chunk *tc, size_t size) {
     if (!tc->has(kFlagGrown) || is_slab_cell(tc)) return false;
     // The block has at most the slack growth_request() asked for, what an
     // in-place shrink left (under kShrinkInPlace) and malloc's rounding (a
@@ -73,6 +73,13 @@ inline bool fits_block(Chunk *tc, size_t size) {
     if (size - tc->size > growth_slack(tc->size) + 2 * kShrinkInPlace + 4096) return false;
     return block_bytes(size) <= block_capacity(tc);
 }
+
+// The payload the block of a chunk of `size` bytes has room for:
+// block_bytes(n) <= block_bytes(size) exactly when n <= this.
+inline size_t payload_room(size_t size) { return block_bytes(size) - sizeof(Chunk); }
+
+// A growth to `size` fits the block tc has.
+inline bool fits_block(Chunk *tc, size_t size) { return size <= payload_room(tc->size) || fits_slack(tc, size); }
 
 // A block of its own shrinking by less than the reference would move for
 // stays where it is; a slab cell only within its class.
@@ -98,12 +105,17 @@ void move_chunk(Chunk *tc, Chunk *to, size_t size, uint32_t where) {
     release_dead(tc, "talloc_realloc");
 }
 
+// The end of a resize in place: the neighbours still point at the chunk.
+void *stay(Chunk *tc, size_t size, const char *name) {
+    tc->size = static_cast<uint32_t>(size);
+    tc->set_raw_name(name);
+    return tc->payload();
+}
+
 // The end of every move: neighbours point at the new place.
 void *settle(Chunk *moved, size_t size, const char *name) {
     relink_moved(moved);
-    moved->size = static_cast<uint32_t>(size);
-    moved->set_raw_name(name);
-    return moved->payload();
+    return stay(moved, size, name);
 }
 
 void *realloc_pool_member(Chunk *tc, size_t size, const char *name) {
@@ -168,20 +180,53 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
         // check word is made again for wherever the chunk ends up.
         const uint16_t live = tc->flags;
         const uint64_t dtor = tc->dtor_bits();
+        const uint32_t check = tc->check;
         stamp_freed(tc);
         moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
         Chunk *at = moved != nullptr ? moved : tc;
         at->set_dtor_bits(dtor);
-        mark_valid(at, live);
+        if (at == tc) {   // where it was: the check word it had
+            tc->check = check;
+            tc->flags = live;
+        } else {
+            mark_valid(at, live);
+        }
         if (moved == nullptr) return nullptr;
     }
     if (size > old_size) moved->flags |= kFlagGrown;
-    void *p = settle(moved, size, name);
+    void *p = moved == tc ? stay(tc, size, name) : settle(moved, size, name);
     if (limited) {
         if (size > old_size) memlimit_grow(moved, size - old_size);
         else memlimit_shrink(moved, old_size - size);
     }
     return p;
+}
+
+// A malloc'd block of its own (not a slab cell), no limits, growing past
+// its room: realloc() it, with no more bookkeeping than the move needs.
+// Arrays doubled to megabytes come here at every step.
+__attribute__((noinline)) void *grow_malloced(Chunk *tc, size_t size, const char *name) {
+    if (fits_slack(tc, size)) return stay(tc, size, name);
+    const uint16_t live = static_cast<uint16_t>(tc->flags | kFlagGrown);
+    const uint64_t dtor = tc->dtor_bits();
+    const uint32_t check = tc->check;
+    const size_t request = growth_request(tc, size);
+    stamp_freed(tc);   // as in realloc_block
+    Chunk *moved = static_cast<Chunk *>(realloc(tc, request));
+    if (TAL_UNLIKELY(moved == nullptr)) {
+        tc->set_dtor_bits(dtor);
+        tc->check = check;
+        tc->flags = static_cast<uint16_t>(live & ~kFlagGrown);
+        return nullptr;
+    }
+    moved->set_dtor_bits(dtor);
+    moved->flags = live;
+    if (moved == tc) {
+        tc->check = check;
+        return stay(tc, size, name);
+    }
+    moved->check = check_for(moved);
+    return settle(moved, size, name);
 }
 
 // Everything the fast path below leaves out: sizes 0 and out of range, no
@@ -218,10 +263,12 @@ void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
                     tc->size = static_cast<uint32_t>(size);
                     return ptr;
                 }
-            } else if (block_bytes(size) <= block_bytes(tc->size)) {
+            } else if (size <= payload_room(tc->size)) {
                 tc->size = static_cast<uint32_t>(size);
                 tc->name_or_ext = name;
                 return ptr;
+            } else if (!is_slab_cell(tc)) {
+                return grow_malloced(tc, size, name);
             }
             return realloc_block(tc, size, name);
         }

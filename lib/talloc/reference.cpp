@@ -32,6 +32,23 @@ int handle_destructor(void *payload) {
     return 0;
 }
 
+// free_handle(), inlined into unreference().
+__attribute__((always_inline)) inline int release_handle(Ext *e, RefHandle *h, const char *location) {
+    Chunk *hc = Chunk::from_payload(h);
+    if (hc->destructor() == handle_destructor && is_plain_leaf_but_destructor(hc)) {
+        // What free_chunk() does for such a handle, without its general
+        // steps: the destructor never refuses and touches only the list of
+        // references (e's, known here), and the handle has nothing else to
+        // free.  Its own links die with it.  Its memory goes where
+        // release_dead() says, as every chunk's does.
+        hc->set_destructor(nullptr);
+        unhook_from(e, h);
+        free_plain_leaf(hc, location);
+        return 0;
+    }
+    return free_chunk(hc, location);
+}
+
 // Frees the reference to tc held by ctx (NULL: the null context / none).
 // Inlined into unlink_ptr(), whose first step it is on every call.
 __attribute__((always_inline)) inline int unreference(const void *ctx, Chunk *tc) {
@@ -44,22 +61,12 @@ __attribute__((always_inline)) inline int unreference(const void *ctx, Chunk *tc
         if (owner == nullptr ? ctx == nullptr : owner->payload() == ctx) break;
     }
     if (h == nullptr || !handle_ok(h)) return -1;
-    Chunk *hc = Chunk::from_payload(h);
-    if (hc->destructor() == handle_destructor && is_plain_leaf_but_destructor(hc)) {
-        // What free_chunk() does for such a handle, without its general
-        // steps: the destructor never refuses and touches only the list of
-        // references (e's, known here), and the handle has nothing else to
-        // free.  Its own links die with it.  Its memory goes where
-        // release_dead() says, as every chunk's does.
-        hc->set_destructor(nullptr);
-        unhook_from(e, h);
-        free_plain_leaf(hc, "talloc_unlink");
-        return 0;
-    }
-    return free_chunk(hc, "talloc_unlink");
+    return release_handle(e, h, "talloc_unlink");
 }
 
 }  // namespace
+
+int free_handle(Ext *e, RefHandle *h, const char *location) { return release_handle(e, h, location); }
 
 void *reference(const void *ctx, const void *ptr, const char *location) {
     if (ptr == nullptr) return nullptr;
