@@ -75,6 +75,16 @@ __attribute__((noinline)) void *allocate_slow(Chunk *parent, size_t size, const 
     return tc->payload();
 }
 
+// The fast path's way on when the thread has no block at hand and no pool
+// or limit is involved: a new block, and nothing else looked at again.
+__attribute__((noinline)) void *allocate_new_block(Chunk *parent, size_t size, const char *name) {
+    Chunk *tc = chunk_alloc_new(block_bytes(size));
+    if (tc == nullptr) return nullptr;
+    init_fields(tc, size, name);
+    link_new(parent, tc);
+    return tc->payload();
+}
+
 // Everything the fast path below leaves out: a size out of range, a context
 // that is not a live chunk (reported here), memory limits.
 __attribute__((noinline)) void *allocate_checked_slow(const void *ctx, size_t size, const char *name) {
@@ -100,10 +110,11 @@ void *allocate(const void *ctx, size_t size, const char *name) {
     if (parent != nullptr && parent->has(kFlagPool | kFlagPoolMem)) {
         PoolHeader *pool = owner_slot(parent);
         tc = TAL_LIKELY(pool_intact(pool)) ? pool_carve(pool, size) : nullptr;
+        if (TAL_UNLIKELY(tc == nullptr)) return allocate_slow(parent, size, name);
     } else {
         tc = chunk_pop(block_bytes(size));
+        if (TAL_UNLIKELY(tc == nullptr)) return allocate_new_block(parent, size, name);
     }
-    if (TAL_UNLIKELY(tc == nullptr)) return allocate_slow(parent, size, name);
     init_fields(tc, size, name);
     link_new(parent, tc);
     return tc->payload();

@@ -103,6 +103,10 @@ void cache_free_big(ThreadCache *c, void *block, size_t bytes) {
 
 Chunk *chunk_alloc(size_t bytes) {
     if (Chunk *tc = chunk_pop(bytes)) return tc;
+    return chunk_alloc_new(bytes);
+}
+
+Chunk *chunk_alloc_new(size_t bytes) {
     if (bytes <= kSlabMaxBlock) {
         if (ThreadCache *c = cache_get()) {
             if (Chunk *tc = slab_alloc(&c->slabs, bytes)) return tc;

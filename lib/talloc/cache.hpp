@@ -124,6 +124,8 @@ inline Chunk *chunk_pop(size_t bytes) {
 
 // chunk_pop(), else a slab cell or a new malloc'd block; marked valid.
 Chunk *chunk_alloc(size_t bytes);
+// chunk_alloc() after chunk_pop() found nothing.
+Chunk *chunk_alloc_new(size_t bytes);
 
 // Slow path of cache_free: creates the cache or hands the block back.
 void cache_free_slow(void *block, size_t bytes);
