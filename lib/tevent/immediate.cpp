@@ -13,14 +13,7 @@
 namespace tev {
 namespace {
 
-int immediate_destructor(tevent_immediate *im) {
-    if (thread_check_misused(im->event_ctx, "talloc_free(struct tevent_immediate)")) return -1;
-    if (freed_again(im, "tevent_immediate double free")) return -1;
-    immediate_cancel(im);
-    // Freed from its own handler (typically with the request that owns
-    // it): immediate_invoke() releases the memory when the handler returns.
-    return release_unless_running(im);
-}
+int immediate_destructor(tevent_immediate *im);
 
 // Forgets the scheduling; what identifies the immediate itself stays.
 void reset_fields(tevent_immediate *im) {
@@ -51,18 +44,23 @@ __attribute__((noinline)) void cancel_destroyed(tevent_immediate *im) {
     abort(main_context(im->event_ctx), "tevent_immediate use after free");
 }
 
+// What an unqueued immediate that is not running becomes: plain memory
+// again (its destructor dropped), or, from the destructor, nothing more
+// (talloc frees it next, and a call into talloc would be wasted).
+enum class Unqueued { kPlain, kFreed };
+
 // Waiting in someone else's queue (threads.cpp).
-__attribute__((noinline)) void cancel_foreign(tevent_immediate *im) {
+__attribute__((noinline)) void cancel_foreign(tevent_immediate *im, Unqueued then) {
     void (*cancel_fn)(tevent_immediate *) = im->cancel_fn;
     im->cancel_fn = nullptr;
     cancel_fn(im);
     reset_fields(im);
-    if (!im->busy) talloc_set_destructor(im, nullptr);
+    if (then == Unqueued::kPlain && !im->busy) talloc_set_destructor(im, nullptr);
 }
 
 // Inline into schedule and invoke, which cancel on every run of an
 // immediate; the rare cases are out of line.
-__attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
+__attribute__((always_inline)) inline void cancel(tevent_immediate *im, Unqueued then = Unqueued::kPlain) {
     if (__builtin_expect(im->destroyed, 0)) {
         cancel_destroyed(im);
         return;
@@ -76,7 +74,7 @@ __attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
         return;
     }
     if (__builtin_expect(im->state == ImState::kForeign, 0)) {
-        cancel_foreign(im);
+        cancel_foreign(im, then);
         return;
     }
     tevent_context *ev = im->event_ctx;
@@ -98,7 +96,16 @@ __attribute__((always_inline)) inline void cancel(tevent_immediate *im) {
     reset_fields(im);
     // While its handler runs the destructor stays, so that freeing it from
     // the handler is deferred.
-    if (!im->busy) talloc_set_destructor(im, nullptr);
+    if (then == Unqueued::kPlain && !im->busy) talloc_set_destructor(im, nullptr);
+}
+
+int immediate_destructor(tevent_immediate *im) {
+    if (thread_check_misused(im->event_ctx, "talloc_free(struct tevent_immediate)")) return -1;
+    if (freed_again(im, "tevent_immediate double free")) return -1;
+    cancel(im, Unqueued::kFreed);
+    // Freed from its own handler (typically with the request that owns
+    // it): immediate_invoke() releases the memory when the handler returns.
+    return release_unless_running(im);
 }
 
 }  // namespace

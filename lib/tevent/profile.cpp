@@ -70,7 +70,6 @@ bool profile_attach_sub(tevent_req *req, tevent_req *parent) {
 
 void profile_finish(tevent_req *req, enum tevent_req_state state, const char *location) {
     tevent_req_profile *p = req->profile;
-    if (p == nullptr) return;
     p->stop_location = location;
     p->stop_time = tevent_timeval_current();
     p->state = state;

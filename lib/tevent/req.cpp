@@ -19,8 +19,11 @@ constexpr size_t kImmediateReserve = sizeof(tevent_immediate);
 
 const char *or_null_text(const char *s) { return s != nullptr ? s : "(null)"; }
 
+void release_state(tevent_req *req);
+
 int req_destructor(void *ptr) {
-    req_received(static_cast<tevent_req *>(ptr));
+    // talloc drops the destructor itself.
+    release_state(static_cast<tevent_req *>(ptr));
     return 0;
 }
 
@@ -142,7 +145,8 @@ void req_finish(tevent_req *req, enum tevent_req_state state, const char *locati
     req->state = state;
     req->finish_location = location;
     req_cleanup(req);
-    profile_finish(req, state, location);
+    // Tested here: most requests are not profiled.
+    if (req->profile != nullptr) profile_finish(req, state, location);
     req_notify_callback(req, location);
 }
 
@@ -207,10 +211,22 @@ bool req_is_error(tevent_req *req, enum tevent_req_state *state, uint64_t *error
 
 void req_received(tevent_req *req) {
     if (req == nullptr) return;
-    // Also reached from the destructor; either way it runs once per free.
+    // Freeing the request later must not receive it again.
     _talloc_set_destructor(req, nullptr);
+    release_state(req);
+}
+
+namespace {
+
+// tevent_req_received() past its destructor: what a request that is
+// received, explicitly or by being freed, no longer has.
+void release_state(tevent_req *req) {
     req->print_fn = nullptr;
     req->cancel = {};
+    // Called from the trigger's own handler (the callback of a posted
+    // request receives it), this free is refused, as the reference's is:
+    // the trigger stays under the request, moves up with each free of an
+    // ancestor, and is released when its handler returns.
     TALLOC_FREE(req->trigger);
     TALLOC_FREE(req->timer);
     req->state = TEVENT_REQ_RECEIVED;
@@ -218,6 +234,8 @@ void req_received(tevent_req *req) {
     req_cleanup(req);
     TALLOC_FREE(req->data);
 }
+
+}  // namespace
 
 bool req_set_endtime(tevent_req *req, tevent_context *ev, struct timeval endtime) {
     if (req == nullptr) return false;

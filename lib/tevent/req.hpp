@@ -133,8 +133,8 @@ const tevent_req_profile *req_get_profile(tevent_req *req);
 tevent_req_profile *req_move_profile(tevent_req *req, TALLOC_CTX *mem_ctx);
 // Called by req_create() when the new request's parent is profiled.
 bool profile_attach_sub(tevent_req *req, tevent_req *parent);
-// Called by req_finish(): records the outcome, hands the profile to the
-// parent's profile if there is one.
+// Called by req_finish() for a profiled request: records the outcome, hands
+// the profile to the parent's profile if there is one.
 void profile_finish(tevent_req *req, enum tevent_req_state state, const char *location);
 
 tevent_req_profile *profile_create(TALLOC_CTX *mem_ctx);

@@ -316,6 +316,104 @@ static void section_post_defer(void)
 	talloc_free(req);
 }
 
+/* ---- a posted request received and freed by its caller's callback -------
+ * The request's trigger immediate is freed from its own handler there; its
+ * trace points must keep their order around the callbacks, and nothing may
+ * be left over once the loop iteration returns. */
+
+static const char *trace_point_name(enum tevent_event_trace_point tp)
+{
+	switch (tp) {
+	case TEVENT_EVENT_TRACE_ATTACH: return "attach";
+	case TEVENT_EVENT_TRACE_DETACH: return "detach";
+	case TEVENT_EVENT_TRACE_BEFORE_HANDLER: return "before-handler";
+	}
+	return "?";
+}
+
+static void trace_imm_print(struct tevent_immediate *im, enum tevent_event_trace_point tp, void *pd)
+{
+	(void)im; (void)pd;
+	printf("  immediate %s\n", trace_point_name(tp));
+}
+
+static int state_destructor_print(struct foo_state *state)
+{
+	printf("  state of level %d freed\n", state->value);
+	return 0;
+}
+
+static void chain_cleanup_print(struct tevent_req *req, enum tevent_req_state st)
+{
+	struct foo_state *state = tevent_req_data(req, struct foo_state);
+	printf("  cleanup level %d state=%d\n", state->value, (int)st);
+}
+
+static void chain_level_done(struct tevent_req *subreq)
+{
+	/* NULL on the outermost level: no typed lookup */
+	struct tevent_req *req = tevent_req_callback_data_void(subreq);
+	struct foo_state *sub = tevent_req_data(subreq, struct foo_state);
+	int level = sub->value;
+	printf("  level %d callback\n", level);
+	tevent_req_received(subreq);
+	printf("  level %d received\n", level);
+	printf("  level %d free=%d\n", level, talloc_free(subreq));
+	if (req != NULL) {
+		tevent_req_done(req);
+	} else {
+		g_flag = true;
+	}
+}
+
+/* level `depth` on top; level 1, the innermost, is done and posted */
+static struct tevent_req *chain_level_send(void *mem, int depth)
+{
+	struct foo_state *state;
+	struct tevent_req *req = tevent_req_create(mem, &state, struct foo_state);
+	state->value = depth;
+	talloc_set_destructor(state, state_destructor_print);
+	tevent_req_set_cleanup_fn(req, chain_cleanup_print);
+	if (depth == 1) {
+		tevent_req_done(req);
+		return tevent_req_post(req, g_ev);
+	}
+	struct tevent_req *sub = chain_level_send(state, depth - 1);
+	tevent_req_set_callback(sub, chain_level_done, req);
+	return req;
+}
+
+static void free_parent_cb(struct tevent_req *req)
+{
+	void *parent = tevent_req_callback_data_void(req);
+	printf("  callback, freeing the parent: %d\n", talloc_free(parent));
+	g_flag = true;
+}
+
+static void section_received_in_callback(void)
+{
+	printf("== received and freed from the posted callback\n");
+	TALLOC_CTX *mem = talloc_new(g_mem);
+	tevent_set_trace_immediate_callback(g_ev, trace_imm_print, NULL);
+	for (int depth = 1; depth <= 3; depth++) {
+		printf("-- depth %d\n", depth);
+		struct tevent_req *req = chain_level_send(mem, depth);
+		tevent_req_set_callback(req, chain_level_done, NULL);
+		g_flag = false;
+		loop_until(&g_flag, 10);
+		printf("blocks left under the caller's context: %zu\n", talloc_total_blocks(mem));
+	}
+	printf("-- posted, the callback frees the request's parent\n");
+	TALLOC_CTX *parent = talloc_new(mem);
+	struct tevent_req *req = chain_level_send(parent, 1);
+	tevent_req_set_callback(req, free_parent_cb, parent);
+	g_flag = false;
+	loop_until(&g_flag, 10);
+	printf("blocks left under the caller's context: %zu\n", talloc_total_blocks(mem));
+	tevent_set_trace_immediate_callback(g_ev, NULL, NULL);
+	talloc_free(mem);
+}
+
 static void section_cleanup(void)
 {
 	printf("== cleanup functions\n");
@@ -969,6 +1067,7 @@ int main(void)
 	}
 	section_basic();
 	section_post_defer();
+	section_received_in_callback();
 	section_cleanup();
 	section_cancel_print();
 	section_timeouts();
