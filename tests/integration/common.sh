@@ -245,6 +245,12 @@ stop_service() {
     [ $st -eq 0 ] || fail "service run in $out failed (above)"
 }
 
+# service_ended OUT: the service started with OUT has no main process any
+# more (it ended by itself).
+service_ended() {
+    ! kill -0 "$(cat "$1.pid")" 2>/dev/null
+}
+
 # stop_all_services: for the EXIT trap; whatever is still running is killed.
 stop_all_services() {
     local out pid

@@ -70,6 +70,9 @@ session() {
     service_maps "$side" "$work/$side.smbd" talloc,tevent
     echo quit >&5
     exec 5>&-
+    # smbclient quits by itself; a signal sent before it has would cut its
+    # last lines (and its exit status) short, on either side.
+    wait_until 30 "the held smbclient session quitting" service_ended "$work/$side.held"
     stop_service "$work/$side.held"
     stop_service "$work/$side.smbd"
     steps=$n
