@@ -207,7 +207,7 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
 // Arrays doubled to megabytes come here at every step.
 __attribute__((noinline)) void *grow_malloced(Chunk *tc, size_t size, const char *name) {
     if (fits_slack(tc, size)) return stay(tc, size, name);
-    const uint16_t live = static_cast<uint16_t>(tc->flags | kFlagGrown);
+    const uint16_t live = tc->flags;
     const uint64_t dtor = tc->dtor_bits();
     const uint32_t check = tc->check;
     const size_t request = growth_request(tc, size);
@@ -216,11 +216,11 @@ __attribute__((noinline)) void *grow_malloced(Chunk *tc, size_t size, const char
     if (TAL_UNLIKELY(moved == nullptr)) {
         tc->set_dtor_bits(dtor);
         tc->check = check;
-        tc->flags = static_cast<uint16_t>(live & ~kFlagGrown);
+        tc->flags = live;
         return nullptr;
     }
     moved->set_dtor_bits(dtor);
-    moved->flags = live;
+    moved->flags = static_cast<uint16_t>(live | kFlagGrown);
     if (moved == tc) {
         tc->check = check;
         return stay(tc, size, name);

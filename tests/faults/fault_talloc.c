@@ -270,6 +270,27 @@ static bool sc_realloc_grow(void *ctx, long n) {
     return f == 0;
 }
 
+/* a block of its own (not a slab cell) grown twice, then grown by realloc()
+ * under faults: on failure it is as it was, named and linked */
+static bool sc_realloc_grow_block(void *ctx, long n) {
+    char *p = talloc_array(ctx, char, 600);
+    memset(p, 'x', 600);
+    p = talloc_realloc(ctx, p, char, 700);
+    if (p == NULL) return true;   /* a fault before the arm: nothing to see */
+    talloc_set_name_const(p, "grown");
+    void *child = talloc_size(p, 5);
+    size_t b = BLOCKS(ctx);
+    fault_arm(n);
+    char *q = talloc_realloc_size(ctx, p, 200000);
+    long f = fault_disarm();
+    char *at = q != NULL ? q : p;   /* p is still live when q is NULL */
+    if (q == NULL) fault_check(f > 0);
+    fault_check(at[0] == 'x' && at[599] == 'x' && talloc_get_size(at) == (q != NULL ? 200000u : 700u));
+    fault_check(BLOCKS(ctx) == b && talloc_parent(child) == at && talloc_parent(at) == ctx);
+    if (q == NULL) fault_check(strcmp(talloc_get_name(at), "grown") == 0);
+    return f == 0;
+}
+
 static bool sc_realloc_pool_member(void *ctx, long n) {
     void *pool = talloc_pool(ctx, 1024);
     char *p = talloc_array(pool, char, 100);
@@ -558,6 +579,7 @@ static const struct fault_case cases[] = {
     {"talloc_asprintf_addbuf/addsep", sc_addbuf},
     {"talloc_set_name", sc_set_name},
     {"talloc_realloc grow", sc_realloc_grow},
+    {"talloc_realloc grow a block of its own", sc_realloc_grow_block},
     {"talloc_realloc pool member", sc_realloc_pool_member},
     {"talloc_realloc_zero", sc_realloc_array_zero},
     {"talloc_realloc_fn", sc_realloc_fn},
