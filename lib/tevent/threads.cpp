@@ -364,7 +364,10 @@ void threads_schedule(tevent_threaded_context *tctx, tevent_immediate *im, teven
     // poke still pending (or the loop not asleep yet) and save a syscall.
     bool was_empty = ct->fifo.empty();
     ct->fifo.push_back(im);
-    ct->immediates_waiting.store(true, std::memory_order_seq_cst);  // see wake()
+    // The flag is cleared only together with emptying the FIFO (under the
+    // lock): behind a non-empty FIFO it is set already, and the fence its
+    // store makes (see wake()) is needed only by the first immediate.
+    if (was_empty) ct->immediates_waiting.store(true, std::memory_order_seq_cst);
     pthread_mutex_unlock(&ct->lock);
     if (was_empty) wake(ct, ev);
     pthread_mutex_unlock(&tctx->lock);
