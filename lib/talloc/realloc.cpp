@@ -150,6 +150,24 @@ void *realloc_pool_member(Chunk *tc, size_t size, const char *name) {
     return p;
 }
 
+// realloc() of tc's malloc'd block to `request` bytes.  Stamped freed
+// meanwhile, so users of the stale pointer are caught (and the block
+// realloc() gives back holds no check word); wherever the chunk ends up it
+// gets its state back, with the check word it had where it stayed and a new
+// one where it moved.  The new place, or nullptr (tc as it was).
+inline Chunk *realloc_own_block(Chunk *tc, size_t request) {
+    const uint16_t live = tc->flags;
+    const uint64_t dtor = tc->dtor_bits();
+    const uint32_t check = tc->check;
+    stamp_freed(tc);
+    auto *moved = static_cast<Chunk *>(realloc(tc, request));
+    Chunk *at = moved != nullptr ? moved : tc;
+    at->set_dtor_bits(dtor);
+    at->flags = live;
+    at->check = at == tc ? check : check_for(at);
+    return moved;
+}
+
 __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char *name) {
     bool limited = covered_by_limit(tc);
     const size_t old_size = tc->size;
@@ -175,22 +193,7 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
         if (moved == nullptr) return nullptr;
         move_chunk(tc, moved, size, moved->flags & kIndexMask);
     } else {
-        // Stamped freed meanwhile, so users of the stale pointer are caught
-        // (and the block realloc() gives back holds no check word); the
-        // check word is made again for wherever the chunk ends up.
-        const uint16_t live = tc->flags;
-        const uint64_t dtor = tc->dtor_bits();
-        const uint32_t check = tc->check;
-        stamp_freed(tc);
-        moved = static_cast<Chunk *>(realloc(tc, size > old_size ? growth_request(tc, size) : block_bytes(size)));
-        Chunk *at = moved != nullptr ? moved : tc;
-        at->set_dtor_bits(dtor);
-        if (at == tc) {   // where it was: the check word it had
-            tc->check = check;
-            tc->flags = live;
-        } else {
-            mark_valid(at, live);
-        }
+        moved = realloc_own_block(tc, size > old_size ? growth_request(tc, size) : block_bytes(size));
         if (moved == nullptr) return nullptr;
     }
     if (size > old_size) moved->flags |= kFlagGrown;
@@ -207,26 +210,10 @@ __attribute__((noinline)) void *realloc_block(Chunk *tc, size_t size, const char
 // Arrays doubled to megabytes come here at every step.
 __attribute__((noinline)) void *grow_malloced(Chunk *tc, size_t size, const char *name) {
     if (fits_slack(tc, size)) return stay(tc, size, name);
-    const uint16_t live = tc->flags;
-    const uint64_t dtor = tc->dtor_bits();
-    const uint32_t check = tc->check;
-    const size_t request = growth_request(tc, size);
-    stamp_freed(tc);   // as in realloc_block
-    Chunk *moved = static_cast<Chunk *>(realloc(tc, request));
-    if (TAL_UNLIKELY(moved == nullptr)) {
-        tc->set_dtor_bits(dtor);
-        tc->check = check;
-        tc->flags = live;
-        return nullptr;
-    }
-    moved->set_dtor_bits(dtor);
-    moved->flags = static_cast<uint16_t>(live | kFlagGrown);
-    if (moved == tc) {
-        tc->check = check;
-        return stay(tc, size, name);
-    }
-    moved->check = check_for(moved);
-    return settle(moved, size, name);
+    Chunk *moved = realloc_own_block(tc, growth_request(tc, size));
+    if (TAL_UNLIKELY(moved == nullptr)) return nullptr;
+    moved->flags |= kFlagGrown;
+    return moved == tc ? stay(tc, size, name) : settle(moved, size, name);
 }
 
 // Everything the fast path below leaves out: sizes 0 and out of range, no
@@ -250,8 +237,9 @@ __attribute__((noinline)) void *reallocate_slow(const void *ctx, void *ptr, size
 
 // The fast path takes no stack frame (every other way is a tail call): a
 // block of its own, no limits, shrinking in place (the reference keeps the
-// name then) or growing within its 16-byte rounding; any other size for
-// such a block goes straight to realloc_block.
+// name then) or growing within its 16-byte rounding; a malloc'd block
+// growing further goes straight to grow_malloced, any other size to
+// realloc_block.
 void *reallocate(const void *ctx, void *ptr, size_t size, const char *name) {
     if (TAL_LIKELY(ptr != nullptr && size - 1 < kMaxSize - 1)) {
         Chunk *tc = Chunk::from_payload(ptr);

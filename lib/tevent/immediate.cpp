@@ -13,8 +13,6 @@
 namespace tev {
 namespace {
 
-int immediate_destructor(tevent_immediate *im);
-
 // Forgets the scheduling; what identifies the immediate itself stays.
 void reset_fields(tevent_immediate *im) {
     im->event_ctx = nullptr;

@@ -19,14 +19,6 @@ constexpr size_t kImmediateReserve = sizeof(tevent_immediate);
 
 const char *or_null_text(const char *s) { return s != nullptr ? s : "(null)"; }
 
-void release_state(tevent_req *req);
-
-int req_destructor(void *ptr) {
-    // talloc drops the destructor itself.
-    release_state(static_cast<tevent_req *>(ptr));
-    return 0;
-}
-
 // Runs the cleanup function for a state it has not seen yet.
 void req_cleanup(tevent_req *req) {
     if (req->cleanup.fn == nullptr) return;
@@ -35,6 +27,29 @@ void req_cleanup(tevent_req *req) {
     // Record first: the function may finish the request again.
     req->cleanup.seen = req->state;
     req->cleanup.fn(req, req->state);
+}
+
+// tevent_req_received() past its destructor: what a request that is
+// received, explicitly or by being freed, no longer has.
+void release_state(tevent_req *req) {
+    req->print_fn = nullptr;
+    req->cancel = {};
+    // Called from the trigger's own handler (the callback of a posted
+    // request receives it), this free is refused, as the reference's is:
+    // the trigger stays under the request, moves up with each free of an
+    // ancestor, and is released when its handler returns.
+    TALLOC_FREE(req->trigger);
+    TALLOC_FREE(req->timer);
+    req->state = TEVENT_REQ_RECEIVED;
+    // The cleanup function may still look at the state; free it afterwards.
+    req_cleanup(req);
+    TALLOC_FREE(req->data);
+}
+
+int req_destructor(void *ptr) {
+    // talloc drops the destructor itself.
+    release_state(static_cast<tevent_req *>(ptr));
+    return 0;
 }
 
 void req_trigger(tevent_context *, tevent_immediate *, void *private_data) {
@@ -215,27 +230,6 @@ void req_received(tevent_req *req) {
     _talloc_set_destructor(req, nullptr);
     release_state(req);
 }
-
-namespace {
-
-// tevent_req_received() past its destructor: what a request that is
-// received, explicitly or by being freed, no longer has.
-void release_state(tevent_req *req) {
-    req->print_fn = nullptr;
-    req->cancel = {};
-    // Called from the trigger's own handler (the callback of a posted
-    // request receives it), this free is refused, as the reference's is:
-    // the trigger stays under the request, moves up with each free of an
-    // ancestor, and is released when its handler returns.
-    TALLOC_FREE(req->trigger);
-    TALLOC_FREE(req->timer);
-    req->state = TEVENT_REQ_RECEIVED;
-    // The cleanup function may still look at the state; free it afterwards.
-    req_cleanup(req);
-    TALLOC_FREE(req->data);
-}
-
-}  // namespace
 
 bool req_set_endtime(tevent_req *req, tevent_context *ev, struct timeval endtime) {
     if (req == nullptr) return false;

@@ -209,6 +209,12 @@ service_pids() {
     done
 }
 
+# service_ended OUT: the service started with OUT has no main process any
+# more (it ended, by itself or stopped).
+service_ended() {
+    ! kill -0 "$(cat "$1.pid")" 2>/dev/null
+}
+
 # stop_service OUT [SIGNAL [GRACE]]: sends SIGNAL (TERM) to the service's
 # PID and waits for it to end; its helpers get GRACE seconds (0) to notice
 # and exit by themselves (what they print then is part of the log), those
@@ -220,7 +226,7 @@ stop_service() {
     kids=$(service_pids "$out")
     kill -"$sig" "$pid" 2>/dev/null || true
     for i in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
+        service_ended "$out" && break
         sleep 0.1
     done
     kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid" 2>/dev/null || true; }
@@ -243,12 +249,6 @@ stop_service() {
     for s in "${services[@]}"; do [ "$s" = "$out" ] || rest+=("$s"); done
     services=("${rest[@]}")
     [ $st -eq 0 ] || fail "service run in $out failed (above)"
-}
-
-# service_ended OUT: the service started with OUT has no main process any
-# more (it ended by itself).
-service_ended() {
-    ! kill -0 "$(cat "$1.pid")" 2>/dev/null
 }
 
 # stop_all_services: for the EXIT trap; whatever is still running is killed.
