@@ -134,6 +134,9 @@ struct Chunk {
     Chunk *stored_parent() const {
         return is_first() ? reinterpret_cast<Chunk *>(prev_link & ~kFirstTag) : nullptr;
     }
+    // What prev_link points at: the parent of a first child, else the
+    // older sibling.
+    Chunk *before() const { return reinterpret_cast<Chunk *>(prev_link & ~kFirstTag); }
     void set_prev(Chunk *p) { prev_link = reinterpret_cast<uintptr_t>(p); }
     void set_first_of(Chunk *parent) { prev_link = reinterpret_cast<uintptr_t>(parent) | kFirstTag; }
 
@@ -278,28 +281,35 @@ inline Chunk *parent_of(const Chunk *tc) {
     return linked_ok(parent) ? parent : nullptr;
 }
 
-// Remove tc from its sibling list.  A first child keeps knowing its old
-// parent through prev_link, as the reference's chunks do while being freed.
-// The neighbours written to are verified first: a damaged one is reported
-// and not written through.
-inline void unlink_keep_parent(Chunk *tc) {
-    Chunk *next = tc->next;
-    if (!linked_ok(next)) next = nullptr;
-    TAL_ASSERT(next == nullptr || next->prev_link == reinterpret_cast<uintptr_t>(tc));
-    TAL_ASSERT(tc->is_first() || tc->prev() == nullptr || tc->prev()->next == tc);
+// Remove tc from its sibling list, given the neighbours that may be
+// written to: `before` (the parent of a first child, else the older
+// sibling) and `next`, each nullptr when there is none or it is damaged.
+// A first child keeps knowing its old parent through prev_link, as the
+// reference's chunks do while being freed.
+inline void unlink_between(Chunk *tc, Chunk *before, Chunk *next) {
     if (tc->is_first()) {
-        Chunk *parent = tc->stored_parent();
-        if (parent != nullptr && linked_ok(parent) && parent->child == tc) parent->child = next;
+        if (before != nullptr && before->child == tc) before->child = next;
         if (next != nullptr) next->prev_link = tc->prev_link;  // next becomes first
     } else {
-        Chunk *prev = tc->prev();
-        if (prev != nullptr && linked_ok(prev)) prev->next = next;
-        if (next != nullptr) next->set_prev(prev);
+        if (before != nullptr) before->next = next;
+        if (next != nullptr) next->set_prev(tc->prev());
         // Like the reference, a chunk that was not the first child forgets
         // its parent when it is taken out.
         tc->set_first_of(nullptr);
     }
     tc->next = nullptr;
+}
+
+// unlink_between() with the neighbours verified first: a damaged one is
+// reported and not written through.
+inline void unlink_keep_parent(Chunk *tc) {
+    Chunk *next = tc->next;
+    if (!linked_ok(next)) next = nullptr;
+    TAL_ASSERT(next == nullptr || next->prev_link == reinterpret_cast<uintptr_t>(tc));
+    TAL_ASSERT(tc->is_first() || tc->prev() == nullptr || tc->prev()->next == tc);
+    Chunk *before = tc->before();
+    if (!linked_ok(before)) before = nullptr;
+    unlink_between(tc, before, next);
 }
 
 // Remove tc from its sibling list and make it a parentless top-level chunk.
@@ -310,14 +320,20 @@ inline void unlink_detached(Chunk *tc) {
 
 // Insert tc (currently unlinked) as the youngest child of parent (intact).
 // A damaged youngest child is reported and the list cut before it.
-inline void link_first(Chunk *parent, Chunk *tc) {
-    Chunk *old = parent->child;
-    if (!linked_ok(old)) old = nullptr;
+// Insert tc (currently unlinked) as the youngest child of parent, in front
+// of `old`: the parent's youngest child, verified, or nullptr.
+inline void link_before(Chunk *parent, Chunk *tc, Chunk *old) {
     TAL_ASSERT(old == nullptr || old->stored_parent() == parent);
     tc->next = old;
     tc->set_first_of(parent);
     if (old != nullptr) old->set_prev(tc);
     parent->child = tc;
+}
+
+inline void link_first(Chunk *parent, Chunk *tc) {
+    Chunk *old = parent->child;
+    if (!linked_ok(old)) old = nullptr;
+    link_before(parent, tc, old);
 }
 
 // After a chunk moved in memory (realloc), point its neighbours at it.

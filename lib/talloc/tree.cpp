@@ -19,9 +19,13 @@ bool is_ancestor_or_self(const Chunk *tc, const void *ancestor_payload, int max_
 
 namespace {
 
+// nullptr, or a chunk whose header is intact (not reported: the general
+// paths report).
+inline bool linked_intact(const Chunk *tc) { return tc == nullptr || header_intact(tc); }
+
 // steal_chunk() and steal_ptr() in full; the functions below take the
-// common case (a live new parent, no memory limits, no references) without
-// a stack frame and hand everything else to these.
+// common case (steal_linked(): a live new parent and neighbours, no memory
+// limits, no references) inline and hand everything else to these.
 __attribute__((noinline)) void *steal_chunk_general(const void *new_ctx, Chunk *tc) {
     new_ctx = effective_ctx(new_ctx);
     Chunk *new_parent = nullptr;
@@ -56,37 +60,78 @@ __attribute__((noinline)) void *steal_ptr_general(const void *new_ctx, const voi
     return steal_chunk(new_ctx, tc);
 }
 
+// The common case of a steal: tc (verified) moves under a live new parent
+// with no memory limits, out of a list whose neighbours are intact.  Every
+// chunk written to is verified before the first write.  nullptr hands the
+// steal to the general path, which repeats the checks and reports what
+// fails.
+__attribute__((always_inline)) inline void *steal_linked(const void *new_ctx, Chunk *tc) {
+    if (TAL_UNLIKELY(new_ctx == nullptr || limits_active())) return nullptr;
+    Chunk *new_parent = Chunk::from_payload(new_ctx);
+    if (TAL_UNLIKELY(!chunk_intact(new_parent))) return nullptr;
+    bool first = tc->is_first();
+    Chunk *before = tc->before();
+    // Like the reference, only the first child is known to be in place.
+    if (tc == new_parent || (first && before == new_parent)) return tc->payload();
+    Chunk *next = tc->next;
+    if (TAL_UNLIKELY((!first && before == nullptr) || !linked_intact(before) || !linked_intact(next))) return nullptr;
+    unlink_between(tc, before, next);
+    Chunk *youngest = new_parent->child;
+    if (TAL_UNLIKELY(!linked_intact(youngest))) {
+        // tc is out of its old list: made top-level, it goes to the general
+        // path, which links it in and reports the youngest child.
+        tc->set_first_of(nullptr);
+        return nullptr;
+    }
+    link_before(new_parent, tc, youngest);
+    return tc->payload();
+}
+
 }  // namespace
 
 void *steal_chunk(const void *new_ctx, Chunk *tc) {
-    new_ctx = effective_ctx(new_ctx);
-    if (TAL_LIKELY(new_ctx != nullptr && !limits_active())) {
-        Chunk *new_parent = Chunk::from_payload(new_ctx);
-        if (TAL_LIKELY(chunk_intact(new_parent))) {
-            if (tc != new_parent && !(tc->is_first() && tc->stored_parent() == new_parent)) {
-                unlink_detached(tc);
-                link_first(new_parent, tc);
-            }
-            return tc->payload();
-        }
-    }
+    if (void *moved = steal_linked(new_ctx, tc)) return moved;
     return steal_chunk_general(new_ctx, tc);
 }
 
 void *steal_ptr(const void *new_ctx, const void *ptr, const char *location) {
     if (TAL_LIKELY(ptr != nullptr)) {
         Chunk *tc = Chunk::from_payload(ptr);
-        if (TAL_LIKELY(chunk_intact(tc) && !tc->has(kFlagExt))) return steal_chunk(new_ctx, tc);
+        if (TAL_LIKELY(chunk_intact(tc) && !tc->has(kFlagExt))) {
+            if (void *moved = steal_linked(new_ctx, tc)) return moved;
+            return steal_chunk_general(new_ctx, tc);
+        }
     }
     return steal_ptr_general(new_ctx, ptr, location);
 }
 
-void *parent_ptr(const void *ptr) {
+namespace {
+
+__attribute__((noinline)) void *parent_ptr_general(const void *ptr) {
     if (ptr == nullptr) return nullptr;
     Chunk *tc = checked(ptr);
     if (tc == nullptr) return nullptr;
     Chunk *p = parent_of(tc);
     return p != nullptr ? p->payload() : nullptr;
+}
+
+}  // namespace
+
+// The common case straight through, with no stack frame: an intact first
+// child (or top-level chunk) whose parent, if any, is intact.  Anything
+// else, a damaged chunk included, is decided and reported by the general
+// path, which repeats the same checks.
+void *parent_ptr(const void *ptr) {
+    if (TAL_LIKELY(ptr != nullptr)) {
+        const Chunk *tc = Chunk::from_payload(ptr);
+        uintptr_t link = tc->prev_link;
+        if (TAL_LIKELY(chunk_intact(tc) && (link & kFirstTag) != 0)) {
+            Chunk *p = reinterpret_cast<Chunk *>(link & ~kFirstTag);
+            if (p == nullptr) return nullptr;
+            if (TAL_LIKELY(header_intact(p))) return p->payload();
+        }
+    }
+    return parent_ptr_general(ptr);
 }
 
 int is_parent(const void *ctx, const void *ptr) {

@@ -685,3 +685,74 @@ TEST_CASE("a double free of a slab chunk is detected") {
         talloc_free(top);
     });
 }
+
+TEST_CASE("a steal writes through no damaged neighbour and reports it") {
+    // Children of `from`, youngest first: z, y, x.  `to` has one child, w.
+    void *top = talloc_named_const(nullptr, 0, "top");
+    void *from = talloc_named_const(top, 0, "from");
+    void *to = talloc_named_const(top, 0, "to");
+    void *x = talloc_named_const(from, 0, "x");
+    void *y = talloc_named_const(from, 0, "y");
+    void *z = talloc_named_const(from, 0, "z");
+    void *w = talloc_named_const(to, 0, "w");
+    auto damage = [](void *p) { chunk(p)->check ^= 1; };
+    auto repair = [](void *p) { chunk(p)->check ^= 1; };
+    talloc_set_abort_fn(count_abort);
+    g_aborts = 0;
+
+    SECTION("intact neighbours: the steal is made in place") {
+        CHECK(talloc_steal(to, y) == y);
+        CHECK(names_of_children(from) == std::vector<std::string>{"z", "x"});
+        CHECK(names_of_children(to) == std::vector<std::string>{"y", "w"});
+        CHECK(chunk(x)->prev() == chunk(z));
+        CHECK(chunk(w)->prev() == chunk(y));
+        CHECK(talloc_parent(y) == to);
+        CHECK(g_aborts == 0);
+    }
+    SECTION("a damaged older sibling is not written to") {
+        damage(z);
+        CHECK(talloc_steal(to, y) == y);
+        CHECK(g_aborts == 1);
+        repair(z);
+        CHECK(chunk(z)->next == chunk(y));  // left as it was
+        CHECK(talloc_parent(y) == to);
+        CHECK(chunk(x)->prev() == chunk(z));
+        chunk(z)->next = chunk(x);
+    }
+    SECTION("a damaged younger sibling is not written to; the list is cut there") {
+        damage(x);
+        CHECK(talloc_steal(to, y) == y);
+        CHECK(g_aborts == 1);
+        repair(x);
+        CHECK(chunk(x)->prev() == chunk(y));  // left as it was
+        CHECK(chunk(z)->next == nullptr);
+        CHECK(names_of_children(to) == std::vector<std::string>{"y", "w"});
+        chunk(z)->next = chunk(x);
+        chunk(x)->set_prev(chunk(z));
+    }
+    SECTION("a damaged old parent is not written to") {
+        damage(from);
+        CHECK(talloc_steal(to, z) == z);
+        CHECK(g_aborts == 1);
+        repair(from);
+        CHECK(chunk(from)->child == chunk(z));  // left as it was
+        CHECK(chunk(y)->is_first());
+        CHECK(chunk(y)->stored_parent() == chunk(from));
+        CHECK(names_of_children(to) == std::vector<std::string>{"z", "w"});
+        chunk(from)->child = chunk(y);
+    }
+    SECTION("a damaged youngest child of the new parent is reported and cut off") {
+        damage(w);
+        CHECK(talloc_steal(to, y) == y);
+        CHECK(g_aborts == 1);
+        repair(w);
+        CHECK(names_of_children(from) == std::vector<std::string>{"z", "x"});
+        CHECK(names_of_children(to) == std::vector<std::string>{"y"});
+        CHECK(chunk(w)->stored_parent() == chunk(to));  // left as it was
+        chunk(y)->next = chunk(w);
+        chunk(w)->set_prev(chunk(y));
+    }
+    talloc_set_abort_fn(nullptr);
+    CHECK(talloc_total_blocks(top) == 7);
+    talloc_free(top);
+}
