@@ -25,6 +25,31 @@ const Destructor kDestructorRunning = reinterpret_cast<Destructor>((uintptr_t(1)
 
 enum class Begin { Proceed, Refused, AlreadyFreeing };
 
+// A free's destructor step: Proceed when tc has no destructor or it
+// agreed, Refused when it refused or is running already.
+inline Begin run_destructor(Chunk *tc) {
+    Destructor d = tc->destructor();
+    if (d == nullptr) return Begin::Proceed;
+    if (d == kDestructorRunning) return Begin::Refused;
+    tc->set_destructor(kDestructorRunning);
+    if (d(tc->payload()) == -1) {
+        if (tc->destructor() == kDestructorRunning) tc->set_destructor(d);
+        return Begin::Refused;
+    }
+    tc->set_destructor(nullptr);
+    return Begin::Proceed;
+}
+
+// Once tc's destructor agreed: out of its parent's accounts and list.
+inline void detach_dying(Chunk *tc) {
+    if (limits_active()) {
+        Chunk *parent = parent_of(tc);
+        if (parent != nullptr && !parent->has(kFlagDying)) memlimit_shrink(parent, accounted_subtree(tc));
+    }
+    unlink_keep_parent(tc);
+    tc->flags |= kFlagLoop | kFlagDying;
+}
+
 Begin begin_free(Chunk *tc, const char *location) {
     while (RefHandle *h = tc->refs()) {
         // A reference held from inside tc's own subtree does not keep it alive.
@@ -35,21 +60,8 @@ Begin begin_free(Chunk *tc, const char *location) {
         if (!from_inside) return Begin::Refused;
     }
     if (tc->has(kFlagLoop)) return Begin::AlreadyFreeing;
-    if (Destructor d = tc->destructor()) {
-        if (d == kDestructorRunning) return Begin::Refused;
-        tc->set_destructor(kDestructorRunning);
-        if (d(tc->payload()) == -1) {
-            if (tc->destructor() == kDestructorRunning) tc->set_destructor(d);
-            return Begin::Refused;
-        }
-        tc->set_destructor(nullptr);
-    }
-    if (limits_active()) {
-        Chunk *parent = parent_of(tc);
-        if (parent != nullptr && !parent->has(kFlagDying)) memlimit_shrink(parent, accounted_subtree(tc));
-    }
-    unlink_keep_parent(tc);
-    tc->flags |= kFlagLoop | kFlagDying;
+    if (run_destructor(tc) == Begin::Refused) return Begin::Refused;
+    detach_dying(tc);
     return Begin::Proceed;
 }
 
@@ -134,6 +146,13 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
     }
 }
 
+// The rest of a free once begun: tc's children, then tc.  Most chunks have
+// no children but plain leaves (or none at all).
+inline void end_free(Chunk *tc, const char *location) {
+    if (tc->child == nullptr || release_plain_children(tc, location)) finish_free(tc, location);
+    else free_subtree(tc, location, true);
+}
+
 }  // namespace
 
 int free_chunk(Chunk *tc, const char *location) {
@@ -145,9 +164,7 @@ int free_chunk(Chunk *tc, const char *location) {
     case Begin::Proceed:
         break;
     }
-    // Most chunks have no children but plain leaves (or none at all).
-    if (release_plain_children(tc, location)) finish_free(tc, location);
-    else free_subtree(tc, location, true);
+    end_free(tc, location);
     return 0;
 }
 
@@ -198,6 +215,22 @@ inline bool is_plain_leaf_but_empty_ext(const Chunk *tc) {
     return e != nullptr && e->refs == nullptr && e->limit == nullptr;
 }
 
+// A leaf whose free needs of begin_free() only the destructor step and
+// the unlinking: no references (no Ext), no free of it in progress, no
+// memory limits.  tevent's events and requests (pooled objects) are such.
+inline bool is_leaf_without_refs(const Chunk *tc) {
+    return tc->child == nullptr && (tc->flags & (kFlagExt | kFlagLoop | kFlagDying)) == 0 && !limits_active();
+}
+
+// free_chunk() for such a leaf.  Its destructor may give it children,
+// which end_free() then frees.
+__attribute__((noinline)) int free_leaf_without_refs(Chunk *tc, const char *location) {
+    if (run_destructor(tc) == Begin::Refused) return -1;
+    detach_dying(tc);
+    end_free(tc, location);
+    return 0;
+}
+
 // free_ptr() for a chunk with references, a destructor or memory limits.
 __attribute__((noinline)) int free_guarded(Chunk *tc, const char *location) {
     if (RefHandle *h = tc->refs()) {
@@ -232,7 +265,10 @@ int free_ptr(void *ptr, const char *location) {
         free_plain_leaf(tc, location);
         return 0;
     }
-    if (!is_plain_but_children(tc)) return free_guarded(tc, location);
+    if (!is_plain_but_children(tc)) {
+        if (is_leaf_without_refs(tc)) return free_leaf_without_refs(tc, location);
+        return free_guarded(tc, location);
+    }
     // A pooled parent whose plain children are all its pool holds: one
     // reset (pool.hpp).  The payloads are not filled, so not with
     // TALLOC_FREE_FILL.
