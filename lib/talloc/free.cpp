@@ -84,7 +84,7 @@ __attribute__((always_inline)) inline bool release_plain_children(Chunk *tc, con
 }
 
 void finish_free(Chunk *tc, const char *location) {
-    release_ext(tc);
+    if (tc->has(kFlagExt)) release_ext(tc);
     release_plain(tc, location);
 }
 
@@ -114,6 +114,15 @@ void free_subtree(Chunk *root, const char *location, bool free_root) {
         }
         if (is_plain_leaf(c)) {
             release_plain_children(top, location);
+            continue;
+        }
+        if (is_plain_but_children(c)) {
+            // begin_free() for a chunk with nothing to wait for but its
+            // children (no references, destructor, limits, or free of it
+            // in progress): out of the list, and down into it.
+            detach_dying(c);
+            c->set_free_link(top);
+            top = c;
             continue;
         }
         if (c->has(kFlagLoop)) {
