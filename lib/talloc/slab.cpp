@@ -193,14 +193,7 @@ Chunk *slab_alloc(SlabHeap *heap, size_t bytes) {
             retire(heap, old);
         }
     }
-    if (s->free != nullptr) return slab_pop(heap, bytes);
-    Chunk *tc = reinterpret_cast<Chunk *>(reinterpret_cast<char *>(s) + kSlabHeaderBytes + s->bump * bytes);
-    s->bump++;
-    s->used++;
-    if (g_slab_valgrind) VALGRIND_MALLOCLIKE_BLOCK(tc, bytes, 0, 0);
-    slab_asan_alloc(tc, bytes);   // a stashed slab may have been cut up otherwise before
-    mark_valid(tc, static_cast<uint32_t>(s->bump) << kIndexShift);
-    return tc;
+    return slab_pop(heap, bytes);
 }
 
 void slab_release_empty(SlabHeap *heap, Slab *s) {

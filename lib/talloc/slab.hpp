@@ -111,13 +111,26 @@ inline Slab *slab_of(Chunk *tc, size_t bytes) {
 
 inline bool slab_intact(const Slab *s) { return s->check == keyed_mix(s); }
 
-// Pops a free cell of the owner's current slab (the fast path); the chunk
-// is marked valid.  nullptr when that takes more work.
+// The next cell of s never handed out before (s->bump < s->cells), marked
+// valid.
+inline Chunk *slab_carve(Slab *s, size_t bytes) {
+    auto *tc = reinterpret_cast<Chunk *>(reinterpret_cast<char *>(s) + kSlabHeaderBytes + s->bump * bytes);
+    s->bump++;
+    s->used++;
+    if (TAL_UNLIKELY(g_slab_valgrind)) slab_vg_alloc(tc, bytes);
+    slab_asan_alloc(tc, bytes);   // a stashed slab may have been cut up otherwise before
+    mark_valid(tc, static_cast<uint32_t>(s->bump) << kIndexShift);
+    return tc;
+}
+
+// Pops a free cell of the owner's current slab, or carves its next one
+// (the fast path); the chunk is marked valid.  nullptr when that takes
+// more work.
 inline Chunk *slab_pop(SlabHeap *heap, size_t bytes) {
     Slab *s = heap->classes[slab_class_of(bytes)].current;
     if (s == nullptr) return nullptr;
     Chunk *tc = s->free;
-    if (tc == nullptr) return nullptr;
+    if (tc == nullptr) return s->bump < s->cells ? slab_carve(s, bytes) : nullptr;
     s->free = tc->next;   // before valgrind makes the link word undefined
     // The next free cell is cold more often than not (cells freed long
     // ago, here and there): asked for now, its miss overlaps this
