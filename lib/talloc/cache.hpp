@@ -160,6 +160,15 @@ inline void cache_free_to(ThreadCache *c, void *block, size_t bytes) {
     }
 }
 
+// cache_free_to() for the loops that free many chunks at once: a slab cell
+// whose class in the cache is full goes to its slab here, with the slabs
+// of c (the calling thread's), instead of through a call per cell.
+__attribute__((always_inline)) inline void cache_free_many(ThreadCache *c, Chunk *tc, size_t bytes) {
+    size_t cls = cache_class(bytes);
+    if (cls < kCacheClasses && c->room[cls] < bytes && is_slab_cell(tc)) slab_free(&c->slabs, tc, bytes);
+    else cache_free_to(c, tc, bytes);
+}
+
 // Gives back the block of a dead chunk of `bytes` (block_bytes of its size,
 // not above the block's real capacity): to the thread's cache while it has
 // room, then to its slab or to free().  Slab cells go through the cache

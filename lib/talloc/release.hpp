@@ -70,7 +70,7 @@ __attribute__((always_inline)) inline Chunk *release_plain_leaves(Chunk *c, cons
             Chunk *next = c->next;
             mark_freed(c, location);
             if (TAL_LIKELY(cache != nullptr)) {
-                cache_free_to(cache, c, block_bytes(c->size));
+                cache_free_many(cache, c, block_bytes(c->size));
             } else {
                 cache_free_slow(c, block_bytes(c->size));
                 cache = t_cache;
