@@ -162,11 +162,6 @@ void slab_vg_free(Chunk *cell) {
 
 Chunk *slab_alloc(SlabHeap *heap, size_t bytes) {
     SlabClass &k = heap->classes[slab_class_of(bytes)];
-    if (k.warm < kSlabWarmup) {
-        // A thread that makes a few chunks of a class does not pin a slab.
-        k.warm++;
-        return nullptr;
-    }
     Slab *s = k.current;
     if (s == nullptr || !has_room(s)) {
         s = nullptr;

@@ -1,4 +1,5 @@
-// Slabs: small chunk blocks (48..128 bytes) carved from 4 KiB malloc blocks.
+// Slabs: small chunk blocks (48..304 bytes, payloads up to 256) carved from
+// 4 KiB malloc blocks, from a thread's first chunk of a class on.
 //
 // A 64-byte chunk costs an 80-byte malloc chunk and one free() each; carved
 // from a slab it costs 64 bytes plus 1/63 of a slab header, and freeing many
@@ -37,7 +38,7 @@
 namespace tal {
 
 constexpr size_t kSlabMinBlock = 48;     // block_bytes(0)
-constexpr size_t kSlabMaxBlock = 128;    // blocks of 16-byte payloads and up to 80 bytes
+constexpr size_t kSlabMaxBlock = 304;    // blocks of 16-byte payloads and up to 256 bytes
 constexpr size_t kSlabClasses = (kSlabMaxBlock - kSlabMinBlock) / kAlign + 1;
 constexpr size_t kSlabHeaderBytes = 64;
 // malloc request per slab: 4 KiB of cells and header, plus room to start the
@@ -46,7 +47,6 @@ constexpr size_t kSlabHeaderBytes = 64;
 constexpr size_t kSlabBytes = 4096 + 48;
 constexpr uint32_t kSlabStash = 4;       // empty slabs a thread keeps for reuse
 constexpr uint32_t kSlabMaxCells = kIndexMask >> kIndexShift;   // 63
-constexpr uint32_t kSlabWarmup = 64;     // malloc'd chunks of a class before its first slab
 constexpr uintptr_t kAbandoned = 1;      // low bit of Slab::remote
 
 struct SlabHeap;
@@ -69,7 +69,6 @@ struct SlabClass {
     Slab *current;     // where allocation goes; never freed while current
     Slab *head;        // every slab of the class the thread owns
     Slab *cursor;      // where the next search for free cells starts
-    uint32_t warm;     // chunks allocated so far, up to kSlabWarmup
 };
 
 struct SlabHeap {
@@ -152,7 +151,7 @@ inline Chunk *slab_pop_leaf(SlabHeap *heap, size_t bytes) {
 }
 
 // A cell of `bytes` from the thread's slabs (slow part of slab_pop), or
-// nullptr while the class is warming up or memory is short.
+// nullptr when memory is short.
 Chunk *slab_alloc(SlabHeap *heap, size_t bytes);
 
 void slab_release_empty(SlabHeap *heap, Slab *s);

@@ -491,11 +491,13 @@ static void print_case(const char *kind, const char *attack, const char *param, 
 
 /* ---- storage kinds ----------------------------------------------------------- */
 
-enum kind { K_PLAIN, K_SMALL, K_CACHED, K_POOL, K_POOLED, K_REF, K_EXT, K_COUNT };
+/* small-odd: the first few chunks of a size whose payload does not end on
+ * 16 bytes (20), in a process that made no others of its size */
+enum kind { K_PLAIN, K_SMALL, K_SMALL_ODD, K_CACHED, K_POOL, K_POOLED, K_REF, K_EXT, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
-	"plain", "small", "cached", "pool-member", "pooled-object", "referenced", "extension",
+	"plain", "small", "small-odd", "cached", "pool-member", "pooled-object", "referenced", "extension",
 };
-static const size_t kind_size[K_COUNT] = { 1000, 16, 100, 32, 32, 1000, 1000 };
+static const size_t kind_size[K_COUNT] = { 1000, 16, 20, 100, 32, 32, 1000, 1000 };
 
 struct scene {
 	void *top;      /* everything hangs below it */
@@ -528,7 +530,7 @@ static int make_scene(enum kind k, struct scene *s)
 	junk = talloc_named_const(NULL, 0, "junk"); /* failed tries stay allocated here */
 
 	if (k == K_SMALL) {
-		/* warm-up: ours hands out slab cells after 64 chunks of a class */
+		/* a program's many chunks of the size before the pair */
 		for (int i = 0; i < 80; i++) talloc_size(junk, s->size);
 	}
 	for (int attempt = 0; attempt < 8; attempt++) {

@@ -412,7 +412,7 @@ TEST_CASE("a chunk grown by realloc twice keeps its contents, size and parent") 
 
 // ---------------------------------------------------------------------------
 // Slabs (slab.hpp).  Each case runs in a fresh thread, so the thread's slab
-// heap starts empty and warms up (kSlabWarmup chunks of a class) first.
+// heap starts empty.
 
 namespace {
 
@@ -427,11 +427,6 @@ void in_thread(F f) {
     int rc = pthread_create(&thread, nullptr, run, &f);
     if (rc == 0) pthread_join(thread, nullptr);
     REQUIRE(rc == 0);
-}
-
-// Allocates past the warm-up, so that what comes next is from slabs.
-void warm_up(void *ctx, size_t size) {
-    for (uint32_t i = 0; i < kSlabWarmup; i++) talloc_size(ctx, size);
 }
 
 bool on_slab(const void *p) { return is_slab_cell(chunk(p)); }
@@ -490,7 +485,6 @@ TEST_CASE("slab cells are reused and empty slabs go back to malloc") {
     size_t before = slab_count();
     in_thread([] {
         void *top = talloc_named_const(nullptr, 0, "top");
-        warm_up(top, 16);
         void *a = talloc_size(top, 16);
         CHECK(on_slab(a));
         CHECK(block_bytes(talloc_get_size(a)) == 64);
@@ -512,9 +506,6 @@ TEST_CASE("slab cells are reused and empty slabs go back to malloc") {
 TEST_CASE("realloc moves a slab chunk across classes and keeps its links") {
     in_thread([] {
         void *top = talloc_named_const(nullptr, 0, "top");
-        warm_up(top, 16);
-        warm_up(top, 40);
-        warm_up(top, 80);
         char *p = static_cast<char *>(talloc_size(top, 16));
         REQUIRE(on_slab(p));
         void *kid = talloc_size(p, 8);
@@ -633,10 +624,14 @@ TEST_CASE("slabs of an exited thread are freed with their last cell") {
     auto *cells = cells_of_exited_thread();
     CHECK(slab_count() > before);   // abandoned, still holding live cells
     size_t slabs_seen = slab_count();
-    for (size_t i = 0; i + 1 < cells->size(); i++) talloc_free((*cells)[i]);
+    // Freed from threads of their own: what a thread's cache keeps goes
+    // back to the slabs when it exits, so the count depends on nothing else.
+    in_thread([&] {
+        for (size_t i = 0; i + 1 < cells->size(); i++) talloc_free((*cells)[i]);
+    });
     CHECK(slab_count() <= slabs_seen);
     CHECK(slab_count() >= before);
-    talloc_free(cells->back());
+    in_thread([&] { talloc_free(cells->back()); });
     CHECK(slab_count() == before);
     delete cells;
 }
@@ -650,8 +645,11 @@ TEST_CASE("a forked child frees the cells of an exited thread's slabs") {
     if (pid == 0) {
         // Freeing into abandoned slabs takes their mutex, which must not
         // have been left locked by the fork; a hang ends with SIGALRM.
+        // (From a thread of its own, as above.)
         alarm(20);
-        for (void *p : *cells) talloc_free(p);
+        in_thread([&] {
+            for (void *p : *cells) talloc_free(p);
+        });
         bool all_slabs_freed = slab_count() == before;
         delete cells;   // the child's copy: valgrind checks the child for leaks too
         _exit(all_slabs_freed ? 0 : 1);
@@ -660,7 +658,9 @@ TEST_CASE("a forked child frees the cells of an exited thread's slabs") {
     REQUIRE(waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    for (void *p : *cells) talloc_free(p);
+    in_thread([&] {
+        for (void *p : *cells) talloc_free(p);
+    });
     CHECK(slab_count() == before);
     delete cells;
 }
@@ -673,7 +673,6 @@ TEST_CASE("a double free of a slab chunk is detected") {
     if (g_slab_valgrind) return;
     in_thread([] {
         void *top = talloc_named_const(nullptr, 0, "top");
-        warm_up(top, 16);
         void *p = talloc_size(top, 16);
         REQUIRE(on_slab(p));
         REQUIRE(talloc_free(p) == 0);
