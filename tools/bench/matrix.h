@@ -66,12 +66,26 @@ static void list_rows(void)
 	for (int i = 0; i < nrows; i++) printf("%s\n", rows[i].name);
 }
 
-/* runs every row whose name contains filter: "name seconds checksum" */
+/* name contains one of the comma-separated parts of filter */
+static int row_selected(const char *name, const char *filter)
+{
+	for (const char *part = filter;;) {
+		const char *comma = strchr(part, ',');
+		size_t len = comma != NULL ? (size_t)(comma - part) : strlen(part);
+		for (const char *p = name; strlen(p) >= len; p++)
+			if (strncmp(p, part, len) == 0) return 1;
+		if (comma == NULL) return 0;
+		part = comma + 1;
+	}
+}
+
+/* runs every row whose name contains filter, or one of its comma-separated
+ * parts: "name seconds checksum" */
 static void run_rows(const char *filter)
 {
 	for (int i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
-		if (strstr(r->name, filter) == NULL) continue;
+		if (!row_selected(r->name, filter)) continue;
 		row_clock = r->own_timer == WALL ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID;
 		CALLGRIND_ZERO_STATS;
 		double t = now();
