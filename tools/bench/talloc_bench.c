@@ -797,7 +797,7 @@ int main(int argc, char **argv)
 	run_rows(filter);
 
 	/* heap bytes per 16-byte chunk, as malloc accounts them */
-	if (strstr("heap_per_16b_chunk", filter) != NULL) {
+	if (row_selected("heap_per_16b_chunk", filter)) {
 		void *heap = talloc_named_const(top, 0, "heap");
 		struct mallinfo2 before = mallinfo2();
 		for (int i = 0; i < 100000; i++) talloc_size(heap, 16);
