@@ -318,8 +318,6 @@ inline void unlink_detached(Chunk *tc) {
     tc->set_first_of(nullptr);
 }
 
-// Insert tc (currently unlinked) as the youngest child of parent (intact).
-// A damaged youngest child is reported and the list cut before it.
 // Insert tc (currently unlinked) as the youngest child of parent, in front
 // of `old`: the parent's youngest child, verified, or nullptr.
 inline void link_before(Chunk *parent, Chunk *tc, Chunk *old) {
@@ -330,6 +328,8 @@ inline void link_before(Chunk *parent, Chunk *tc, Chunk *old) {
     parent->child = tc;
 }
 
+// Insert tc (currently unlinked) as the youngest child of parent (intact).
+// A damaged youngest child is reported and the list cut before it.
 inline void link_first(Chunk *parent, Chunk *tc) {
     Chunk *old = parent->child;
     if (!linked_ok(old)) old = nullptr;

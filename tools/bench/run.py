@@ -167,16 +167,15 @@ def uses_threads(name):
     return name in ("threaded_immediates", "proxy_roundtrips")
 
 
-def row_groups(binary, scale, only, extra=()):
-    """The argument lists that run a program's rows: the single-thread rows
-    pinned to one CPU (the same for both sides), the others free.  On these
-    2-vCPU machines a process the scheduler moves between CPUs runs
-    some rows at half speed for a while, on either library, which a median
-    of a few rounds does not always outvote; pinned, no run of ten showed
-    that.  The benchmark programs select rows by comma-separated
-    substrings: the pinned group is kept to the exact names it lists."""
-    names = subprocess.run([binary, "list"], check=True, capture_output=True, text=True).stdout.split()
-    names = [n for n in names if not only or only in n] + list(extra)
+def row_groups(binary, scale, only, names):
+    """The argument lists that run a program's rows (`names`, from
+    row_names()): the single-thread rows pinned to one CPU (the same for
+    both sides), the others free.  On these 2-vCPU machines a process the
+    scheduler moves between CPUs runs some rows at half speed for a while,
+    on either library, which a median of a few rounds does not always
+    outvote; of six pinned runs, none did.  The benchmark programs select
+    rows by comma-separated substrings: the pinned group is kept to the
+    exact names it lists."""
     single = [n for n in names if not uses_threads(n)]
     threaded = [n for n in names if uses_threads(n)]
     exact = all(not any(t in n for t in single) for n in threaded)
@@ -192,9 +191,7 @@ def collect(binaries, envs, rounds, scale, only):
     """samples[side][row] = [(seconds, checksum) per round]"""
     order = list(envs)
     samples = {side: {} for side in order}
-    # the heap row is not in the program's list (row_names())
-    heap = ["heap_per_16b_chunk"] if not only or only in "heap_per_16b_chunk" else []
-    groups = {prog: row_groups(binary, scale, only, heap if prog == "talloc_bench" else ())
+    groups = {prog: row_groups(binary, scale, only, row_names({prog: binary}, only))
               for prog, binary in binaries.items()}
     for r in range(rounds):
         for prog in binaries:
